@@ -1,0 +1,119 @@
+"""Read a CSV / Excel / Parquet file into a DuckDB temp table of text columns.
+
+Everything is read as text so that validation sees exactly what the file says and can
+report it by row and column; typed parsing happens in SQL afterwards (``_checks``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from territory.errors import ValidationError
+from territory.store import Connection
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file opened for import: its columns and the SQL relation that reads it."""
+
+    path: Path
+    columns: list[str]
+    relation: str  # SQL text of a FROM-able relation; bind ``params`` with it
+    params: list
+    delimiter: str | None = None
+
+
+def quote_ident(name: str) -> str:
+    """A column name from a file, safely quoted as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def open_source(con: Connection, path: str | Path) -> Source:
+    """Look at a file (header and format only) without loading it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES:
+        raise ValidationError(
+            f"{path.name}: unsupported file type {suffix or '(none)'}; "
+            "use .csv, .tsv, .txt, .xlsx or .parquet"
+        )
+    if _is_blank(path):
+        raise ValidationError(f"{path.name}: the file is empty; export it again with a header row and data")
+    if suffix in EXCEL_SUFFIXES:
+        return _open_excel(con, path)
+    if suffix in PARQUET_SUFFIXES:
+        relation, params = "read_parquet(?)", [str(path)]
+        return Source(path, _describe(con, relation, params, path), relation, params)
+    return _open_csv(con, path)
+
+
+def _is_blank(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return not head.lstrip(b"\xef\xbb\xbf").strip() and path.stat().st_size <= 4096
+
+
+def _open_csv(con: Connection, path: Path) -> Source:
+    params = [str(path)]
+    try:
+        delim = con.execute("SELECT Delimiter FROM sniff_csv(?, header = true)", params).fetchall()[0][0]
+    except duckdb.Error as exc:
+        raise ValidationError(f"{path.name}: cannot read as CSV: {_first_line(exc)}") from exc
+    relation = "read_csv(?, all_varchar = true, header = true, delim = ?)"
+    params = [str(path), delim]
+    return Source(path, _describe(con, relation, params, path), relation, params, delim)
+
+
+def _open_excel(con: Connection, path: Path) -> Source:
+    try:
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise ValidationError(f"{path.name}: cannot read as an Excel workbook: {exc}") from exc
+    frame.columns = [str(c) for c in frame.columns]
+    name = "_excel_source"
+    con.register(name, frame)
+    return Source(path, list(frame.columns), name, [])
+
+
+def _describe(con: Connection, relation: str, params: list, path: Path) -> list[str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()
+    except duckdb.Error as exc:
+        raise ValidationError(f"{path.name}: cannot read the file: {_first_line(exc)}") from exc
+    return [r[0] for r in rows]
+
+
+def stage(con: Connection, source: Source, mapping: dict[str, str], table: str = "_raw") -> int:
+    """Copy the mapped columns into temp ``table`` (text, named by field); return row count.
+
+    Row order is the file's, so ``rowid + 2`` is the spreadsheet row (header = row 1).
+    """
+    cols = ", ".join(
+        f"nullif_blank(CAST({quote_ident(col)} AS VARCHAR)) AS {field}" for field, col in mapping.items()
+    )
+    con.execute("CREATE OR REPLACE TEMP MACRO nullif_blank(s) AS CASE WHEN trim(s) = '' THEN NULL ELSE s END")
+    sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols} FROM {source.relation}"
+    try:
+        con.execute(sql, source.params)
+    except duckdb.Error as exc:
+        raise ValidationError(f"{source.path.name}: cannot read the file: {_first_line(exc)}") from exc
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    if n == 0:
+        raise ValidationError(
+            f"{source.path.name}: the file has a header row but no data rows; nothing to import"
+        )
+    return n
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,140 @@
+"""Write a validated ``_good`` temp table into the real tables (inside the caller's transaction).
+
+Rows replace earlier rows with the same key, so re-importing a fresh CRM export updates it.
+Account facts (trailing-12-month revenue, open and weighted pipeline) are kept on the account
+row and refreshed here, so that rolling a million accounts up to cells is a single scan.
+"""
+
+from __future__ import annotations
+
+from territory import settings
+from territory.store import Connection
+
+REVENUE_12M_SQL = (
+    "SELECT account_id, sum(revenue) AS revenue_12m FROM revenue_monthly "
+    "WHERE month > (SELECT max(month) FROM revenue_monthly) - INTERVAL 12 MONTH GROUP BY 1"
+)
+PIPELINE_SQL = (
+    "SELECT account_id, sum(amount) AS pipeline, "
+    "sum(amount * coalesce(probability, 0) / 100) AS weighted_pipeline "
+    "FROM opportunities WHERE NOT is_closed GROUP BY 1"
+)
+
+
+def _col(name: str, names: set[str]) -> str:
+    return name if name in names else "NULL"
+
+
+def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
+    spend = ", ".join("(?::VARCHAR, ?::DOUBLE)" for _ in settings.SPEND_PER_EMPLOYEE)
+    spend_params = [x for kv in settings.SPEND_PER_EMPLOYEE.items() for x in kv]
+    text = ["account_id", "name", "type", "street", "city", "state", "country", "industry",
+            "annual_revenue", "employees", "owner_id", "rating"]
+    potential = _col("potential", names)
+    tier = _col("tier", names)
+    sql = f"""
+        INSERT INTO accounts ({", ".join(text)}, postal_code, lat, lng, geocode, cell, tier,
+                              potential, potential_derived, revenue_12m, pipeline,
+                              weighted_pipeline, import_id)
+        SELECT {", ".join("g." + c if c in names else "NULL" for c in text)},
+               {"g.postal_code" if "postal_code" in names else "NULL"},
+               g._lat, g._lng, g._precision, g.cell,
+               CASE WHEN upper(trim({tier})) IN ('A', 'B', 'C') THEN upper(trim({tier}))
+                    WHEN {_col("employees", names)} >= {settings.TIER_A_EMPLOYEES} THEN 'A'
+                    WHEN {_col("employees", names)} >= {settings.TIER_B_EMPLOYEES} THEN 'B'
+                    ELSE 'C' END,
+               coalesce({potential},
+                        CASE WHEN {_col("employees", names)} IS NOT NULL
+                             THEN {_col("employees", names)} * coalesce(s.spend, ?::DOUBLE)
+                             WHEN {_col("annual_revenue", names)} IS NOT NULL
+                             THEN {_col("annual_revenue", names)} * ?::DOUBLE
+                             ELSE ?::DOUBLE END),
+               {potential} IS NULL,
+               coalesce(r.revenue_12m, 0), coalesce(p.pipeline, 0), coalesce(p.weighted_pipeline, 0), ?
+        FROM _good g
+        LEFT JOIN (VALUES {spend}) s(industry, spend) ON s.industry = {"g.industry" if "industry" in names else "NULL"}
+        LEFT JOIN ({REVENUE_12M_SQL}) r ON r.account_id = g.account_id
+        LEFT JOIN ({PIPELINE_SQL}) p ON p.account_id = g.account_id
+    """
+    con.execute("DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM _good)")
+    params = [settings.DEFAULT_SPEND_PER_EMPLOYEE, settings.REVENUE_SHARE,
+              settings.FALLBACK_POTENTIAL, import_id, *spend_params]  # in the order of the ?s
+    con.execute(sql, params)
+    return _count(con)
+
+
+def write_reps(con: Connection, names: set[str], import_id: int) -> int:
+    cols = ["rep_id", "name", "email", "home_zip", "home_city", "home_state", "skills",
+            "capacity_hours", "quota", "region", "district"]
+    sql = (
+        f"INSERT INTO reps ({', '.join(cols)}, home_lat, home_lng, import_id) "
+        f"SELECT {', '.join(_col(c, names) for c in cols)}, _lat, _lng, ? FROM _good"
+    )
+    con.execute("DELETE FROM reps WHERE rep_id IN (SELECT rep_id FROM _good)")
+    con.execute(sql, [import_id])
+    return _count(con)
+
+
+def write_opportunities(con: Connection, names: set[str], import_id: int) -> int:
+    scale = 1.0
+    if "probability" in names:
+        top = con.execute("SELECT max(probability) FROM _good").fetchall()[0][0]
+        scale = 100.0 if top is not None and top <= 1 else 1.0  # fractions 0..1 -> percent
+    closed = "coalesce(is_closed, lower(stage) LIKE 'closed%')" if "is_closed" in names else "lower(stage) LIKE 'closed%'"
+    won = "coalesce(is_won, lower(stage) LIKE 'closed won%')" if "is_won" in names else "lower(stage) LIKE 'closed won%'"
+    cols = ["opportunity_id", "account_id", "name", "stage", "amount", "close_date", "owner_id"]
+    sql = (
+        f"INSERT INTO opportunities ({', '.join(cols)}, probability, is_closed, is_won, import_id) "
+        f"SELECT {', '.join(_col(c, names) for c in cols)}, {_col('probability', names)} * ?, "
+        f"{closed}, {won}, ? FROM _good"
+    )
+    con.execute("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _good)")
+    con.execute(sql, [scale, import_id])
+    refresh_pipeline(con)
+    return _count(con)
+
+
+def write_revenue(con: Connection, names: set[str], import_id: int) -> int:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _months AS SELECT account_id, "
+        "CAST(date_trunc('month', month) AS DATE) AS month, sum(revenue) AS revenue "
+        "FROM _good GROUP BY 1, 2"
+    )
+    con.execute(
+        "DELETE FROM revenue_monthly WHERE (account_id, month) IN (SELECT (account_id, month) FROM _months)"
+    )
+    con.execute("INSERT INTO revenue_monthly SELECT account_id, month, revenue, ? FROM _months", [import_id])
+    con.execute("DROP TABLE _months")
+    refresh_revenue(con)
+    return _count(con)
+
+
+def refresh_revenue(con: Connection) -> None:
+    """Recompute every account's trailing-12-month revenue (the window ends at the last month)."""
+    con.execute(
+        f"UPDATE accounts SET revenue_12m = coalesce(r.revenue_12m, 0) FROM accounts a "
+        f"LEFT JOIN ({REVENUE_12M_SQL}) r ON r.account_id = a.account_id "
+        f"WHERE accounts.account_id = a.account_id AND accounts.revenue_12m <> coalesce(r.revenue_12m, 0)"
+    )
+
+
+def refresh_pipeline(con: Connection) -> None:
+    con.execute(
+        f"UPDATE accounts SET pipeline = coalesce(p.pipeline, 0), "
+        f"weighted_pipeline = coalesce(p.weighted_pipeline, 0) FROM accounts a "
+        f"LEFT JOIN ({PIPELINE_SQL}) p ON p.account_id = a.account_id "
+        f"WHERE accounts.account_id = a.account_id AND (accounts.pipeline <> coalesce(p.pipeline, 0) "
+        f"OR accounts.weighted_pipeline <> coalesce(p.weighted_pipeline, 0))"
+    )
+
+
+def _count(con: Connection) -> int:
+    return con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
+
+
+WRITERS = {
+    "accounts": write_accounts,
+    "reps": write_reps,
+    "opportunities": write_opportunities,
+    "revenue": write_revenue,
+}

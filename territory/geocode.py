@@ -1,0 +1,66 @@
+"""Offline US ZIP geocoding: every ZIP centroid ships in the ``zipcodes`` package.
+
+``zip_table()`` is the lookup (zip, lat, lng, city, state), built once per process;
+``ZIP_REPAIR_SQL`` turns what CRMs and spreadsheets do to ZIPs back into five digits:
+``2134`` -> ``02134`` (lost leading zero), ``02134-1234`` -> ``02134``, ``2134.0`` -> ``02134``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pyarrow as pa
+import zipcodes
+
+from territory.store import Connection
+
+# {z} is a SQL expression holding the raw ZIP text.
+ZIP_REPAIR_SQL = """(CASE
+    WHEN regexp_full_match(regexp_replace(trim({z}), '\\.0+$', ''), '[0-9]{{3,5}}(-[0-9]{{4}})?')
+    THEN lpad(split_part(regexp_replace(trim({z}), '\\.0+$', ''), '-', 1), 5, '0')
+    END)"""
+
+US_NAMES = ("", "us", "usa", "u.s.", "u.s.a.", "united states", "united states of america")
+
+
+@lru_cache(maxsize=1)
+def zip_table() -> pa.Table:
+    """Every US ZIP with its centroid, as an Arrow table."""
+    rows = [z for z in zipcodes.list_all() if z["lat"] and z["long"]]
+    return pa.table(
+        {
+            "zip": [z["zip_code"] for z in rows],
+            "zip_lat": [float(z["lat"]) for z in rows],
+            "zip_lng": [float(z["long"]) for z in rows],
+            "zip_city": [z["city"] for z in rows],
+            "zip_state": [z["state"] for z in rows],
+        }
+    )
+
+
+def register_zips(con: Connection, name: str = "_zips") -> str:
+    """Make the ZIP table queryable on ``con`` under ``name`` (connection-local view)."""
+    con.register(name, zip_table())
+    return name
+
+
+def repair_zip(value: str | None) -> str | None:
+    """Python twin of ``ZIP_REPAIR_SQL`` for single values (forms, tests)."""
+    if value is None:
+        return None
+    text = value.strip()
+    while text.endswith("0") and "." in text and text.rstrip("0").endswith("."):
+        text = text.rstrip("0")[:-1]
+    head, _, tail = text.partition("-")
+    if head.isdigit() and 3 <= len(head) <= 5 and (not tail or (tail.isdigit() and len(tail) == 4)):
+        return head.zfill(5)
+    return None
+
+
+def locate_zip(value: str | None) -> tuple[float, float] | None:
+    """(lat, lng) of a ZIP's centroid, or None when it is not a known US ZIP."""
+    fixed = repair_zip(value)
+    if fixed is None:
+        return None
+    found = zipcodes.matching(fixed)
+    return (float(found[0]["lat"]), float(found[0]["long"])) if found else None

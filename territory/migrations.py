@@ -1,0 +1,92 @@
+"""The database schema as an ordered list of migrations.
+
+Never edit a migration that has shipped: append a new one. ``store.connect`` applies the
+ones a database lacks, each in its own transaction, and records it in ``schema_version``,
+so a file made by an older version of the app opens (and is upgraded) in a newer one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "accounts, reps, opportunities, revenue, plans, edit log, import log",
+        (
+            """CREATE TABLE accounts (
+                account_id VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                type VARCHAR, street VARCHAR, city VARCHAR, state VARCHAR,
+                postal_code VARCHAR, country VARCHAR,
+                lat DOUBLE NOT NULL, lng DOUBLE NOT NULL,
+                geocode VARCHAR NOT NULL,          -- 'exact' (from the file) or 'zip' (ZIP centroid)
+                cell UBIGINT NOT NULL,             -- H3 cell at settings.FINE_RES
+                industry VARCHAR, annual_revenue DOUBLE, employees DOUBLE,
+                owner_id VARCHAR, rating VARCHAR,
+                tier VARCHAR NOT NULL,
+                potential DOUBLE NOT NULL,
+                potential_derived BOOLEAN NOT NULL,
+                revenue_12m DOUBLE NOT NULL DEFAULT 0,   -- refreshed from revenue_monthly
+                pipeline DOUBLE NOT NULL DEFAULT 0,      -- open opportunities, refreshed
+                weighted_pipeline DOUBLE NOT NULL DEFAULT 0,
+                import_id BIGINT
+            )""",
+            """CREATE TABLE reps (
+                rep_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, email VARCHAR,
+                home_lat DOUBLE, home_lng DOUBLE, home_zip VARCHAR,
+                home_city VARCHAR, home_state VARCHAR,
+                skills VARCHAR, capacity_hours DOUBLE, quota DOUBLE,
+                region VARCHAR, district VARCHAR, import_id BIGINT
+            )""",
+            """CREATE TABLE opportunities (
+                opportunity_id VARCHAR PRIMARY KEY, account_id VARCHAR NOT NULL, name VARCHAR,
+                stage VARCHAR NOT NULL, amount DOUBLE NOT NULL, probability DOUBLE,
+                close_date DATE, owner_id VARCHAR,
+                is_closed BOOLEAN NOT NULL, is_won BOOLEAN NOT NULL, import_id BIGINT
+            )""",
+            """CREATE TABLE revenue_monthly (
+                account_id VARCHAR NOT NULL, month DATE NOT NULL, revenue DOUBLE NOT NULL,
+                import_id BIGINT, PRIMARY KEY (account_id, month)
+            )""",
+            "CREATE SEQUENCE import_seq START 1",
+            """CREATE TABLE import_log (
+                import_id BIGINT PRIMARY KEY, dataset VARCHAR NOT NULL, source VARCHAR,
+                started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+                rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
+                policy VARCHAR, mapping VARCHAR
+            )""",
+            "CREATE SEQUENCE scenario_seq START 1",
+            """CREATE TABLE scenarios (
+                scenario_id BIGINT PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, notes VARCHAR,
+                kind VARCHAR NOT NULL,          -- 'baseline' or 'working'
+                is_active BOOLEAN NOT NULL DEFAULT FALSE,
+                resolution INTEGER NOT NULL,
+                parent_id BIGINT,
+                version BIGINT NOT NULL DEFAULT 0,   -- bumped by every edit: optimistic locking
+                created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE territories (
+                scenario_id BIGINT NOT NULL, territory_id VARCHAR NOT NULL,
+                name VARCHAR NOT NULL, color VARCHAR, rep_id VARCHAR,
+                locked BOOLEAN NOT NULL DEFAULT FALSE,
+                PRIMARY KEY (scenario_id, territory_id)
+            )""",
+            """CREATE TABLE cell_assignments (
+                scenario_id BIGINT NOT NULL, cell UBIGINT NOT NULL,
+                territory_id VARCHAR NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE,
+                PRIMARY KEY (scenario_id, cell)
+            )""",
+            "CREATE SEQUENCE edit_seq START 1",
+            """CREATE TABLE edit_log (
+                edit_id BIGINT PRIMARY KEY, scenario_id BIGINT NOT NULL,
+                created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                action VARCHAR NOT NULL,        -- 'paint', 'erase', 'rebalance', ...
+                cells UBIGINT[] NOT NULL,
+                before VARCHAR[] NOT NULL,      -- territory per cell before (NULL = unassigned)
+                after VARCHAR[] NOT NULL,
+                undone BOOLEAN NOT NULL DEFAULT FALSE
+            )""",
+        ),
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

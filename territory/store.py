@@ -1,0 +1,124 @@
+"""The one module that owns DuckDB: connections, migrations, transactions, loads and saves.
+
+Other modules receive a connection from here and run their (bound-parameter) SQL on it;
+only this module creates, upgrades or names the database file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from territory import settings
+from territory.errors import StoreError
+from territory.migrations import LATEST, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, upgrade_to: int = LATEST) -> Connection:
+    """Open (creating if needed) the database and bring its schema up to ``upgrade_to``."""
+    target = settings.db_path(path)
+    if str(target) != ":memory:":
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(target))
+    except duckdb.IOException as exc:
+        raise StoreError(
+            f"cannot open the database {target}: {exc}. Is another program using it? "
+            "Close it or pass another file with --db"
+        ) from exc
+    migrate(con, upgrade_to=upgrade_to)
+    return con
+
+
+def schema_version(con: Connection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, description VARCHAR,"
+        " applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    row = con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+    return int(row[0] or 0)
+
+
+def migrate(con: Connection, *, upgrade_to: int = LATEST) -> int:
+    """Apply every migration the database lacks, each atomically; return the new version."""
+    current = schema_version(con)
+    if current > LATEST:
+        raise StoreError(
+            f"the database has schema version {current}, newer than this app ({LATEST}); "
+            "upgrade the app"
+        )
+    for version, description, statements in MIGRATIONS:
+        if current < version <= upgrade_to:
+            with transaction(con):
+                for sql in statements:
+                    con.execute(sql)
+                con.execute(
+                    "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                    [version, description],
+                )
+            log.info("database migrated to version %s (%s)", version, description)
+            current = version
+    return current
+
+
+@contextmanager
+def transaction(con: Connection) -> Iterator[Connection]:
+    """``BEGIN`` ... ``COMMIT``; any exception rolls everything back and re-raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def is_empty(con: Connection) -> bool:
+    """True when no accounts have been loaded yet."""
+    return con.execute("SELECT count(*) FROM accounts").fetchall()[0][0] == 0
+
+
+def counts(con: Connection) -> dict[str, int]:
+    tables = ("accounts", "reps", "opportunities", "revenue_monthly", "scenarios")
+    sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+    return dict(zip(tables, con.execute(sql).fetchall()[0]))
+
+
+def load_table(con: Connection, table: str, *, order_by: str | None = None):
+    """A whole table as a pandas frame (for small tables and tests)."""
+    if table not in _TABLES:
+        raise StoreError(f"unknown table {table!r}")
+    sql = f"SELECT * FROM {table}" + (f" ORDER BY {order_by}" if order_by else "")
+    return con.execute(sql).df()
+
+
+_TABLES = {
+    "accounts", "reps", "opportunities", "revenue_monthly", "import_log",
+    "scenarios", "territories", "cell_assignments", "edit_log", "schema_version",
+}
+
+
+def fingerprint(con: Connection) -> dict[str, tuple]:
+    """Row count and an order-independent hash per table: tests prove "unchanged" with it."""
+    out = {}
+    for table in sorted(_TABLES):
+        row = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {table} AS t"
+        ).fetchall()[0]
+        out[table] = tuple(row)
+    return out
+
+
+def database_file(con: Connection) -> Path | None:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0]
+    return Path(row[0]) if row and row[0] else None
