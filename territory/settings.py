@@ -16,7 +16,7 @@ DEFAULT_DB = DATA_DIR / "territory.duckdb"
 
 FINE_RES = 10  # every account is indexed once at this H3 resolution
 PLAN_RESOLUTIONS = range(4, 10)  # plans and maps roll up to one of these
-DEFAULT_PLAN_RES = 6
+DEFAULT_PLAN_RES = 5
 
 TIERS = ("A", "B", "C")  # size tiers: A >= 1000 employees, B >= 100, C otherwise
 TIER_A_EMPLOYEES = 1000

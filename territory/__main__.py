@@ -1,0 +1,3 @@
+from territory.cli import main
+
+main(prog_name="territory")

@@ -1,0 +1,122 @@
+"""``territory`` command line: a thin shell over the library (datasette-style).
+
+Library errors become one line on stderr and exit code 1 (``click.ClickException``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from territory import grid, ingest, quality, sample, settings, store
+from territory.errors import TerritoryError
+
+db_option = click.option(
+    "--db", "db", default=None, metavar="FILE",
+    help=f"DuckDB file (default: ${settings.DB_ENV_VAR} or data/territory.duckdb)",
+)
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TerritoryError as exc:
+            raise click.ClickException(str(exc).splitlines()[0]) from exc
+
+
+@click.group(cls=_Cli)
+def main() -> None:
+    """Territory planning on H3 hexagons: load CRM data, inspect it, roll it up to cells."""
+
+
+@main.command()
+@db_option
+@click.option("--accounts", "n_accounts", default=50_000, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+def demo(db, n_accounts, seed):
+    """Generate the demo CRM exports in data/demo/ and import them."""
+    con = store.connect(db)
+    sample.load_demo(con, n_accounts=n_accounts, seed=seed, progress=_progress)
+    click.echo(_counts_line(quality.summary(con)))
+
+
+@main.command("import")
+@click.argument("dataset", type=click.Choice(["accounts", "reps", "opportunities", "revenue"]))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--map", "maps", multiple=True, metavar="COL=FIELD",
+              help="Map a file column to a field, overriding the guess (repeatable).")
+@click.option("--on-error", type=click.Choice(ingest.POLICIES), default="reject", show_default=True,
+              help="reject: load nothing if any row is bad; skip: load good rows, write rejects.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows (CSV).")
+@db_option
+def import_(dataset, file, maps, on_error, rejects, db):
+    """Import a CSV, Excel or Parquet FILE of accounts, reps, opportunities or revenue."""
+    overrides = {}
+    for item in maps:
+        col, sep, fld = item.rpartition("=")
+        if not sep or not col:
+            raise click.BadParameter(f"{item!r}: write it as COLUMN=FIELD", param_hint="--map")
+        overrides[col] = fld
+    con = store.connect(db)
+    try:
+        result = ingest.import_file(con, file, dataset, overrides=overrides, on_error=on_error,
+                                    rejects_path=rejects, progress=_progress)
+    except TerritoryError as exc:
+        for p in getattr(exc, "problems", [])[:50]:
+            click.echo(f"  {p}", err=True)
+        raise
+    click.echo(
+        f"imported {result.rows_loaded:,} of {result.rows_read:,} {dataset} rows "
+        f"in {result.seconds:.1f} s"
+        + (f"; {result.rows_rejected:,} rejected -> {result.rejects_path}" if result.rows_rejected else "")
+        + (f"; {result.geocoded_by_zip:,} located by ZIP" if result.geocoded_by_zip else "")
+        + (f"; potential derived for {result.potential_derived:,}" if result.potential_derived else "")
+    )
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def summary(db, as_json):
+    """Counts, geocode precision, totals and data-quality findings."""
+    data = quality.summary(store.connect(db))
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=float))
+        return
+    click.echo(_counts_line(data))
+    click.echo(f"geocode: {data['geocode_exact']:,} exact, {data['geocode_zip']:,} by ZIP")
+    click.echo(f"potential {data['potential']:,.0f} ({data['potential_derived']:,} derived), "
+               f"revenue 12m {data['revenue_12m']:,.0f}, pipeline {data['pipeline']:,.0f}")
+    for f in data["findings"]:
+        click.echo(f"{f['level']}: {f['count']:,} {f['message']}")
+
+
+@main.command()
+@click.option("--res", "res", type=int, required=True, help="H3 resolution 4-9.")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
+def cells(res, db, as_json):
+    """Accounts, potential, revenue, pipeline and workload per H3 cell at --res."""
+    if res not in settings.PLAN_RESOLUTIONS:
+        raise click.BadParameter(f"{res} is not a plan resolution; use 4-9", param_hint="--res")
+    frame = grid.aggregate_cells(store.connect(db), res)
+    frame["cell"] = frame["cell"].map(lambda c: format(int(c), "x"))
+    if as_json:
+        click.echo(frame.to_json(orient="records"))
+    else:
+        click.echo(frame.to_string(index=False, max_rows=40))
+        click.echo(f"{len(frame):,} cells at resolution {res}")
+
+
+def _progress(fraction: float, message: str) -> None:
+    click.echo(f"{fraction:4.0%} {message}", err=True)
+    sys.stderr.flush()
+
+
+def _counts_line(data: dict) -> str:
+    return (f"{data['accounts']:,} accounts, {data['reps']:,} reps, "
+            f"{data['opportunities']:,} opportunities, {data['revenue_rows']:,} revenue rows, "
+            f"{data['scenarios']:,} plans")

@@ -1,0 +1,147 @@
+"""Folium maps of H3 cells that work with no internet.
+
+Leaflet is vendored under ``static/vendor/leaflet`` (served by Streamlit's static serving at
+``/app/static/...``); :func:`offline` points every folium element at those files and drops
+the CDN libraries (jQuery, Bootstrap, Font Awesome) that our maps do not use. Every text
+shown in a tooltip or legend is HTML-escaped here, so callers cannot forget it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from territory import grid
+
+ASSET_BASE = "/app/static/vendor/leaflet"
+LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet.js"}
+LOCAL_CSS = {"leaflet_css": f"{ASSET_BASE}/leaflet.css"}
+TILES = {
+    "none": None,
+    "OpenStreetMap": "OpenStreetMap",  # needs internet; off by default
+}
+# viridis, 7 steps: colour-blind safe and readable in grey scale
+SEQUENTIAL = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
+METRIC_LABELS = {
+    "accounts": "Accounts",
+    "potential": "Potential ($)",
+    "revenue_12m": "Revenue, last 12 months ($)",
+    "pipeline": "Open pipeline ($)",
+    "weighted_pipeline": "Weighted pipeline ($)",
+    "workload_hours": "Workload (hours/year)",
+}
+
+
+def offline(m: folium.Map) -> folium.Map:
+    """Point every element of ``m`` at the vendored Leaflet and drop other CDN assets."""
+    stack = [m]
+    while stack:
+        elem = stack.pop()
+        if hasattr(elem, "default_js"):
+            elem.default_js = [(k, LOCAL_JS[k]) for k, _ in elem.default_js if k in LOCAL_JS]
+        if hasattr(elem, "default_css"):
+            elem.default_css = [(k, LOCAL_CSS[k]) for k, _ in elem.default_css if k in LOCAL_CSS]
+        stack.extend(getattr(elem, "_children", {}).values())
+    return m
+
+
+def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None) -> folium.Map:
+    """An empty map with no CDN assets; ``tiles='none'`` draws no background at all."""
+    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=TILES.get(tiles),
+                   control_scale=True)
+    if bounds:
+        m.fit_bounds(bounds)
+    return m
+
+
+def bins(values: np.ndarray, n: int = len(SEQUENTIAL)) -> np.ndarray:
+    """Quantile bin edges (unique, ascending) for a sequential colour scale."""
+    if len(values) == 0:
+        return np.array([0.0, 1.0])
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))
+    return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1])
+
+
+def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
+    """GeoJSON of hexagons with escaped, formatted properties for the tooltip."""
+    features = []
+    for cell, value, accounts, potential, color in zip(
+        frame["cell"], frame[metric], frame["accounts"], frame["potential"], colors
+    ):
+        ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(int(cell))]
+        ring.append(ring[0])
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {
+                "cell": format(int(cell), "x"),
+                "value": html.escape(_fmt(value)),
+                "accounts": html.escape(_fmt(accounts)),
+                "potential": html.escape(_fmt(potential)),
+                "fill": color,
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def density_map(frame: pd.DataFrame, metric: str = "accounts", *, tiles: str = "none") -> folium.Map:
+    """Hexagons coloured by ``metric`` (quantile bins), with a tooltip and a legend."""
+    if metric not in METRIC_LABELS:
+        raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRIC_LABELS)}")
+    bounds = _bounds(frame)
+    m = base_map(tiles=tiles, bounds=bounds)
+    values = frame[metric].to_numpy(dtype=float)
+    edges = bins(values)
+    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    colors = [SEQUENTIAL[i] for i in idx]
+    data = cells_geojson(frame, metric, colors)
+    label = METRIC_LABELS[metric]
+    folium.GeoJson(
+        data,
+        name="cells",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
+                                  "weight": 0.5, "fillOpacity": 0.75},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["cell", "value", "accounts", "potential"],
+            aliases=["Cell", html.escape(label), "Accounts", "Potential ($)"],
+        ),
+    ).add_to(m)
+    legend(label, edges).add_to(m)
+    return offline(m)
+
+
+def legend(title: str, edges: np.ndarray) -> MacroElement:
+    rows = "".join(
+        f'<div><span style="background:{SEQUENTIAL[i]};width:14px;height:10px;display:inline-block;'
+        f'margin-right:6px"></span>{html.escape(_fmt(lo))} – {html.escape(_fmt(hi))}</div>'
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))
+    )
+    box = (f'<div class="territory-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;'
+           f'background:white;padding:6px 8px;font:12px sans-serif;border:1px solid #999;border-radius:4px">'
+           f"<b>{html.escape(title)}</b>{rows}</div>")
+    element = MacroElement()
+    element._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function(){var d=document.createElement('div');d.innerHTML=" + json.dumps(box) + ";"
+        "{{ this._parent.get_name() }}.getContainer().appendChild(d.firstChild);})();"
+        "{% endmacro %}"
+    )
+    return element
+
+
+def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
+    if frame.empty:
+        return None
+    centers = np.array([grid.cell_center(int(c)) for c in frame["cell"]])
+    lo, hi = np.quantile(centers, [0.01, 0.99], axis=0)  # the bulk, not the outliers (Alaska, Guam)
+    return [[float(lo[0]), float(lo[1])], [float(hi[0]), float(hi[1])]]
+
+
+def _fmt(value) -> str:
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2f}"

