@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from territory import geocode, ingest, plan, settings
+from territory import geocode, ingest, plan, settings, store
 from territory.store import Connection
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,17 @@ def generate(out_dir: str | Path = settings.DEMO_DIR, *, n_accounts: int = 50_00
     return files
 
 
-def load_demo(con: Connection, *, out_dir: str | Path = settings.DEMO_DIR, n_accounts: int = 50_000,
+def load_demo(con: Connection, *, out_dir: str | Path | None = None, n_accounts: int = 50_000,
               seed: int = 7, progress: ingest.Progress | None = None) -> DemoFiles:
-    """Generate the demo files, import them through the real import path, make the baseline."""
+    """Generate the demo files, import them through the real import path, make the baseline.
+
+    The files go to ``out_dir``, by default a ``demo/`` folder beside the database file.
+    """
     report = progress or (lambda _f, _m: None)
     report(0.0, "generating demo CRM exports")
+    if out_dir is None:
+        db_file = store.database_file(con)
+        out_dir = db_file.parent / "demo" if db_file else settings.DEMO_DIR
     files = generate(out_dir, n_accounts=n_accounts, seed=seed)
     steps = (("reps", files.reps), ("accounts", files.accounts),
              ("opportunities", files.opportunities), ("revenue", files.revenue))

@@ -43,7 +43,7 @@ def _mapping_editor(columns: list[str], guessed: dict[str, str], dataset: str) -
         pd.DataFrame({"file column": columns, "field": [by_column.get(c, IGNORE) for c in columns]}),
         column_config={"field": st.column_config.SelectboxColumn(options=[IGNORE, *fields], required=True)},
         disabled=["file column"], hide_index=True, key=f"import_mapping_{dataset}",
-        use_container_width=True,
+        width="stretch",
     )
     return {row["file column"]: ("-" if row["field"] == IGNORE else row["field"]) for _, row in edited.iterrows()}
 
@@ -96,6 +96,6 @@ def show_result() -> None:
     (st.error if kind == "error" else st.success)(message)
     if problems:
         frame = problems_frame(problems)
-        st.dataframe(frame, hide_index=True, key="import_problems")
+        st.dataframe(frame, hide_index=True)
         st.download_button("Download the problems as CSV", frame.to_csv(index=False), "rejects.csv",
                            mime="text/csv", key="import_rejects")

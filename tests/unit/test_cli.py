@@ -1,0 +1,63 @@
+"""The command line: every command, its --db, its errors (one line, non-zero exit)."""
+
+import json
+
+from click.testing import CliRunner
+
+from territory.cli import main
+from tests.conftest import sf_row, write_csv
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_import_summary_and_cells(tmp_path, accounts_file):
+    db = tmp_path / "cli.duckdb"
+    result = run("import", "accounts", accounts_file, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "imported 10 of 10 accounts rows" in result.output
+    result = run("summary", "--json", "--db", db)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["accounts"] == 10 and data["geocode_exact"] == 10
+    result = run("cells", "--res", "7", "--json", "--db", db)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert sum(r["accounts"] for r in rows) == 10 and all(len(r["cell"]) == 15 for r in rows)
+
+
+def test_bad_file_is_one_clear_line_and_non_zero(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    bad = write_csv(tmp_path / "bad.csv", [sf_row(1, AnnualRevenue="NaN")])
+    result = run("import", "accounts", bad, "--db", db)
+    assert result.exit_code == 1
+    assert "Error: bad.csv: 1 problems in 1 of 1 rows; nothing was imported" in result.output
+    assert "row 2, column AnnualRevenue" in result.output
+    assert json.loads(run("summary", "--json", "--db", db).output)["accounts"] == 0
+
+
+def test_map_override_skip_policy_and_rejects_file(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    rows = [{"Ref": "a1", "Company": "A", "Y": "40", "X": "-75", "Emp": "5"},
+            {"Ref": "a2", "Company": "B", "Y": "400", "X": "-75", "Emp": "5"}]
+    path = write_csv(tmp_path / "odd.csv", rows)
+    rejects = tmp_path / "rej.csv"
+    result = run("import", "accounts", path, "--map", "Ref=account_id", "--map", "Y=lat", "--map", "X=lng",
+                 "--map", "Emp=employees", "--on-error", "skip", "--rejects", rejects, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 of 2 accounts rows" in result.output and "1 rejected" in result.output
+    assert "3,Y,400," in rejects.read_text()
+
+
+def test_unknown_resolution_and_bad_map_syntax(tmp_path, accounts_file):
+    assert run("cells", "--res", "12", "--db", tmp_path / "x.duckdb").exit_code == 2
+    result = run("import", "accounts", accounts_file, "--map", "nonsense", "--db", tmp_path / "x.duckdb")
+    assert result.exit_code == 2 and "COLUMN=FIELD" in result.output
+
+
+def test_demo_command(tmp_path):
+    result = run("demo", "--accounts", "1500", "--db", tmp_path / "d.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "1,500 accounts, 30 reps" in result.output and "1 plans" in result.output
+    assert (tmp_path / "demo" / "accounts.csv").is_file()  # the demo files sit beside the database
