@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from territory.errors import Problem, ValidationError
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     ID = "id"  # non-empty text, unique within the file
     TEXT = "text"
     NUMBER = "number"  # >= 0; currency text ("$1,200,000") is parsed

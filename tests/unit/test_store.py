@@ -1,5 +1,6 @@
 """Schema migrations and round-trips through a real DuckDB file."""
 
+import duckdb
 import pytest
 
 from territory import ingest, migrations, store
@@ -34,7 +35,7 @@ def test_a_failed_migration_changes_nothing(db_path, monkeypatch):
         "CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"))]
     monkeypatch.setattr(store, "MIGRATIONS", broken)
     monkeypatch.setattr(store, "LATEST", migrations.LATEST + 1)
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.ParserException):
         store.connect(db_path, upgrade_to=migrations.LATEST + 1)
     monkeypatch.undo()
     con = store.connect(db_path)
