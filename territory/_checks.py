@@ -1,12 +1,16 @@
-"""Row-level parsing and validation of a staged import, in SQL.
+"""Row-level parsing and validation of an import, in SQL.
 
-``parse`` turns the text table ``_raw`` into ``_parsed`` (text kept for reporting, typed
-``<field>__v`` beside it); ``collect_problems`` fills ``_problems`` with one row per
-(row, column, value, reason), every problem at once. Nothing here writes a real table.
+``select_columns`` reads each file column as text ``<field>`` (kept for reporting) and typed
+``<field>__v`` beside it, in one pass into the temp table ``_parsed``; ``collect_problems``
+fills ``_problems`` with one row per (row, column, value, reason), every problem at once;
+``locate`` gives every row its coordinates. Nothing here writes a real table.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from territory._readers import quote_ident
 from territory.fields import DATASETS, Field, Kind
 from territory.geocode import US_NAMES, ZIP_REPAIR_SQL
 from territory.store import Connection
@@ -40,23 +44,50 @@ def number_sql(s: str, decimal: str) -> str:
     return f"(CASE WHEN {s} IS NOT NULL THEN ({body}) END)"
 
 
-def _typed_sql(field: Field, decimal: str) -> str | None:
-    s = field.name
+def _typed_sql(field: Field, raw: str, decimal: str) -> str | None:
+    """SQL giving the typed value of one field from its text ``raw`` (fast path for numbers)."""
     if field.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT):
-        return number_sql(s, decimal)
+        # Plain numbers parse with one cast; anything else ($, thousands, NaN) is fixed up
+        # afterwards by ``fix_numbers`` on just those rows. Decimal commas need the full parser.
+        return f"TRY_CAST({raw} AS DOUBLE)" if decimal == "." else number_sql(raw, decimal)
     if field.kind is Kind.ZIP:
-        return ZIP_REPAIR_SQL.format(z=s)
+        return ZIP_REPAIR_SQL.format(z=raw)
     if field.kind is Kind.DATE:
-        return f"coalesce(TRY_CAST({s} AS DATE), CAST(try_strptime(trim({s}), {_DATE_FORMATS}) AS DATE))"
+        return f"coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime(trim({raw}), {_DATE_FORMATS}) AS DATE))"
     if field.kind is Kind.BOOL:
         return (
-            f"CASE WHEN lower(trim({s})) IN {_TRUE} THEN TRUE "
-            f"WHEN lower(trim({s})) IN {_FALSE} THEN FALSE END"
+            f"CASE WHEN lower(trim({raw})) IN {_TRUE} THEN TRUE "
+            f"WHEN lower(trim({raw})) IN {_FALSE} THEN FALSE END"
         )
     return None
 
 
-def detect_decimal(con: Connection, fields: list[Field], *, delimiter: str | None) -> str:
+def select_columns(fields: list[Field], mapping: dict[str, str], *, decimal: str) -> list[str]:
+    """Select expressions turning file columns into ``<field>`` (text) and ``<field>__v`` (typed)."""
+    cols = []
+    for f in fields:
+        raw = f"nullif(CAST({quote_ident(mapping[f.name])} AS VARCHAR), '')"
+        cols.append(f"{raw} AS {f.name}")
+        typed = _typed_sql(f, raw, decimal)
+        if typed:
+            cols.append(f"{typed} AS {f.name}__v")
+    return cols
+
+
+def fix_numbers(con: Connection, fields: list[Field], *, decimal: str) -> None:
+    """Second chance for numbers the fast cast missed: currency, thousands separators, NaN."""
+    if decimal != ".":
+        return
+    for f in fields:
+        if f.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT):
+            n, v = f.name, f"{f.name}__v"
+            con.execute(
+                f"UPDATE _parsed SET {v} = {number_sql(n, decimal)} "
+                f"WHERE {n} IS NOT NULL AND ({v} IS NULL OR NOT isfinite({v}))"
+            )
+
+
+def detect_decimal(con: Connection, fields: list[Field], *, delimiter: str | None, table: str = "_sample") -> str:
     """',' when the numbers use decimal commas (``1200,50``, ``1.234,5``), else '.'.
 
     Only unambiguous values count as evidence: ``1,200`` could be either and is ignored.
@@ -73,32 +104,11 @@ def detect_decimal(con: Connection, fields: list[Field], *, delimiter: str | Non
         f"regexp_full_match({n}, '.*[0-9],[0-9]{{3}}\\.[0-9].*|[^,]*[0-9]\\.([0-9]{{1,2}}|[0-9]{{4,}})')"
         for n in numeric
     )
-    sql = f"SELECT count(*) FILTER ({comma}), count(*) FILTER ({dot}) FROM (SELECT * FROM _raw LIMIT 20000)"
+    sql = f"SELECT count(*) FILTER ({comma}), count(*) FILTER ({dot}) FROM {table}"
     n_comma, n_dot = con.execute(sql).fetchall()[0]
     if n_comma and not n_dot:
         return ","
     return "," if delimiter == ";" and not n_dot else "."
-
-
-def parse(con: Connection, dataset: str, fields: list[Field], *, decimal: str) -> None:
-    """``_raw`` -> ``_parsed`` with ``_row``, the text columns and typed ``<field>__v``."""
-    cols = ["rowid + 2 AS _row"]
-    for f in fields:
-        cols.append(f.name)
-        typed = _typed_sql(f, decimal)
-        if typed:
-            cols.append(f"{typed} AS {f.name}__v")
-    names = {f.name for f in fields}
-    sql = f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT {', '.join(cols)} FROM _raw"
-    location = _LOCATION.get(dataset)
-    if location and location[2] in names:
-        zip_field = location[2]
-        sql = (
-            f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT p.*, z.zip_lat, z.zip_lng "
-            f"FROM (SELECT {', '.join(cols)} FROM _raw) p "
-            f"LEFT JOIN _zips z ON z.zip = p.{zip_field}__v"
-        )
-    con.execute(sql)
 
 
 # dataset -> (lat field, lng field, zip field, location required)
@@ -108,27 +118,46 @@ _LOCATION = {
 }
 
 
-def location_sql(dataset: str, names: set[str]) -> tuple[str, str, str]:
-    """SQL for (lat, lng, precision) of each ``_parsed`` row: exact coordinates, else ZIP."""
+def coords_ok_sql(dataset: str, names: set[str]) -> str:
+    """SQL true when a row has usable exact coordinates (in range, not 0/0, not swapped)."""
+    lat, lng, _, _ = _LOCATION[dataset]
+    if lat not in names or lng not in names:
+        return "FALSE"
+    return (
+        f"coalesce({lat}__v BETWEEN -90 AND 90 AND {lng}__v BETWEEN -180 AND 180 "
+        f"AND NOT ({lat}__v = 0 AND {lng}__v = 0) AND NOT {_swapped_sql(lat, lng, names)}, FALSE)"
+    )
+
+
+def locate(con: Connection, dataset: str, names: set[str]) -> dict[str, np.ndarray]:
+    """Per row (file order): lat, lng and precision ('exact', 'zip' or None).
+
+    Exact coordinates when usable, else the centroid of the row's US ZIP (joined only for
+    the rows that need it, which is usually a few percent).
+    """
     lat, lng, zip_field, _ = _LOCATION[dataset]
-    has_xy = lat in names and lng in names
-    good = _coords_ok_sql(lat, lng, names) if has_xy else "FALSE"
-    has_zip = zip_field in names
-    zlat, zlng = ("zip_lat", "zip_lng") if has_zip else ("NULL", "NULL")
-    lat_x = f"{lat}__v" if has_xy else "NULL"
-    lng_x = f"{lng}__v" if has_xy else "NULL"
-    return (
-        f"(CASE WHEN {good} THEN {lat_x} ELSE {zlat} END)",
-        f"(CASE WHEN {good} THEN {lng_x} ELSE {zlng} END)",
-        f"(CASE WHEN {good} THEN 'exact' WHEN {zlat} IS NOT NULL THEN 'zip' END)",
-    )
-
-
-def _coords_ok_sql(lat: str, lng: str, names: set[str]) -> str:
-    return (
-        f"({lat}__v BETWEEN -90 AND 90 AND {lng}__v BETWEEN -180 AND 180 "
-        f"AND NOT ({lat}__v = 0 AND {lng}__v = 0) AND NOT {_swapped_sql(lat, lng, names)})"
-    )
+    ok = coords_ok_sql(dataset, names)
+    lat_x = f"{lat}__v" if lat in names else "NULL::DOUBLE"
+    lng_x = f"{lng}__v" if lng in names else "NULL::DOUBLE"
+    # A scan's row order is not guaranteed: place every value by its rowid (= file position).
+    d = con.execute(f"SELECT rowid AS rid, {ok} AS ok, {lat_x} AS lat, {lng_x} AS lng FROM _parsed").fetchnumpy()
+    order = np.asarray(d["rid"], dtype=np.int64)
+    good = np.zeros(len(order), dtype=bool)
+    good[order] = np.asarray(d["ok"], dtype=bool)
+    out_lat = np.full(len(order), np.nan)
+    out_lng = np.full(len(order), np.nan)
+    out_lat[order] = np.ma.filled(d["lat"].astype(float), np.nan)
+    out_lng[order] = np.ma.filled(d["lng"].astype(float), np.nan)
+    out_lat[~good], out_lng[~good] = np.nan, np.nan
+    precision = np.where(good, "exact", None).astype(object)
+    if zip_field in names and not good.all():
+        z = con.execute(
+            f"SELECT p.rowid AS rid, z.zip_lat, z.zip_lng FROM _parsed p "
+            f"JOIN _zips z ON z.zip = p.{zip_field}__v WHERE NOT {ok}"
+        ).fetchnumpy()
+        rid = np.asarray(z["rid"], dtype=np.int64)
+        out_lat[rid], out_lng[rid], precision[rid] = z["zip_lat"], z["zip_lng"], "zip"
+    return {"_lat": out_lat, "_lng": out_lng, "_precision": precision}
 
 
 def _swapped_sql(lat: str, lng: str, names: set[str]) -> str:
@@ -143,112 +172,111 @@ def _swapped_sql(lat: str, lng: str, names: set[str]) -> str:
     )
 
 
-def collect_problems(
-    con: Connection, dataset: str, fields: list[Field], mapping: dict[str, str]
-) -> int:
-    """Fill ``_problems(_row, column, value, reason)``; return how many problems there are."""
+# (condition on _parsed, field whose text is reported, reason)
+Check = tuple[str, str, str]
+
+
+def collect_problems(con: Connection, dataset: str, fields: list[Field], mapping: dict[str, str]) -> int:
+    """Fill ``_problems(_row, column_name, value, reason)``; return how many there are.
+
+    One combined scan answers "is anything wrong?"; only then does each check run on its
+    own to say which row, column and why. Clean files (the usual case) pay one scan.
+    """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _problems "
         "(_row BIGINT, column_name VARCHAR, value VARCHAR, reason VARCHAR)"
     )
     names = {f.name for f in fields}
+    checks = [(cond, f.name, reason) for f in fields for cond, reason in _field_checks(f)]
+    if dataset in _LOCATION:
+        checks += _location_checks(dataset, names)
+    if dataset in ("opportunities", "revenue"):
+        checks.append(("account_id IS NOT NULL AND account_id NOT IN (SELECT account_id FROM accounts)",
+                       "account_id", "unknown account id; import the accounts first or fix the id"))
+    any_bad = " OR ".join(f"({c})" for c, _, _ in checks)
+    if con.execute(f"SELECT count(*) FROM _parsed WHERE {any_bad}").fetchall()[0][0]:
+        for condition, field, reason in checks:
+            con.execute(
+                f"INSERT INTO _problems SELECT rowid + 2, ?, CAST({field} AS VARCHAR), ? "
+                f"FROM _parsed WHERE {condition}",
+                [mapping[field], reason],
+            )
     for f in fields:
-        for condition, reason in _field_checks(f):
-            _add(con, f.name, mapping[f.name], condition, reason)
         if f.kind is Kind.ID:
             _add_duplicates(con, f.name, mapping[f.name])
-    if dataset in _LOCATION:
-        _add_location_checks(con, dataset, names, mapping)
-    if dataset in ("opportunities", "revenue"):
-        _add(
-            con, "account_id", mapping["account_id"],
-            "account_id IS NOT NULL AND account_id NOT IN (SELECT account_id FROM accounts)",
-            "unknown account id; import the accounts first or fix the id",
-        )
     return con.execute("SELECT count(*) FROM _problems").fetchall()[0][0]
 
 
 def _field_checks(f: Field) -> list[tuple[str, str]]:
     n, v = f.name, f"{f.name}__v"
+    present = f"trim({n}) <> ''"
     checks: list[tuple[str, str]] = []
     if f.required:
-        checks.append((f"{n} IS NULL", "is empty; this column is required"))
+        checks.append((f"{n} IS NULL OR trim({n}) = ''", "is empty; this column is required"))
     if f.kind is Kind.NUMBER:
         checks += [
-            (f"{n} IS NOT NULL AND {v} IS NULL", "is not a number (expected e.g. 1200000, 1,200,000.50 or $1,200,000)"),
+            (f"{present} AND {v} IS NULL", "is not a number (expected e.g. 1200000, 1,200,000.50 or $1,200,000)"),
             (f"{v} < 0", "is negative; expected 0 or more"),
         ]
     elif f.kind in (Kind.LAT, Kind.LNG):
-        checks.append((f"{n} IS NOT NULL AND {v} IS NULL", "is not a number (expected decimal degrees, e.g. 40.7128)"))
+        checks.append((f"{present} AND {v} IS NULL", "is not a number (expected decimal degrees, e.g. 40.7128)"))
     elif f.kind is Kind.PERCENT:
         checks += [
-            (f"{n} IS NOT NULL AND {v} IS NULL", "is not a number (expected a percentage 0-100)"),
+            (f"{present} AND {v} IS NULL", "is not a number (expected a percentage 0-100)"),
             (f"{v} < 0 OR {v} > 100", "is outside 0..100; expected a percentage"),
         ]
     elif f.kind is Kind.DATE:
-        checks.append((f"{n} IS NOT NULL AND {v} IS NULL", "is not a date (expected YYYY-MM-DD or MM/DD/YYYY)"))
+        checks.append((f"{present} AND {v} IS NULL", "is not a date (expected YYYY-MM-DD or MM/DD/YYYY)"))
     elif f.kind is Kind.BOOL:
-        checks.append((f"{n} IS NOT NULL AND {v} IS NULL", "is not true/false (expected true, false, 1, 0, yes or no)"))
+        checks.append((f"{present} AND {v} IS NULL", "is not true/false (expected true, false, 1, 0, yes or no)"))
     return checks
-
-
-def _add(con: Connection, value_col: str, label: str, condition: str, reason: str) -> None:
-    sql = (
-        f"INSERT INTO _problems SELECT _row, ?, CAST({value_col} AS VARCHAR), ? "
-        f"FROM _parsed WHERE {condition}"
-    )
-    con.execute(sql, [label, reason])
 
 
 def _add_duplicates(con: Connection, field: str, label: str) -> None:
     sql = (
         f"INSERT INTO _problems SELECT p._row, ?, p.{field}, "
         f"'duplicate id: first seen on row ' || d.first_row || '; ids must be unique' "
-        f"FROM _parsed p JOIN (SELECT {field} AS id, min(_row) AS first_row FROM _parsed "
+        f"FROM (SELECT rowid + 2 AS _row, {field} FROM _parsed) p "
+        f"JOIN (SELECT {field} AS id, min(rowid) + 2 AS first_row FROM _parsed "
         f"WHERE {field} IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d ON p.{field} = d.id "
         f"WHERE p._row > d.first_row"
     )
     con.execute(sql, [label])
 
 
-def _add_location_checks(con: Connection, dataset: str, names: set[str], mapping: dict[str, str]) -> None:
+def _location_checks(dataset: str, names: set[str]) -> list[Check]:
     lat, lng, zip_field, required = _LOCATION[dataset]
+    checks: list[Check] = []
     if lat in names and lng in names:
         la, ln = f"{lat}__v", f"{lng}__v"
-        for cond, col, reason in (
-            (f"{la} IS NOT NULL AND {ln} IS NULL AND {lng} IS NULL", lat, "latitude without a longitude; fill both or neither"),
-            (f"{ln} IS NOT NULL AND {la} IS NULL AND {lat} IS NULL", lng, "longitude without a latitude; fill both or neither"),
+        checks += [
+            (f"{la} IS NOT NULL AND {lng} IS NULL", lat, "latitude without a longitude; fill both or neither"),
+            (f"{ln} IS NOT NULL AND {lat} IS NULL", lng, "longitude without a latitude; fill both or neither"),
             (f"abs({la}) > 90 AND abs({la}) <= 180 AND abs({ln}) <= 90", lat,
              "latitude and longitude look swapped (latitude must be within -90..90); swap the two columns or their mapping"),
-            (f"abs({la}) > 90 AND NOT (abs({la}) <= 180 AND abs({ln}) <= 90)", lat, "is outside -90..90; latitude must be within -90..90"),
+            (f"abs({la}) > 90 AND NOT (abs({la}) <= 180 AND abs({ln}) <= 90)", lat,
+             "is outside -90..90; latitude must be within -90..90"),
             (f"abs({ln}) > 180", lng, "is outside -180..180; longitude must be within -180..180"),
             (f"abs({la}) <= 90 AND abs({ln}) <= 180 AND {_swapped_sql(lat, lng, names)}", lat,
              "latitude and longitude look swapped (the point is outside the US, its mirror inside); swap the two columns"),
-        ):
-            _add(con, col, mapping[col], cond, reason)
+        ]
     if not required:
-        return
-    loc_lat, _, _ = location_sql(dataset, names)
-    coords_bad = "FALSE"
-    if lat in names and lng in names:
-        coords_bad = f"({lat}__v IS NULL) <> ({lng}__v IS NULL) OR NOT {_coords_ok_sql(lat, lng, names)}"
+        return checks
+    raw_coords = f"{lat} IS NOT NULL OR {lng} IS NOT NULL" if lat in names and lng in names else "FALSE"
     if zip_field in names:
-        _add(
-            con, zip_field, mapping[zip_field],
-            f"{loc_lat} IS NULL AND {zip_field} IS NOT NULL AND NOT coalesce({coords_bad}, FALSE)",
+        checks.append((
+            f"NOT ({raw_coords}) AND {zip_field} IS NOT NULL "
+            f"AND coalesce({zip_field}__v NOT IN (SELECT zip FROM _zips), TRUE)",
+            zip_field,
             "is not a known US ZIP code and there are no coordinates; give a 5-digit ZIP or latitude/longitude",
-        )
-    label_col = lat if lat in names else zip_field
-    _add(
-        con, label_col, mapping[label_col],
-        f"{loc_lat} IS NULL AND {zip_field if zip_field in names else 'NULL'} IS NULL "
-        f"AND {lat if lat in names else 'NULL'} IS NULL",
+        ))
+    no_zip = f"{zip_field} IS NULL" if zip_field in names else "TRUE"
+    checks.append((
+        f"NOT ({raw_coords}) AND {no_zip}",
+        lat if lat in names else zip_field,
         "no location: no latitude/longitude and no ZIP; add coordinates or a US ZIP code",
-    )
-
-
-def bad_rows_sql() -> str:
-    return "SELECT DISTINCT _row FROM _problems WHERE _row IS NOT NULL"
+    ))
+    return checks
 
 
 def field_list(dataset: str, mapping: dict[str, str]) -> list[Field]:

@@ -93,16 +93,13 @@ def _describe(con: Connection, relation: str, params: list, path: Path) -> list[
     return [r[0] for r in rows]
 
 
-def stage(con: Connection, source: Source, mapping: dict[str, str], table: str = "_raw") -> int:
-    """Copy the mapped columns into temp ``table`` (text, named by field); return row count.
+def stage(con: Connection, source: Source, columns: list[str], table: str = "_parsed") -> int:
+    """One pass over the file into temp ``table``: ``columns`` are SQL select expressions.
 
-    Row order is the file's, so ``rowid + 2`` is the spreadsheet row (header = row 1).
+    Row order is the file's (a plain projection keeps insertion order), so the n-th row of
+    ``table`` is spreadsheet row n + 1 (the header is row 1).
     """
-    cols = ", ".join(
-        f"nullif_blank(CAST({quote_ident(col)} AS VARCHAR)) AS {field}" for field, col in mapping.items()
-    )
-    con.execute("CREATE OR REPLACE TEMP MACRO nullif_blank(s) AS CASE WHEN trim(s) = '' THEN NULL ELSE s END")
-    sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols} FROM {source.relation}"
+    sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(columns)} FROM {source.relation}"
     try:
         con.execute(sql, source.params)
     except duckdb.Error as exc:
@@ -113,6 +110,14 @@ def stage(con: Connection, source: Source, mapping: dict[str, str], table: str =
             f"{source.path.name}: the file has a header row but no data rows; nothing to import"
         )
     return n
+
+
+def sample_rows(con: Connection, source: Source, mapping: dict[str, str], *, rows: int = 20_000) -> str:
+    """A temp table ``_sample`` with the first ``rows`` rows of the mapped columns, as text."""
+    cols = ", ".join(f"CAST({quote_ident(col)} AS VARCHAR) AS {field}" for field, col in mapping.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cols} FROM {source.relation} LIMIT {int(rows)}",
+                source.params)
+    return "_sample"
 
 
 def _first_line(exc: Exception) -> str:

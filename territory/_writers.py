@@ -53,14 +53,16 @@ def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
                coalesce(r.revenue_12m, 0), coalesce(p.pipeline, 0), coalesce(p.weighted_pipeline, 0), ?
         FROM _good g
         LEFT JOIN (VALUES {spend}) s(industry, spend) ON s.industry = {"g.industry" if "industry" in names else "NULL"}
-        LEFT JOIN ({REVENUE_12M_SQL}) r ON r.account_id = g.account_id
-        LEFT JOIN ({PIPELINE_SQL}) p ON p.account_id = g.account_id
+        LEFT JOIN ({REVENUE_12M_SQL if _has_rows(con, "revenue_monthly") else _NO_REVENUE}) r
+               ON r.account_id = g.account_id
+        LEFT JOIN ({PIPELINE_SQL if _has_rows(con, "opportunities") else _NO_PIPELINE}) p
+               ON p.account_id = g.account_id
     """
-    con.execute("DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM _good)")
+    if _has_rows(con, "accounts"):
+        con.execute("DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM _good)")
     params = [settings.DEFAULT_SPEND_PER_EMPLOYEE, settings.REVENUE_SHARE,
               settings.FALLBACK_POTENTIAL, import_id, *spend_params]  # in the order of the ?s
-    con.execute(sql, params)
-    return _count(con)
+    return _inserted(con.execute(sql, params))
 
 
 def write_reps(con: Connection, names: set[str], import_id: int) -> int:
@@ -71,8 +73,7 @@ def write_reps(con: Connection, names: set[str], import_id: int) -> int:
         f"SELECT {', '.join(_col(c, names) for c in cols)}, _lat, _lng, ? FROM _good"
     )
     con.execute("DELETE FROM reps WHERE rep_id IN (SELECT rep_id FROM _good)")
-    con.execute(sql, [import_id])
-    return _count(con)
+    return _inserted(con.execute(sql, [import_id]))
 
 
 def write_opportunities(con: Connection, names: set[str], import_id: int) -> int:
@@ -89,9 +90,9 @@ def write_opportunities(con: Connection, names: set[str], import_id: int) -> int
         f"{closed}, {won}, ? FROM _good"
     )
     con.execute("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _good)")
-    con.execute(sql, [scale, import_id])
+    loaded = _inserted(con.execute(sql, [scale, import_id]))
     refresh_pipeline(con)
-    return _count(con)
+    return loaded
 
 
 def write_revenue(con: Connection, names: set[str], import_id: int) -> int:
@@ -106,7 +107,7 @@ def write_revenue(con: Connection, names: set[str], import_id: int) -> int:
     con.execute("INSERT INTO revenue_monthly SELECT account_id, month, revenue, ? FROM _months", [import_id])
     con.execute("DROP TABLE _months")
     refresh_revenue(con)
-    return _count(con)
+    return con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
 
 
 def refresh_revenue(con: Connection) -> None:
@@ -128,8 +129,17 @@ def refresh_pipeline(con: Connection) -> None:
     )
 
 
-def _count(con: Connection) -> int:
-    return con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
+_NO_REVENUE = "SELECT NULL::VARCHAR AS account_id, 0.0 AS revenue_12m LIMIT 0"
+_NO_PIPELINE = "SELECT NULL::VARCHAR AS account_id, 0.0 AS pipeline, 0.0 AS weighted_pipeline LIMIT 0"
+
+
+def _has_rows(con: Connection, table: str) -> bool:
+    return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0])
+
+
+def _inserted(result) -> int:
+    """Row count an INSERT reports."""
+    return int(result.fetchall()[0][0])
 
 
 WRITERS = {

@@ -7,6 +7,8 @@ up to a plan resolution is pure bit arithmetic on the 64-bit cell id inside Duck
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import h3
 import numpy as np
 import pandas as pd
@@ -22,9 +24,20 @@ _RES_MASK = 0xF << _RES_SHIFT
 
 
 def latlng_to_cells(lat, lng, res: int = settings.FINE_RES) -> np.ndarray:
-    """H3 cells (uint64) of points given as arrays of degrees."""
-    frame = pl.DataFrame({"lat": lat, "lng": lng}, schema={"lat": pl.Float64, "lng": pl.Float64})
+    """H3 cells (uint64) of points given as arrays of degrees; large inputs use two threads."""
+    lat, lng = np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
+    if len(lat) < 200_000:
+        return _cells(lat, lng, res)
+    parts = _THREADS.map(_cells, np.array_split(lat, 2), np.array_split(lng, 2), [res, res])
+    return np.concatenate(list(parts))
+
+
+def _cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
+    frame = pl.DataFrame({"lat": lat, "lng": lng})
     return frame.select(plh3.latlng_to_cell("lat", "lng", res)).to_series().to_numpy()
+
+
+_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="h3")  # polars-h3 releases the GIL
 
 
 def parent_masks(res: int) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -82,7 +83,8 @@ def import_file(
     try:
         return _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
     finally:
-        for name in ("_raw", "_parsed", "_problems", "_good"):
+        con.execute("DROP VIEW IF EXISTS _good")
+        for name in ("_sample", "_parsed", "_problems"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -92,13 +94,17 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
     mapping = guess_mapping(source.columns, dataset, overrides=overrides)
     validate_mapping(mapping, dataset, columns=source.columns)
     fields = _checks.field_list(dataset, mapping)
-    rows_read = _readers.stage(con, source, mapping)
-    report(0.25, f"read {rows_read:,} rows; checking them")
+    names = {f.name for f in fields}
+    _readers.sample_rows(con, source, mapping)
     decimal = _checks.detect_decimal(con, fields, delimiter=source.delimiter)
+    rows_read = _readers.stage(con, source, _checks.select_columns(fields, mapping, decimal=decimal))
+    report(0.3, f"read {rows_read:,} rows; checking them")
+    _checks.fix_numbers(con, fields, decimal=decimal)
     geocode.register_zips(con)
-    _checks.parse(con, dataset, fields, decimal=decimal)
     n_problems = _checks.collect_problems(con, dataset, fields, mapping)
-    problems = _fetch_problems(con) if n_problems else []
+    report(0.45, "geocoding and indexing")
+    located = _locate(con, dataset, names, rows_read)
+    problems = _fetch_problems(con) if n_problems or located.pop("_unlocated") else []
     if problems and on_error == "reject":
         bad = len({p.row for p in problems})
         raise ValidationError(
@@ -106,23 +112,20 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
             "imported. Fix the rows listed, or import with on-error 'skip' to load the good rows",
             problems,
         )
-    report(0.5, "geocoding and indexing")
-    names = {f.name for f in fields}
-    good = _build_good(con, dataset, names)
-    report(0.75, "writing")
+    _good_view(con, fields, located, filtered=bool(problems))
+    report(0.7, "writing")
     with store.transaction(con):
         import_id = con.execute("SELECT nextval('import_seq')").fetchall()[0][0]
         loaded = _writers.WRITERS[dataset](con, names, import_id)
-        rejected = con.execute(f"SELECT count(*) FROM ({_checks.bad_rows_sql()})").fetchall()[0][0]
+        rejected = len({p.row for p in problems})
         con.execute(
             "INSERT INTO import_log VALUES (?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
             [import_id, dataset, str(path), rows_read, loaded, rejected, on_error, json.dumps(mapping)],
         )
         report(0.95, "committing")
-    result = ImportResult(
-        dataset, import_id, rows_read, loaded, rejected, mapping, problems,
-        seconds=time.perf_counter() - started, **good,
-    )
+    stats = _stats(con, dataset, names) if loaded else {}
+    result = ImportResult(dataset, import_id, rows_read, loaded, rejected, mapping, problems,
+                          seconds=time.perf_counter() - started, **stats)
     if problems:
         result.rejects_path = _write_rejects(con, rejects_path, dataset, import_id)
     report(1.0, f"imported {loaded:,} rows")
@@ -146,24 +149,49 @@ def _write_rejects(con: Connection, target, dataset: str, import_id: int) -> Pat
     return path
 
 
-def _build_good(con: Connection, dataset: str, names: set[str]) -> dict[str, int]:
-    """``_good``: the rows without problems, typed, located and (accounts) H3-indexed."""
+def _locate(con: Connection, dataset: str, names: set[str], n: int) -> dict:
+    """Row numbers, coordinates and (accounts) H3 cells for every row, in file order.
+
+    Accounts whose location resolves to nothing (e.g. 0/0 coordinates and no known ZIP)
+    are added to ``_problems``; ``_unlocated`` says how many.
+    """
+    out: dict = {"_rid": np.arange(n, dtype=np.int64), "_row": np.arange(2, n + 2, dtype=np.int64),
+                 "_unlocated": 0}
+    if dataset not in ("accounts", "reps"):
+        return out
+    out.update(_checks.locate(con, dataset, names))
+    if dataset == "accounts":
+        missing = np.isnan(out["_lat"])
+        out["cell"] = grid.latlng_to_cells(np.where(missing, 0.0, out["_lat"]), np.where(missing, 0.0, out["_lng"]))
+        rows = pa.table({"r": out["_row"][missing]})  # noqa: F841 - read by DuckDB below
+        con.execute(
+            "INSERT INTO _problems SELECT r, ?, NULL, 'no usable location: coordinates missing, "
+            "0/0 or invalid, and no known US ZIP; add coordinates or a 5-digit ZIP' "
+            "FROM rows WHERE r NOT IN (SELECT _row FROM _problems)",
+            ["location"],
+        )
+        out["_unlocated"] = int(missing.sum())
+    return out
+
+
+def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> None:
+    """``_good``: typed columns of the rows without problems, with their location columns."""
+    loc = pa.table({k: v for k, v in located.items() if not k.startswith("_unlocated")})
+    con.register("_loc", loc)
     typed = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
-    select = [f"{n}__v AS {n}" if f"{n}__v" in typed else n for n in sorted(names)]
-    if dataset in ("accounts", "reps"):
-        select += [f"{sql} AS {alias}" for sql, alias in zip(_checks.location_sql(dataset, names), ("_lat", "_lng", "_precision"))]
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE _good AS SELECT _row, {', '.join(select)} "
-        f"FROM _parsed WHERE _row NOT IN ({_checks.bad_rows_sql()}) ORDER BY _row"
-    )
-    con.execute(sql)
+    select = [f"{f.name}__v AS {f.name}" if f"{f.name}__v" in typed else f.name for f in fields]
+    where = " WHERE _row NOT IN (SELECT _row FROM _problems)" if filtered else ""
+    # joined on rowid (the file position): a scan's order is not guaranteed on large tables
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {', '.join(select)}, _loc.* "
+                f"FROM _parsed JOIN _loc ON _loc._rid = _parsed.rowid{where}")
+
+
+def _stats(con: Connection, dataset: str, names: set[str]) -> dict[str, int]:
     if dataset != "accounts":
         return {}
-    coords = con.execute("SELECT _lat, _lng FROM _good").fetchnumpy()
-    cells = pa.table({"cell": grid.latlng_to_cells(coords["_lat"], coords["_lng"])})  # noqa: F841
-    con.execute("CREATE OR REPLACE TEMP TABLE _good AS SELECT * FROM _good POSITIONAL JOIN cells")
-    derived = "potential IS NULL" if "potential" in names else "TRUE"
+    derived = "potential_derived" if "potential" in names else "TRUE"
     by_zip, n_derived = con.execute(
-        f"SELECT count(*) FILTER (_precision = 'zip'), count(*) FILTER ({derived}) FROM _good"
+        f"SELECT count(*) FILTER (geocode = 'zip'), count(*) FILTER ({derived}) FROM accounts "
+        "WHERE import_id = (SELECT max(import_id) FROM import_log)"
     ).fetchall()[0]
     return {"geocoded_by_zip": by_zip, "potential_derived": n_derived}

@@ -79,6 +79,11 @@ def generate(out_dir: str | Path = settings.DEMO_DIR, *, n_accounts: int = 50_00
     return files
 
 
+def accounts_frame(n_accounts: int, *, n_reps: int = 30, seed: int = 7) -> pd.DataFrame:
+    """Only the Salesforce-style accounts export (for benchmarks of any size)."""
+    return _accounts(np.random.default_rng(seed), n_accounts, _reps(n_reps))
+
+
 def load_demo(con: Connection, *, out_dir: str | Path | None = None, n_accounts: int = 50_000,
               seed: int = 7, progress: ingest.Progress | None = None) -> DemoFiles:
     """Generate the demo files, import them through the real import path, make the baseline.

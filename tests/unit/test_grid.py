@@ -68,3 +68,24 @@ def test_workload_is_configurable(con, accounts_file):
 def test_bad_resolution_is_refused(con, res):
     with pytest.raises(ValidationError, match="resolution"):
         grid.aggregate_cells(con, res)
+
+
+def test_every_imported_account_carries_the_cell_of_its_own_location(con, tmp_path):
+    """Rows, coordinates and cells stay aligned through the import (incl. ZIP-located rows)."""
+    rng = np.random.default_rng(9)
+    n = 130_000  # more than one DuckDB row group (122,880 rows): scan order is not file order
+    lat, lng = rng.uniform(30, 45, n), rng.uniform(-120, -75, n)
+    rows = [sf_row(i, BillingLatitude=f"{a:.5f}", BillingLongitude=f"{b:.5f}") for i, (a, b) in enumerate(zip(lat, lng))]
+    for i in range(0, n, 997):  # some rows only have a ZIP
+        rows[i].update(BillingLatitude="", BillingLongitude="", BillingPostalCode="2134")
+    ingest.import_file(con, write_csv(tmp_path / "a.csv", rows), "accounts")
+    stored = con.execute("SELECT account_id, lat, lng, cell, geocode FROM accounts").fetchall()
+    assert len(stored) == n
+    expected = {r["Id"]: r for r in rows}
+    for account_id, a, b, cell, precision in stored:
+        assert cell == h3.str_to_int(h3.latlng_to_cell(a, b, settings.FINE_RES))
+        src = expected[account_id]
+        if src["BillingLatitude"]:
+            assert (precision, a, b) == ("exact", float(src["BillingLatitude"]), float(src["BillingLongitude"]))
+        else:
+            assert precision == "zip" and 42.3 < a < 42.4
