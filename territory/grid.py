@@ -86,7 +86,7 @@ def aggregate_cells(
         " sum(revenue_12m) AS revenue_12m, sum(pipeline) AS pipeline,"
         " sum(weighted_pipeline) AS weighted_pipeline,"
         " sum(CASE tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END)"
-        " AS workload_hours FROM accounts GROUP BY 1 ORDER BY 1"
+        " AS workload_hours FROM accounts GROUP BY 1"
     )
     return con.execute(sql, [keep, fill, *visits]).df()
 
