@@ -103,8 +103,8 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
     geocode.register_zips(con)
     n_problems = _checks.collect_problems(con, dataset, fields, mapping)
     report(0.45, "geocoding and indexing")
-    located = _locate(con, dataset, names, rows_read)
-    problems = _fetch_problems(con) if n_problems or located.pop("_unlocated") else []
+    located, unlocated = _locate(con, dataset, mapping, rows_read)
+    problems = _fetch_problems(con) if n_problems or unlocated else []
     if problems and on_error == "reject":
         bad = len({p.row for p in problems})
         raise ValidationError(
@@ -149,35 +149,36 @@ def _write_rejects(con: Connection, target, dataset: str, import_id: int) -> Pat
     return path
 
 
-def _locate(con: Connection, dataset: str, names: set[str], n: int) -> dict:
-    """Row numbers, coordinates and (accounts) H3 cells for every row, in file order.
+def _locate(con: Connection, dataset: str, mapping: dict[str, str], n: int) -> tuple[dict, int]:
+    """Columns for every row by file position: row number, coordinates, (accounts) H3 cell.
 
-    Accounts whose location resolves to nothing (e.g. 0/0 coordinates and no known ZIP)
-    are added to ``_problems``; ``_unlocated`` says how many.
+    Accounts whose location resolves to nothing (e.g. 0/0 coordinates and no known ZIP) are
+    added to ``_problems``; the second value says how many there are.
     """
-    out: dict = {"_rid": np.arange(n, dtype=np.int64), "_row": np.arange(2, n + 2, dtype=np.int64),
-                 "_unlocated": 0}
+    out = {"_rid": np.arange(n, dtype=np.int64), "_row": np.arange(2, n + 2, dtype=np.int64)}
+    names = set(mapping)
     if dataset not in ("accounts", "reps"):
-        return out
+        return out, 0
     out.update(_checks.locate(con, dataset, names))
-    if dataset == "accounts":
-        missing = np.isnan(out["_lat"])
-        out["cell"] = grid.latlng_to_cells(np.where(missing, 0.0, out["_lat"]), np.where(missing, 0.0, out["_lng"]))
-        rows = pa.table({"r": out["_row"][missing]})  # noqa: F841 - read by DuckDB below
+    if dataset != "accounts":
+        return out, 0
+    missing = np.isnan(out["_lat"])
+    out["cell"] = grid.latlng_to_cells(np.where(missing, 0.0, out["_lat"]), np.where(missing, 0.0, out["_lng"]))
+    if missing.any():
+        con.register("_unlocated", pa.table({"r": out["_row"][missing]}))
         con.execute(
             "INSERT INTO _problems SELECT r, ?, NULL, 'no usable location: coordinates missing, "
             "0/0 or invalid, and no known US ZIP; add coordinates or a 5-digit ZIP' "
-            "FROM rows WHERE r NOT IN (SELECT _row FROM _problems)",
-            ["location"],
+            "FROM _unlocated WHERE r NOT IN (SELECT _row FROM _problems)",
+            [mapping.get("lat") or mapping.get("postal_code")],
         )
-        out["_unlocated"] = int(missing.sum())
-    return out
+        con.unregister("_unlocated")
+    return out, int(missing.sum())
 
 
 def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> None:
     """``_good``: typed columns of the rows without problems, with their location columns."""
-    loc = pa.table({k: v for k, v in located.items() if not k.startswith("_unlocated")})
-    con.register("_loc", loc)
+    con.register("_loc", pa.table(located))
     typed = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
     select = [f"{f.name}__v AS {f.name}" if f"{f.name}__v" in typed else f.name for f in fields]
     where = " WHERE _row NOT IN (SELECT _row FROM _problems)" if filtered else ""

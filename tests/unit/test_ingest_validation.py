@@ -51,6 +51,18 @@ def test_account_with_no_location_at_all(con, tmp_path):
     assert "no location" in _problem(err, 3, "BillingLatitude").reason
 
 
+def test_zero_zero_coordinates_without_a_zip_have_no_usable_location(con, tmp_path):
+    rows = [sf_row(1), sf_row(2, BillingLatitude="0", BillingLongitude="0", BillingPostalCode="")]
+    err = _reject(con, write_csv(tmp_path / "a.csv", rows))
+    assert "no usable location" in _problem(err, 3, "BillingLatitude").reason
+
+
+def test_zero_zero_coordinates_fall_back_to_the_zip(con, tmp_path):
+    rows = [sf_row(1, BillingLatitude="0", BillingLongitude="0", BillingPostalCode="80202")]
+    ingest.import_file(con, write_csv(tmp_path / "a.csv", rows), "accounts")
+    assert con.execute("SELECT geocode, round(lat) FROM accounts").fetchall() == [("zip", 40.0)]
+
+
 def test_unknown_zip_without_coordinates(con, tmp_path):
     rows = [sf_row(1, BillingLatitude="", BillingLongitude="", BillingPostalCode="00000")]
     err = _reject(con, write_csv(tmp_path / "a.csv", rows))
