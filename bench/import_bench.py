@@ -59,11 +59,11 @@ def full_import(path: Path, workdir: Path) -> tuple[float, int]:
     return elapsed, result.rows_loaded
 
 
-def _median_time(fn, repeat: int) -> float:
+def _median_time(repeat: int, fn, *args) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fn()
+        fn(*args)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -77,8 +77,8 @@ def rollups(path: Path, workdir: Path, repeat: int) -> dict[int, tuple[float, fl
         keep, fill = grid.parent_masks(res)
         sql = (f"CREATE OR REPLACE TEMP TABLE rolled AS SELECT {grid.parent_sql()} AS cell, count(*) AS n,"
                " sum(potential), sum(revenue_12m), sum(pipeline), sum(weighted_pipeline) FROM accounts GROUP BY 1")
-        in_db = _median_time(lambda: con.execute(sql, [keep, fill]), repeat)
-        frame_time = _median_time(lambda: grid.aggregate_cells(con, res), repeat)
+        in_db = _median_time(repeat, con.execute, sql, [keep, fill])
+        frame_time = _median_time(repeat, grid.aggregate_cells, con, res)
         out[res] = (in_db, frame_time, len(grid.aggregate_cells(con, res)))
     con.close()
     return out
