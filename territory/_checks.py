@@ -81,6 +81,7 @@ def fix_numbers(con: Connection, fields: list[Field], *, decimal: str) -> None:
     for f in fields:
         if f.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT):
             n, v = f.name, f"{f.name}__v"
+            con.execute(f"UPDATE _parsed SET {n} = NULL WHERE {v} IS NULL AND trim({n}) = ''")  # blank cell
             con.execute(
                 f"UPDATE _parsed SET {v} = {number_sql(n, decimal)} "
                 f"WHERE {n} IS NOT NULL AND ({v} IS NULL OR NOT isfinite({v}))"
@@ -166,9 +167,10 @@ def _swapped_sql(lat: str, lng: str, names: set[str]) -> str:
     if "country" in names:
         us = f"(country IS NULL OR lower(trim(country)) IN {tuple(n for n in US_NAMES if n)})"
     inside = f"{{a}} BETWEEN {_US_LAT[0]} AND {_US_LAT[1]} AND {{b}} BETWEEN {_US_LNG[0]} AND {_US_LNG[1]}"
+    # CASE evaluates the text test on country only for the few rows the geometry flags
     return (
-        f"coalesce({us} AND NOT ({inside.format(a=lat + '__v', b=lng + '__v')}) "
-        f"AND ({inside.format(a=lng + '__v', b=lat + '__v')}), FALSE)"
+        f"coalesce(CASE WHEN NOT ({inside.format(a=lat + '__v', b=lng + '__v')}) "
+        f"AND ({inside.format(a=lng + '__v', b=lat + '__v')}) THEN {us} ELSE FALSE END, FALSE)"
     )
 
 
@@ -209,10 +211,12 @@ def collect_problems(con: Connection, dataset: str, fields: list[Field], mapping
 
 def _field_checks(f: Field) -> list[tuple[str, str]]:
     n, v = f.name, f"{f.name}__v"
-    present = f"trim({n}) <> ''"
+    present = f"{n} IS NOT NULL"  # empty cells are NULL already (blank ones: fix_numbers)
     checks: list[tuple[str, str]] = []
     if f.required:
-        checks.append((f"{n} IS NULL OR trim({n}) = ''", "is empty; this column is required"))
+        # blank = NULL, or spaces only (which must start with a space or a tab: test that first)
+        blank = f"CASE WHEN {n} IS NULL THEN TRUE WHEN ascii({n}) IN (9, 32) THEN trim({n}) = '' ELSE FALSE END"
+        checks.append((blank, "is empty; this column is required"))
     if f.kind is Kind.NUMBER:
         checks += [
             (f"{present} AND {v} IS NULL", "is not a number (expected e.g. 1200000, 1,200,000.50 or $1,200,000)"),

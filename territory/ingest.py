@@ -182,7 +182,7 @@ def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> Non
     typed = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
     select = [f"{f.name}__v AS {f.name}" if f"{f.name}__v" in typed else f.name for f in fields]
     where = " WHERE _row NOT IN (SELECT _row FROM _problems)" if filtered else ""
-    # joined on rowid (the file position): a scan's order is not guaranteed on large tables
+    # _loc is in rowid order (see _checks.locate), as is a positional scan of _parsed
     con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {', '.join(select)}, _loc.* "
                 f"FROM _parsed JOIN _loc ON _loc._rid = _parsed.rowid{where}")
 

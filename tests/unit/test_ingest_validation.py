@@ -81,6 +81,13 @@ def test_non_numeric_values_are_rejected(con, tmp_path, value):
     assert "not a number" in _problem(err, 2, "AnnualRevenue").reason
 
 
+def test_blank_required_text_and_blank_numbers(con, tmp_path):
+    rows = [sf_row(1, Name="   ", AnnualRevenue="  "), sf_row(2, Name="\tAcme")]
+    err = _reject(con, write_csv(tmp_path / "a.csv", rows))
+    assert "is empty" in _problem(err, 2, "Name").reason
+    assert [(p.row, p.column) for p in err.problems] == [(2, "Name")]  # a blank number is just empty
+
+
 def test_negative_numbers_are_rejected(con, tmp_path):
     err = _reject(con, write_csv(tmp_path / "a.csv", [sf_row(1, NumberOfEmployees="-5")]))
     assert "negative" in _problem(err, 2, "NumberOfEmployees").reason
