@@ -114,7 +114,7 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
         )
     _good_view(con, fields, located, filtered=bool(problems))
     report(0.7, "writing")
-    with store.transaction(con):
+    with store.transaction(con), store.unordered_writes(con):
         import_id = con.execute("SELECT nextval('import_seq')").fetchall()[0][0]
         loaded = _writers.WRITERS[dataset](con, names, import_id)
         rejected = len({p.row for p in problems})

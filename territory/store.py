@@ -83,6 +83,16 @@ def transaction(con: Connection) -> Iterator[Connection]:
     con.execute("COMMIT")
 
 
+@contextmanager
+def unordered_writes(con: Connection) -> Iterator[Connection]:
+    """Let DuckDB write rows in any order (faster in parallel); tables here have no order."""
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield con
+    finally:
+        con.execute("SET preserve_insertion_order = true")
+
+
 def is_empty(con: Connection) -> bool:
     """True when no accounts have been loaded yet."""
     return con.execute("SELECT count(*) FROM accounts").fetchall()[0][0] == 0
