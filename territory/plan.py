@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NewType
 
 from territory import grid, settings, store
-from territory.errors import NotFoundError
+from territory.errors import NotFoundError, ValidationError
 from territory.store import Connection
 
 ScenarioId = NewType("ScenarioId", int)
@@ -87,3 +87,147 @@ def territory_summary(con: Connection, scenario_id: int):
         " WHERE t.scenario_id = ? GROUP BY ALL ORDER BY t.name"
     )
     return con.execute(sql, [keep, fill, scenario_id]).df()
+
+
+WORKING_NAME = "Working plan"
+
+
+def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working") -> ScenarioId:
+    """A copy of a plan (territories and cells) under a new name, without its edit history."""
+    with store.transaction(con):
+        src = con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
+        if not src:
+            raise NotFoundError(f"no scenario with id {scenario_id}")
+        if con.execute("SELECT count(*) FROM scenarios WHERE name = ?", [name]).fetchall()[0][0]:
+            raise ValidationError(f"a plan named {name!r} exists already; choose another name")
+        sid = con.execute("SELECT nextval('scenario_seq')").fetchall()[0][0]
+        con.execute(
+            "INSERT INTO scenarios (scenario_id, name, kind, resolution, parent_id) VALUES (?, ?, ?, ?, ?)",
+            [sid, name, kind, src[0][0], scenario_id],
+        )
+        con.execute(
+            "INSERT INTO territories SELECT ?, territory_id, name, color, rep_id, locked "
+            "FROM territories WHERE scenario_id = ?", [sid, scenario_id])
+        con.execute(
+            "INSERT INTO cell_assignments SELECT ?, cell, territory_id, locked "
+            "FROM cell_assignments WHERE scenario_id = ?", [sid, scenario_id])
+    return ScenarioId(sid)
+
+
+def working_scenario(con: Connection) -> ScenarioId:
+    """The plan the Designer edits: the first working plan, made from the baseline if none."""
+    rows = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'working' ORDER BY scenario_id LIMIT 1").fetchall()
+    if rows:
+        return ScenarioId(rows[0][0])
+    base = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'baseline'").fetchall()
+    if not base:
+        raise NotFoundError("there is no baseline plan yet; import accounts or run `territory demo`")
+    return clone(con, base[0][0], WORKING_NAME)
+
+
+def baseline_scenario(con: Connection) -> ScenarioId | None:
+    rows = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'baseline'").fetchall()
+    return ScenarioId(rows[0][0]) if rows else None
+
+
+def resolution(con: Connection, scenario_id: int) -> int:
+    rows = con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
+    if not rows:
+        raise NotFoundError(f"no scenario with id {scenario_id}")
+    return int(rows[0][0])
+
+
+def territories(con: Connection, scenario_id: int):
+    """Territories of a plan with their rep's name, as a frame ordered by name."""
+    return con.execute(
+        "SELECT t.territory_id, t.name, t.color, t.rep_id, r.name AS rep_name, t.locked "
+        "FROM territories t LEFT JOIN reps r USING (rep_id) WHERE t.scenario_id = ? ORDER BY t.name",
+        [scenario_id],
+    ).df()
+
+
+def assignments(con: Connection, scenario_id: int):
+    return con.execute(
+        "SELECT cell, territory_id, locked FROM cell_assignments WHERE scenario_id = ?", [scenario_id]
+    ).df()
+
+
+def create_territory(con: Connection, scenario_id: int, name: str, *, color: str | None = None,
+                     rep_id: str | None = None) -> TerritoryId:
+    name = _valid_name(name)
+    with store.transaction(con):
+        existing = territories(con, scenario_id)
+        if name in set(existing["name"]):
+            raise ValidationError(f"a territory named {name!r} exists already")
+        n = len(existing) + 1
+        tid = f"T{n:03d}"
+        while tid in set(existing["territory_id"]):
+            n += 1
+            tid = f"T{n:03d}"
+        used = set(existing["color"])
+        color = color or next((c for c in PALETTE if c not in used), PALETTE[n % len(PALETTE)])
+        con.execute(
+            "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) VALUES (?, ?, ?, ?, ?)",
+            [scenario_id, tid, name, color, rep_id],
+        )
+        bump_version(con, scenario_id)
+    return TerritoryId(tid)
+
+
+def update_territory(con: Connection, scenario_id: int, territory_id: str, *, name: str | None = None,
+                     color: str | None = None, rep_id: str | None = None, locked: bool | None = None) -> None:
+    """Rename, recolour, assign a rep or (un)lock; only the given values change."""
+    changes = {"name": _valid_name(name) if name is not None else None, "color": color,
+               "rep_id": rep_id, "locked": locked}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if color is not None and not _is_colour(color):
+        raise ValidationError(f"{color!r} is not a colour; use #RRGGBB")
+    with store.transaction(con):
+        _territory_exists(con, scenario_id, territory_id)
+        for column, value in changes.items():  # column names come from the fixed dict above
+            con.execute(f"UPDATE territories SET {column} = ? WHERE scenario_id = ? AND territory_id = ?",
+                        [value, scenario_id, territory_id])
+        bump_version(con, scenario_id)
+
+
+def delete_territory(con: Connection, scenario_id: int, territory_id: str) -> int:
+    """Delete a territory; its cells become unassigned. Returns how many cells it had."""
+    with store.transaction(con):
+        _territory_exists(con, scenario_id, territory_id)
+        n = con.execute("SELECT count(*) FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?",
+                        [scenario_id, territory_id]).fetchall()[0][0]
+        con.execute("DELETE FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
+        con.execute("DELETE FROM territories WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
+        bump_version(con, scenario_id)
+    return int(n)
+
+
+def lock_cells(con: Connection, scenario_id: int, cells: list[int], *, locked: bool = True) -> None:
+    with store.transaction(con):
+        con.execute(
+            "UPDATE cell_assignments SET locked = ? WHERE scenario_id = ? AND cell IN (SELECT unnest(?::UBIGINT[]))",
+            [locked, scenario_id, [int(c) for c in cells]],
+        )
+        bump_version(con, scenario_id)
+
+
+def _territory_exists(con: Connection, scenario_id: int, territory_id: str) -> None:
+    if not con.execute("SELECT count(*) FROM territories WHERE scenario_id = ? AND territory_id = ?",
+                       [scenario_id, territory_id]).fetchall()[0][0]:
+        raise NotFoundError(f"there is no territory {territory_id!r} in this plan")
+
+
+def _valid_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ValidationError("a territory name must have 1 to 80 characters")
+    return name
+
+
+def _is_colour(value: str) -> bool:
+    return len(value) == 7 and value[0] == "#" and all(ch in "0123456789abcdefABCDEF" for ch in value[1:])
+
+
+def bump_version(con: Connection, scenario_id: int) -> None:
+    """Every change to a plan bumps its version (optimistic locking between tabs)."""
+    con.execute("UPDATE scenarios SET version = version + 1 WHERE scenario_id = ?", [scenario_id])

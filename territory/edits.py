@@ -1,0 +1,191 @@
+"""Plan edits: paint, erase, undo and redo, each one transaction and one history step.
+
+Every stroke (a click with its brush ring, a rectangle, a polygon, an erase) is one call to
+:func:`assign`. It lands in ``cell_assignments`` and ``edit_log`` in the same transaction, so a
+crash never leaves half a stroke; a stroke that changes nothing leaves no step. Each scenario
+carries a ``version``: a caller that passes the version it last saw is refused (not silently
+overwritten) when another tab has edited the plan since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from territory import plan, store
+from territory.errors import TerritoryError
+from territory.store import Connection
+
+HISTORY_LIMIT = 100  # undo steps kept per scenario (the oldest are dropped)
+
+
+class EditRefused(TerritoryError, ValueError):
+    """The edit touches only locked cells or territories, or something that does not exist."""
+
+
+class ConflictError(TerritoryError, RuntimeError):
+    """The plan changed since the caller last read it (another tab or user edited it)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    edit_id: int
+    action: str
+    cells: list[int]
+    before: list[str | None]
+    after: list[str | None]
+    skipped_locked: int = 0
+
+
+def version(con: Connection, scenario_id: int) -> int:
+    rows = con.execute("SELECT version FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
+    if not rows:
+        raise EditRefused(f"there is no plan with id {scenario_id}")
+    return int(rows[0][0])
+
+
+def _check_version(con: Connection, scenario_id: int, expected: int | None) -> None:
+    current = version(con, scenario_id)
+    if expected is not None and expected != current:
+        raise ConflictError(
+            "this plan was changed elsewhere (another tab or user) since you last saw it; "
+            "the map now shows the latest version, repeat your stroke if it is still needed"
+        )
+
+
+def assign(
+    con: Connection,
+    scenario_id: int,
+    cells: list[int],
+    territory_id: str | None,
+    *,
+    only_unassigned: bool = False,
+    expected_version: int | None = None,
+    action: str | None = None,
+) -> Edit | None:
+    """Give ``cells`` to ``territory_id`` (``None`` erases them); return the step, or None.
+
+    Locked cells and cells of locked territories are left alone (counted in
+    ``skipped_locked``); if nothing else is left the stroke is refused with the reason.
+    """
+    action = action or ("erase" if territory_id is None else "paint")
+    cells = sorted({int(c) for c in cells})
+    with store.transaction(con):
+        _check_version(con, scenario_id, expected_version)
+        if territory_id is not None:
+            _check_target(con, scenario_id, territory_id)
+        current = _current(con, scenario_id, cells)
+        locked = {c for c, (_, is_locked) in current.items() if is_locked}
+        free = [c for c in cells if c not in locked]
+        if not free and locked:
+            raise EditRefused(
+                f"refused: {'this cell is' if len(cells) == 1 else 'all these cells are'} locked "
+                "(a locked cell or a locked territory); unlock it first"
+            )
+        if only_unassigned:
+            free = [c for c in free if current.get(c, (None, False))[0] is None]
+        changes = [(c, current.get(c, (None, False))[0]) for c in free]
+        changes = [(c, before) for c, before in changes if before != territory_id]
+        if not changes:
+            return None
+        edit = _apply(con, scenario_id, action, [c for c, _ in changes], [b for _, b in changes],
+                      [territory_id] * len(changes))
+    return Edit(edit.edit_id, edit.action, edit.cells, edit.before, edit.after, len(locked))
+
+
+def undo(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> Edit | None:
+    """Revert the latest step that is not undone; None when there is nothing to undo."""
+    return _step(con, scenario_id, expected_version, undo=True)
+
+
+def redo(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> Edit | None:
+    """Re-apply the earliest undone step; None when there is nothing to redo."""
+    return _step(con, scenario_id, expected_version, undo=False)
+
+
+def history(con: Connection, scenario_id: int) -> tuple[int, int]:
+    """(steps that can be undone, steps that can be redone)."""
+    row = con.execute(
+        "SELECT count(*) FILTER (NOT undone), count(*) FILTER (undone) FROM edit_log WHERE scenario_id = ?",
+        [scenario_id],
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def _step(con: Connection, scenario_id: int, expected: int | None, *, undo: bool) -> Edit | None:
+    order = "DESC" if undo else "ASC"
+    with store.transaction(con):
+        _check_version(con, scenario_id, expected)
+        rows = con.execute(
+            f"SELECT edit_id, action, cells, before, after FROM edit_log WHERE scenario_id = ? "
+            f"AND undone = ? ORDER BY edit_id {order} LIMIT 1",
+            [scenario_id, not undo],
+        ).fetchall()
+        if not rows:
+            return None
+        edit_id, action, cells, before, after = rows[0]
+        target = before if undo else after
+        missing = {t for t in target if t is not None} - _territory_ids(con, scenario_id)
+        if missing:
+            raise EditRefused(f"cannot {'undo' if undo else 'redo'}: territory {sorted(missing)[0]!r} was deleted")
+        _write_cells(con, scenario_id, [int(c) for c in cells], list(target))
+        con.execute("UPDATE edit_log SET undone = ? WHERE edit_id = ?", [undo, edit_id])
+        plan.bump_version(con, scenario_id)
+    return Edit(edit_id, action, [int(c) for c in cells], list(before), list(after))
+
+
+def _apply(con, scenario_id, action, cells, before, after) -> Edit:
+    _write_cells(con, scenario_id, cells, after)
+    con.execute("DELETE FROM edit_log WHERE scenario_id = ? AND undone", [scenario_id])  # new step: no redo
+    edit_id = con.execute("SELECT nextval('edit_seq')").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO edit_log (edit_id, scenario_id, action, cells, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+        [edit_id, scenario_id, action, cells, before, after],
+    )
+    con.execute(
+        "DELETE FROM edit_log WHERE scenario_id = ? AND edit_id NOT IN "
+        "(SELECT edit_id FROM edit_log WHERE scenario_id = ? ORDER BY edit_id DESC LIMIT ?)",
+        [scenario_id, scenario_id, HISTORY_LIMIT],
+    )
+    plan.bump_version(con, scenario_id)
+    return Edit(edit_id, action, cells, before, after)
+
+
+def _write_cells(con, scenario_id: int, cells: list[int], territories: list[str | None]) -> None:
+    con.execute(
+        "DELETE FROM cell_assignments WHERE scenario_id = ? AND cell IN (SELECT unnest(?::UBIGINT[]))",
+        [scenario_id, cells],
+    )
+    pairs = [(c, t) for c, t in zip(cells, territories) if t is not None]
+    if pairs:
+        con.execute(
+            "INSERT INTO cell_assignments (scenario_id, cell, territory_id) "
+            "SELECT ?, unnest(?::UBIGINT[]), unnest(?::VARCHAR[])",
+            [scenario_id, [c for c, _ in pairs], [t for _, t in pairs]],
+        )
+
+
+def _current(con, scenario_id: int, cells: list[int]) -> dict[int, tuple[str | None, bool]]:
+    """cell -> (territory, locked) for the assigned ones among ``cells``."""
+    rows = con.execute(
+        "SELECT ca.cell, ca.territory_id, ca.locked OR coalesce(t.locked, FALSE) "
+        "FROM cell_assignments ca LEFT JOIN territories t USING (scenario_id, territory_id) "
+        "WHERE ca.scenario_id = ? AND ca.cell IN (SELECT unnest(?::UBIGINT[]))",
+        [scenario_id, cells],
+    ).fetchall()
+    return {int(c): (t, bool(lk)) for c, t, lk in rows}
+
+
+def _check_target(con, scenario_id: int, territory_id: str) -> None:
+    rows = con.execute(
+        "SELECT name, locked FROM territories WHERE scenario_id = ? AND territory_id = ?",
+        [scenario_id, territory_id],
+    ).fetchall()
+    if not rows:
+        raise EditRefused(f"there is no territory {territory_id!r} in this plan")
+    if rows[0][1]:
+        raise EditRefused(f"refused: territory {rows[0][0]!r} is locked; unlock it to paint with it")
+
+
+def _territory_ids(con, scenario_id: int) -> set[str]:
+    rows = con.execute("SELECT territory_id FROM territories WHERE scenario_id = ?", [scenario_id]).fetchall()
+    return {r[0] for r in rows}
