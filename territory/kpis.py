@@ -1,0 +1,111 @@
+"""Live plan KPIs: per-territory sums and deviation, balance, unassigned, contiguity, disruption.
+
+Pure functions over frames (cell metrics from ``grid.aggregate_cells`` and a plan's
+assignments), so the Designer's live panel, the CLI, tests and later the optimizer share them;
+only :func:`disruption` reads the database (it needs account-level ownership).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+import pandas as pd
+
+from territory import grid
+from territory.store import Connection
+
+SUMS = ("accounts", "potential", "revenue_12m", "pipeline", "weighted_pipeline", "workload_hours")
+BALANCED = ("potential", "accounts", "workload_hours")  # deviation columns shown
+
+
+@dataclass(frozen=True)
+class Balance:
+    max_deviation_pct: float  # largest |value - mean| / mean, in %
+    cv: float  # coefficient of variation (std / mean)
+
+
+def territory_kpis(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
+    """One row per territory: cells, the ``SUMS`` and ``dev_<metric>`` in % of the mean."""
+    joined = assignments[["cell", "territory_id"]].merge(cells, on="cell", how="left").fillna(0)
+    sums = joined.groupby("territory_id")[list(SUMS)].sum()
+    sums["cells"] = joined.groupby("territory_id").size()
+    out = territories[["territory_id", "name", "color"]].merge(sums, on="territory_id", how="left").fillna(0)
+    for metric in BALANCED:
+        mean = out[metric].mean()
+        out[f"dev_{metric}"] = (out[metric] / mean - 1) * 100 if mean else 0.0
+    return out
+
+
+def balance(values) -> Balance:
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0 or v.mean() == 0:
+        return Balance(0.0, 0.0)
+    return Balance(float(np.abs(v / v.mean() - 1).max() * 100), float(v.std() / v.mean()))
+
+
+def unassigned(cells: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Occupied cells (with accounts) that no territory holds."""
+    return cells[~cells["cell"].isin(assignments["cell"])]
+
+
+def pieces(cell_ids) -> list[set[int]]:
+    """Connected pieces of a set of cells (H3 edge neighbours), largest first."""
+    todo = {int(c) for c in cell_ids}
+    out = []
+    while todo:
+        seed = todo.pop()
+        piece, stack = {seed}, [seed]
+        while stack:
+            current = h3.int_to_str(stack.pop())
+            for n in h3.grid_ring(current, 1):
+                ni = h3.str_to_int(n)
+                if ni in todo:
+                    todo.remove(ni)
+                    piece.add(ni)
+                    stack.append(ni)
+        out.append(piece)
+    return sorted(out, key=len, reverse=True)
+
+
+def contiguity(assignments: pd.DataFrame) -> dict[str, list[set[int]]]:
+    """territory -> its pieces (largest first); more than one piece means it is split."""
+    return {tid: pieces(group["cell"]) for tid, group in assignments.groupby("territory_id")}
+
+
+def stray_cells(parts: dict[str, list[set[int]]]) -> list[int]:
+    """Cells outside each territory's largest piece: what the map highlights."""
+    return [c for ps in parts.values() for p in ps[1:] for c in p]
+
+
+def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dict, pd.DataFrame]:
+    """Accounts and revenue whose territory differs from the baseline, overall and per territory.
+
+    Per territory of the plan: ``gained`` accounts/revenue (now here, before elsewhere or
+    unassigned) and ``lost`` ones (before here, now elsewhere).
+    """
+    res = {sid: con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [sid]).fetchall()[0][0]
+           for sid in (scenario_id, baseline_id)}
+    k1, f1 = grid.parent_masks(res[scenario_id])
+    k0, f0 = grid.parent_masks(res[baseline_id])
+    frame = con.execute(
+        f"SELECT a.account_id, a.revenue_12m, now_.territory_id AS now_t, was.territory_id AS was_t "
+        f"FROM accounts a "
+        f"LEFT JOIN cell_assignments now_ ON now_.scenario_id = ? AND now_.cell = {grid.parent_sql('a.cell')} "
+        f"LEFT JOIN cell_assignments was ON was.scenario_id = ? AND was.cell = {grid.parent_sql('a.cell')}",
+        [scenario_id, k1, f1, baseline_id, k0, f0],
+    ).df()
+    moved = frame["now_t"].fillna("") != frame["was_t"].fillna("")
+    total_rev = frame["revenue_12m"].sum()
+    overall = {
+        "accounts_moved": int(moved.sum()),
+        "accounts_share": float(moved.mean()) if len(frame) else 0.0,
+        "revenue_moved": float(frame.loc[moved, "revenue_12m"].sum()),
+        "revenue_share": float(frame.loc[moved, "revenue_12m"].sum() / total_rev) if total_rev else 0.0,
+    }
+    m = frame[moved]
+    gained = m.groupby("now_t").agg(gained_accounts=("account_id", "size"), gained_revenue=("revenue_12m", "sum"))
+    lost = m.groupby("was_t").agg(lost_accounts=("account_id", "size"), lost_revenue=("revenue_12m", "sum"))
+    per = gained.join(lost, how="outer").fillna(0).rename_axis("territory_id").reset_index()
+    return overall, per

@@ -1,0 +1,90 @@
+"""KPI math on a tiny drawn patch, contiguity, disruption, and map strokes -> cells.
+
+Patch (resolution 7): a centre cell C with its ring of six, all with accounts::
+
+        r r          territory A: C and three ring cells
+       r C r         territory B: the other three ring cells
+        r r
+"""
+
+from __future__ import annotations
+
+import h3
+import pandas as pd
+import pytest
+
+from territory import kpis, strokes
+from territory.errors import ValidationError
+
+
+@pytest.fixture
+def patch():
+    centre = h3.latlng_to_cell(39.74, -104.99, 7)
+    ring = [h3.str_to_int(c) for c in h3.grid_ring(centre, 1)]
+    c = h3.str_to_int(centre)
+    cells = pd.DataFrame({"cell": [c, *ring], "accounts": [10, 1, 2, 3, 4, 5, 6],
+                          "potential": [100.0, 10, 20, 30, 40, 50, 60], "revenue_12m": 1.0,
+                          "pipeline": 0.0, "weighted_pipeline": 0.0, "workload_hours": 2.0})
+    assign = pd.DataFrame({"cell": [c, *ring], "territory_id": ["A", "A", "A", "A", "B", "B", "B"]})
+    terr = pd.DataFrame({"territory_id": ["A", "B", "C"], "name": ["North", "South", "Empty"],
+                         "color": ["#000000"] * 3})
+    return cells, assign, terr, c, ring
+
+
+def test_territory_sums_and_deviation_from_the_mean(patch):
+    cells, assign, terr, _, _ = patch
+    out = kpis.territory_kpis(cells, assign, terr).set_index("territory_id")
+    assert out.loc["A", "accounts"] == 10 + 1 + 2 + 3 and out.loc["B", "accounts"] == 15
+    assert out.loc["A", "potential"] == 160 and out.loc["B", "potential"] == 150
+    assert out.loc["C", "cells"] == 0 and out.loc["C", "potential"] == 0
+    mean = (160 + 150 + 0) / 3
+    assert out.loc["A", "dev_potential"] == pytest.approx((160 / mean - 1) * 100)
+
+
+def test_balance_index():
+    b = kpis.balance([90, 100, 110])
+    assert b.max_deviation_pct == pytest.approx(10.0)
+    assert b.cv == pytest.approx(pd.Series([90, 100, 110]).std(ddof=0) / 100)
+
+
+def test_unassigned_cells(patch):
+    cells, assign, _, _, ring = patch
+    left = kpis.unassigned(cells, assign[assign["cell"] != ring[0]])
+    assert left["cell"].tolist() == [ring[0]] and left["accounts"].sum() == 1
+
+
+def test_contiguity_counts_pieces_and_finds_strays(patch):
+    cells, assign, _, c, ring = patch
+    parts = kpis.contiguity(assign)
+    assert len(parts["A"]) == 1  # the centre connects its ring cells
+    split = assign[assign["cell"] != c]  # without the centre, A's ring cells may fall apart
+    parts = kpis.contiguity(split)
+    expected = len(kpis.pieces(split.loc[split["territory_id"] == "A", "cell"]))
+    assert len(parts["A"]) == expected
+    assert set(kpis.stray_cells(parts)) == {x for p in parts["A"][1:] for x in p} | {x for p in parts["B"][1:] for x in p}
+    far = h3.str_to_int(h3.latlng_to_cell(45.0, -93.0, 7))
+    assert len(kpis.pieces([c, far])) == 2
+
+
+def test_brush_rings(patch):
+    _, _, _, c, ring = patch
+    assert strokes.brush(c, 0) == [c]
+    assert strokes.brush(c, 1) == sorted([c, *ring])
+    assert len(strokes.brush(c, 2)) == 19
+    assert strokes.brush(c, 2, universe=[ring[0]]) == sorted([c, ring[0]])
+    with pytest.raises(ValidationError):
+        strokes.brush(c, 6)
+
+
+def test_rectangle_and_polygon_cover_the_cells_inside(patch):
+    _, _, _, c, ring = patch
+    lat, lng = h3.cell_to_latlng(h3.int_to_str(c))
+    inside = strokes.cells_in_rectangle(lat - 0.2, lng - 0.2, lat + 0.2, lng + 0.2, 7, universe=[c, *ring])
+    assert inside == sorted([c, *ring])
+    tiny = strokes.cells_in_rectangle(lat - 0.001, lng - 0.001, lat + 0.001, lng + 0.001, 7)
+    assert tiny == [c]
+    drawing = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+        [lng - 0.2, lat - 0.2], [lng + 0.2, lat - 0.2], [lng + 0.2, lat + 0.2], [lng - 0.2, lat + 0.2], [lng - 0.2, lat - 0.2]]]}}
+    assert strokes.from_drawing(drawing, 7, universe=[c, *ring]) == inside
+    with pytest.raises(ValidationError):
+        strokes.cells_in_rectangle(1, 1, 0, 2, 7)
