@@ -50,28 +50,55 @@ def unassigned(cells: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     return cells[~cells["cell"].isin(assignments["cell"])]
 
 
-def pieces(cell_ids) -> list[set[int]]:
-    """Connected pieces of a set of cells (H3 edge neighbours), largest first."""
-    todo = {int(c) for c in cell_ids}
+GAP = 2  # empty cells a territory may span and still count as one piece
+
+
+def pieces(cell_ids, *, blocked: set[int] | frozenset = frozenset(), gap: int = 0) -> list[set[int]]:
+    """Connected pieces of a set of cells, largest first.
+
+    Cells connect through shared edges, and through up to ``gap`` consecutive empty cells
+    (cells outside the set that are not ``blocked``, i.e. held by no other territory): at the
+    resolutions plans use, accounts leave holes that should not split a territory.
+    """
+    own = {int(c) for c in cell_ids}
+    todo = set(own)
     out = []
     while todo:
         seed = todo.pop()
-        piece, stack = {seed}, [seed]
+        piece, stack = {seed}, [(seed, 0)]
+        seen = {seed: 0}
         while stack:
-            current = h3.int_to_str(stack.pop())
-            for n in h3.grid_ring(current, 1):
+            current, used = stack.pop()
+            for n in h3.grid_ring(h3.int_to_str(current), 1):
                 ni = h3.str_to_int(n)
-                if ni in todo:
-                    todo.remove(ni)
+                if ni in own:
+                    nxt = 0
+                elif ni in blocked or used >= gap:
+                    continue
+                else:
+                    nxt = used + 1
+                if seen.get(ni, gap + 1) <= nxt:
+                    continue
+                seen[ni] = nxt
+                if ni in own:
+                    todo.discard(ni)
                     piece.add(ni)
-                    stack.append(ni)
+                stack.append((ni, nxt))
         out.append(piece)
     return sorted(out, key=len, reverse=True)
 
 
-def contiguity(assignments: pd.DataFrame) -> dict[str, list[set[int]]]:
-    """territory -> its pieces (largest first); more than one piece means it is split."""
-    return {tid: pieces(group["cell"]) for tid, group in assignments.groupby("territory_id")}
+def contiguity(assignments: pd.DataFrame, *, gap: int = GAP) -> dict[str, list[set[int]]]:
+    """territory -> its pieces (largest first); more than one piece means it is split.
+
+    Other territories' cells block; empty space of up to ``gap`` cells does not.
+    """
+    every = {int(c) for c in assignments["cell"]}
+    out = {}
+    for tid, group in assignments.groupby("territory_id"):
+        own = {int(c) for c in group["cell"]}
+        out[tid] = pieces(own, blocked=every - own, gap=gap)
+    return out
 
 
 def stray_cells(parts: dict[str, list[set[int]]]) -> list[int]:

@@ -18,9 +18,11 @@ from branca.element import MacroElement, Template
 
 from territory import grid
 
-ASSET_BASE = "/app/static/vendor/leaflet"
-LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet.js"}
-LOCAL_CSS = {"leaflet_css": f"{ASSET_BASE}/leaflet.css"}
+ASSET_BASE = "/app/static/vendor"
+LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
+            "leaflet_draw_js": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.js"}
+LOCAL_CSS = {"leaflet_css": f"{ASSET_BASE}/leaflet/leaflet.css",
+             "leaflet_draw_css": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.css"}
 TILES = {
     "none": None,
     "OpenStreetMap": "OpenStreetMap",  # needs internet; off by default
@@ -80,9 +82,9 @@ def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
             "geometry": {"type": "Polygon", "coordinates": [ring]},
             "properties": {
                 "cell": format(int(cell), "x"),
-                "value": html.escape(_fmt(value)),
-                "accounts": html.escape(_fmt(accounts)),
-                "potential": html.escape(_fmt(potential)),
+                "value": html.escape(fmt(value)),
+                "accounts": html.escape(fmt(accounts)),
+                "potential": html.escape(fmt(potential)),
                 "fill": color,
             },
         })
@@ -118,7 +120,7 @@ def density_map(frame: pd.DataFrame, metric: str = "accounts", *, tiles: str = "
 def legend(title: str, edges: np.ndarray) -> MacroElement:
     rows = "".join(
         f'<div><span style="background:{SEQUENTIAL[i]};width:14px;height:10px;display:inline-block;'
-        f'margin-right:6px"></span>{html.escape(_fmt(lo))} – {html.escape(_fmt(hi))}</div>'
+        f'margin-right:6px"></span>{html.escape(fmt(lo))} – {html.escape(fmt(hi))}</div>'
         for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))
     )
     box = (f'<div class="territory-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;'
@@ -142,6 +144,6 @@ def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
     return [[float(lo[0]), float(lo[1])], [float(hi[0]), float(hi[1])]]
 
 
-def _fmt(value) -> str:
+def fmt(value) -> str:
     value = float(value)
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2f}"

@@ -88,3 +88,17 @@ def test_rectangle_and_polygon_cover_the_cells_inside(patch):
     assert strokes.from_drawing(drawing, 7, universe=[c, *ring]) == inside
     with pytest.raises(ValidationError):
         strokes.cells_in_rectangle(1, 1, 0, 2, 7)
+
+
+def test_empty_gaps_do_not_split_but_other_territories_do():
+    """Three cells in a straight line: x . y — the middle one empty, then held by B."""
+    a = h3.latlng_to_cell(39.74, -104.99, 7)
+    mid = h3.grid_ring(a, 1)[0]
+    far = next(c for c in h3.grid_ring(mid, 1) if h3.grid_distance(a, c) == 2)
+    x, m, y = (h3.str_to_int(c) for c in (a, mid, far))
+    assert len(kpis.pieces([x, y], gap=0)) == 2
+    assert len(kpis.pieces([x, y], gap=1)) == 1
+    assert len(kpis.pieces([x, y], blocked={m}, gap=1)) == 2
+    assign = pd.DataFrame({"cell": [x, y, m], "territory_id": ["A", "A", "B"]})
+    assert len(kpis.contiguity(assign, gap=2)["A"]) == 2
+    assert len(kpis.contiguity(assign.iloc[:2], gap=2)["A"]) == 1
