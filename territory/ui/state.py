@@ -5,9 +5,15 @@ from __future__ import annotations
 import threading
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from territory import sample, settings, store
 from territory.store import Connection
+
+# app.py navigates with st.navigation, but Streamlit treats a `pages/` folder beside the main
+# script as a legacy multipage app until st.navigation has run once in the process; a first
+# request straight to /designer would then bypass app.py. Every page imports this module.
+PagesManager.uses_pages_directory = False
 
 # Session-state keys, in one place.
 MAP_RES = "data_map_res"
@@ -17,6 +23,18 @@ IMPORT_DATASET = "import_dataset"
 IMPORT_POLICY = "import_policy"
 IMPORT_UPLOAD = "import_upload"
 IMPORT_RESULT = "import_result"
+DESIGN_MAP = "designer_map"
+DESIGN_TERRITORY = "designer_territory"
+DESIGN_TOOL = "designer_tool"
+DESIGN_BRUSH = "designer_brush"
+DESIGN_ONLY_UNASSIGNED = "designer_only_unassigned"
+DESIGN_METRIC = "designer_metric"
+DESIGN_VERSION = "designer_seen_version"
+DESIGN_MESSAGE = "designer_message"
+DESIGN_INSPECT = "designer_inspect"
+DESIGN_BOUNDS = "designer_bounds"
+DESIGN_LAST_EVENT = "designer_last_event"
+DESIGN_STATES = "designer_states"
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,6 +60,11 @@ def ensure_data() -> None:
             sample.load_demo(cur, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
             bar.empty()
             data_changed()
+
+
+def data_version(con: Connection) -> int:
+    """Changes whenever an import lands: a cache key for data-derived results."""
+    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_log").fetchall()[0][0])
 
 
 def data_changed() -> None:

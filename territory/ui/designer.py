@@ -1,0 +1,250 @@
+"""Designer panels: toolbar, territory management, live KPIs, inspect, and map strokes."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from territory import edits, grid, kpis, mapview, plan, planmap, strokes
+from territory.errors import TerritoryError
+from territory.ui import state
+
+TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect"}
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the page shows for one version of a plan."""
+
+    scenario_id: int
+    version: int
+    resolution: int
+    cells: pd.DataFrame
+    assignments: pd.DataFrame
+    territories: pd.DataFrame
+    table: pd.DataFrame
+    strays: frozenset[int]
+    unassigned: pd.DataFrame
+    disruption: dict
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cells(data_version: int, res: int) -> pd.DataFrame:
+    return grid.aggregate_cells(state.db(), res)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _view(scenario_id: int, version: int, data_version: int) -> View:
+    con = state.db()
+    res = plan.resolution(con, scenario_id)
+    cells = _cells(data_version, res)
+    assignments = plan.assignments(con, scenario_id)
+    terr = plan.territories(con, scenario_id)
+    table = kpis.territory_kpis(cells, assignments, terr)
+    parts = kpis.contiguity(assignments)
+    table["pieces"] = table["territory_id"].map(lambda t: len(parts.get(t, [])))
+    overall, per = {}, pd.DataFrame(columns=["territory_id", "gained_accounts", "lost_accounts"])
+    base = plan.baseline_scenario(con)
+    if base is not None:
+        overall, per = kpis.disruption(con, scenario_id, base)
+    table = table.merge(per[["territory_id", "gained_accounts", "lost_accounts"]], on="territory_id", how="left")
+    return View(scenario_id, version, res, cells, assignments, terr, table.fillna({"gained_accounts": 0, "lost_accounts": 0}),
+                frozenset(kpis.stray_cells(parts)), kpis.unassigned(cells, assignments), overall)
+
+
+def load_view(scenario_id: int) -> View:
+    con = state.db()
+    view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
+    st.session_state[state.DESIGN_VERSION] = view.version  # what this tab has seen
+    return view
+
+
+@st.cache_resource(show_spinner="Drawing the plan", max_entries=4)
+def plan_map(scenario_id: int, version: int, data_version: int, metric: str, bounds: tuple | None):
+    view = _view(scenario_id, version, data_version)
+    reps = state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
+    return planmap.plan_map(view.cells, view.assignments, view.territories, metric=metric,
+                            strays=set(view.strays), reps=reps, bounds=[list(b) for b in bounds] if bounds else None)
+
+
+def toolbar(view: View) -> None:
+    terr = view.territories
+    names = dict(zip(terr["territory_id"], terr["name"]))
+    st.selectbox("Active territory", list(names), format_func=lambda t: names[t], key=state.DESIGN_TERRITORY)
+    st.radio("Tool", list(TOOLS), format_func=TOOLS.get, horizontal=True, key=state.DESIGN_TOOL)
+    st.slider("Brush size (rings of neighbours)", 0, strokes.MAX_BRUSH, 0, key=state.DESIGN_BRUSH)
+    st.checkbox("Only unassigned cells", key=state.DESIGN_ONLY_UNASSIGNED)
+    undo_n, redo_n = edits.history(state.db(), view.scenario_id)
+    c1, c2 = st.columns(2)
+    c1.button(f"Undo ({undo_n})", key="designer_undo", disabled=undo_n == 0, on_click=_history, args=(view.scenario_id, True),
+              width="stretch")
+    c2.button(f"Redo ({redo_n})", key="designer_redo", disabled=redo_n == 0, on_click=_history, args=(view.scenario_id, False),
+              width="stretch")
+    show_message()
+
+
+def show_message() -> None:
+    kind, text = st.session_state.get(state.DESIGN_MESSAGE, (None, None))
+    if text:
+        {"ok": st.success, "warn": st.warning, "error": st.error}[kind](text)
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[state.DESIGN_MESSAGE] = (kind, text)
+
+
+def apply_stroke(scenario_id: int, cells: list[int]) -> None:
+    """One stroke = one edit: paint with the active territory, or erase."""
+    erase = st.session_state.get(state.DESIGN_TOOL) == "erase"
+    target = None if erase else st.session_state.get(state.DESIGN_TERRITORY)
+    try:
+        edit = edits.assign(state.db(), scenario_id, cells, target,
+                            only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
+                            expected_version=st.session_state.get(state.DESIGN_VERSION))
+    except edits.ConflictError as exc:
+        _say("warn", str(exc))
+        return
+    except TerritoryError as exc:
+        _say("error", str(exc))
+        return
+    if edit is None:
+        _say("ok", "Nothing changed: those cells already look like that.")
+        return
+    skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
+    _say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
+
+
+def _history(scenario_id: int, undo: bool) -> None:
+    step = edits.undo if undo else edits.redo
+    try:
+        edit = step(state.db(), scenario_id, expected_version=st.session_state.get(state.DESIGN_VERSION))
+    except TerritoryError as exc:
+        _say("warn", str(exc))
+        return
+    if edit:
+        _say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
+
+
+def on_map_event(scenario_id: int) -> None:
+    """st_folium callback: a click (brush ring or inspect) or a drawn shape -> one stroke."""
+    value = st.session_state.get(state.DESIGN_MAP) or {}
+    last = st.session_state.get(state.DESIGN_LAST_EVENT) or {}
+    click, drawing = value.get("last_clicked"), value.get("last_active_drawing")
+    st.session_state[state.DESIGN_LAST_EVENT] = {"click": click, "drawing": drawing}
+    con = state.db()
+    view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
+    universe = set(view.cells["cell"].astype(int)) | set(view.assignments["cell"].astype(int))
+    try:
+        if drawing and drawing != last.get("drawing"):
+            cells = strokes.from_drawing(drawing, view.resolution, universe=universe)
+        elif click and click != last.get("click"):
+            cell = strokes.cell_at(click["lat"], click["lng"], view.resolution)
+            if st.session_state.get(state.DESIGN_TOOL) == "inspect":
+                st.session_state[state.DESIGN_INSPECT] = cell
+                return
+            cells = strokes.brush(cell, int(st.session_state.get(state.DESIGN_BRUSH, 0)), universe=universe)
+        else:
+            return
+    except TerritoryError as exc:
+        _say("error", str(exc))
+        return
+    if not cells:
+        _say("ok", "No plan cells inside that shape.")
+        return
+    apply_stroke(scenario_id, cells)
+
+
+def area_form(view: View) -> None:
+    """Select a region with plain widgets (states, or a latitude/longitude box) and assign it."""
+    con = state.db()
+    states = [r[0] for r in con.execute("SELECT DISTINCT state FROM accounts WHERE state IS NOT NULL ORDER BY 1").fetchall()]
+    chosen = st.multiselect("States", states, key=state.DESIGN_STATES)
+    if st.button("Apply to the cells of these states", key="designer_area_go", disabled=not chosen):
+        keep, fill = grid.parent_masks(view.resolution)
+        rows = con.execute(f"SELECT DISTINCT {grid.parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
+                           [keep, fill, chosen]).fetchall()
+        apply_stroke(view.scenario_id, [int(r[0]) for r in rows])
+        st.rerun()
+
+
+def kpi_panel(view: View) -> None:
+    t = view.table
+    bal = kpis.balance(t["potential"])
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Max deviation (potential)", f"{bal.max_deviation_pct:.1f}%")
+    c2.metric("Coefficient of variation", f"{bal.cv:.2f}")
+    c3.metric("Split territories", f"{int((t['pieces'] > 1).sum())}")
+    n_cells, n_acc = len(view.unassigned), int(view.unassigned["accounts"].sum())
+    d = view.disruption
+    c4, c5, c6 = st.columns(3)
+    c4.metric("Unassigned", f"{n_cells:,} cells", f"{n_acc:,} accounts", delta_color="off")
+    c5.metric("Accounts changing owner", f"{d.get('accounts_moved', 0):,}", f"{d.get('accounts_share', 0):.1%}", delta_color="off")
+    c6.metric("Revenue changing owner", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
+              delta_color="off")
+    if n_cells and st.button("Zoom to unassigned", key="designer_zoom_unassigned"):
+        st.session_state[state.DESIGN_BOUNDS] = planmap.bounds_of(view.unassigned["cell"])
+        st.rerun()
+    shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "workload_hours", "pipeline",
+               "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={
+        "name": "Territory", "accounts": "Accounts", "potential": "Potential", "dev_potential": "Δ potential %",
+        "revenue_12m": "Revenue 12m", "workload_hours": "Workload h", "pipeline": "Pipeline", "cells": "Cells",
+        "pieces": "Pieces", "gained_accounts": "Gained", "lost_accounts": "Lost"})
+    st.dataframe(shown.round({"Δ potential %": 1}), hide_index=True,
+                 column_config={"Potential": st.column_config.NumberColumn(format="$%.0f"),
+                                "Revenue 12m": st.column_config.NumberColumn(format="$%.0f"),
+                                "Pipeline": st.column_config.NumberColumn(format="$%.0f")})
+
+
+def inspect_panel(view: View) -> None:
+    cell = st.session_state.get(state.DESIGN_INSPECT)
+    if cell is None:
+        st.caption("Choose the Inspect tool and click a cell to list its accounts.")
+        return
+    keep, fill = grid.parent_masks(view.resolution)
+    frame = state.db().execute(
+        f"SELECT account_id, name, city, state, industry, tier, potential, revenue_12m, owner_id FROM accounts "
+        f"WHERE {grid.parent_sql()} = ? ORDER BY potential DESC", [keep, fill, int(cell)]).df()
+    st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts")
+    st.dataframe(frame, hide_index=True)  # st.dataframe shows text, never HTML
+
+
+def territory_manager(view: View) -> None:
+    con = state.db()
+    sid = view.scenario_id
+    tid = st.session_state.get(state.DESIGN_TERRITORY)
+    row = view.territories.set_index("territory_id").loc[tid] if tid in set(view.territories["territory_id"]) else None
+    with st.form("designer_new_territory", clear_on_submit=True):
+        name = st.text_input("New territory name", key="designer_new_name")
+        if st.form_submit_button("Create"):
+            _guard(lambda: st.session_state.__setitem__(state.DESIGN_TERRITORY, plan.create_territory(con, sid, name)))
+    if row is None:
+        return
+    st.markdown(f"**{html.escape(str(row['name']))}**")
+    new_name = st.text_input("Rename", value=row["name"], key=f"designer_rename_{tid}")
+    color = st.color_picker("Colour", value=row["color"] or "#888888", key=f"designer_color_{tid}")
+    reps = con.execute("SELECT rep_id, name FROM reps ORDER BY name").fetchall()
+    rep_names = {"": "(none)", **{r[0]: r[1] for r in reps}}
+    rep = st.selectbox("Rep", list(rep_names), format_func=rep_names.get,
+                       index=list(rep_names).index(row["rep_id"]) if row["rep_id"] in rep_names else 0,
+                       key=f"designer_rep_{tid}")
+    locked = st.toggle("Locked", value=bool(row["locked"]), key=f"designer_lock_{tid}")
+    if st.button("Save territory", key="designer_save_territory"):
+        _guard(lambda: plan.update_territory(con, sid, tid, name=new_name, color=color, rep_id=rep or None, locked=locked))
+        st.rerun()
+    if st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory"):
+        _guard(lambda: plan.delete_territory(con, sid, tid))
+        st.session_state.pop(state.DESIGN_TERRITORY, None)
+        st.rerun()
+
+
+def _guard(action) -> None:
+    try:
+        action()
+    except TerritoryError as exc:
+        _say("error", str(exc))
+
+
+METRICS = {k: v for k, v in mapview.METRIC_LABELS.items() if k in ("potential", "accounts", "revenue_12m", "workload_hours")}

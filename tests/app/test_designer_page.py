@@ -1,0 +1,75 @@
+"""The Designer page in AppTest: the plain-widget path (select an area, assign) with the KPIs
+shown before and after, undo, and refusal on a locked territory."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from territory import grid, plan, settings, store
+
+
+@pytest.fixture
+def page(demo_db, tmp_path, monkeypatch):
+    db = tmp_path / "designer.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
+    at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/designer.py").run()
+    assert not at.exception, at.exception
+    return at, db
+
+
+def _kpis(at) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "Territory" in d.value.columns).set_index("Territory")
+
+
+def _expected_after(db, territory_name: str, state_code: str) -> int:
+    """Accounts the territory holds once every cell with an account in the state joins it."""
+    con = store.connect(db)
+    try:
+        sid = plan.working_scenario(con)
+        keep, fill = grid.parent_masks(plan.resolution(con, sid))
+        return con.execute(
+            f"SELECT count(*) FROM accounts a LEFT JOIN cell_assignments ca ON ca.scenario_id = ? "
+            f"AND ca.cell = {grid.parent_sql('a.cell')} LEFT JOIN territories t USING (scenario_id, territory_id) "
+            f"WHERE t.name = ? OR {grid.parent_sql('a.cell')} IN (SELECT DISTINCT {grid.parent_sql('cell')} "
+            f"FROM accounts WHERE state = ?)",
+            [sid, keep, fill, territory_name, keep, fill, keep, fill, state_code],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_assign_a_state_updates_the_numbers_and_undo_restores_them(page):
+    at, db = page
+    active = at.sidebar.selectbox(key="designer_territory")
+    name = next(o for o in active.options)
+    before = _kpis(at)
+    at.multiselect(key="designer_states").select("NM").run()
+    at.button(key="designer_area_go").click().run()
+    assert not at.exception, at.exception
+    after = _kpis(at)
+    assert "Painted" in at.success[0].value
+    assert after.loc[name, "Accounts"] > before.loc[name, "Accounts"]
+    # the numbers shown equal a direct count in the database
+    assert after.loc[name, "Accounts"] == _expected_after(db, name, "NM")
+    assert after["Accounts"].sum() == before["Accounts"].sum()  # accounts move, none vanish
+    assert int(at.metric[4].value.replace(",", "")) > 0  # accounts changing owner vs the baseline
+    at.button(key="designer_undo").click().run()
+    assert _kpis(at)["Accounts"].to_dict() == before["Accounts"].to_dict()
+
+
+def test_painting_with_a_locked_territory_is_refused(page):
+    at, _ = page
+    at.toggle(key=f"designer_lock_{at.sidebar.selectbox(key='designer_territory').value}").set_value(True).run()
+    at.button(key="designer_save_territory").click().run()
+    before = _kpis(at)
+    at.multiselect(key="designer_states").select("NM").run()
+    at.button(key="designer_area_go").click().run()
+    assert "locked" in at.error[0].value
+    assert _kpis(at)["Accounts"].to_dict() == before["Accounts"].to_dict()
