@@ -17,10 +17,9 @@ def _summary(version: int) -> dict:
     return quality.summary(state.db())
 
 
-@st.cache_resource(show_spinner="Drawing the map", max_entries=8)
-def _map(version: int, res: int, metric: str, tiles: str):
-    cells = grid.aggregate_cells(state.db(), res)
-    return mapview.density_map(cells, metric, tiles=tiles), len(cells)
+@st.cache_data(show_spinner="Drawing the map", max_entries=8)
+def _layers(version: int, res: int, metric: str) -> dict:
+    return mapview.density_layers(grid.aggregate_cells(state.db(), res), metric)
 
 
 version = con.execute("SELECT coalesce(max(import_id), 0) FROM import_log").fetchall()[0][0]
@@ -57,9 +56,9 @@ metric = c2.selectbox("Colour by", list(mapview.METRIC_LABELS), format_func=mapv
                       key=state.MAP_METRIC)
 tiles = c3.selectbox("Background tiles", list(mapview.TILES), key=state.MAP_TILES,
                      help="'none' works offline; tile servers need internet access.")
-fmap, n_cells = _map(version, res, metric, tiles)
-st.caption(f"{n_cells:,} cells at resolution {res}")
-st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key="data_map")
+layers = _layers(version, res, metric)
+st.caption(f"{len(layers['cells']['features']):,} cells at resolution {res}")
+st_folium(mapview.density_map(layers, tiles=tiles), height=520, use_container_width=True, returned_objects=[], key="data_map")
 
 with st.expander("Import a CRM file", expanded=s["accounts"] == 0):
     import_panel(con)

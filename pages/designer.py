@@ -26,11 +26,10 @@ with st.sidebar:
 left, right = st.columns([3, 2])
 with left:
     metric = st.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
-    bounds = st.session_state.get(state.DESIGN_BOUNDS)
-    fmap = ui.plan_map(sid, view.version, state.data_version(con), metric,
-                       tuple(tuple(b) for b in bounds) if bounds else None)
-    st_folium(fmap, key=state.DESIGN_MAP, height=620, use_container_width=True,
-              returned_objects=["last_clicked", "last_active_drawing"], on_change=partial(ui.on_map_event, sid))
+    fmap = ui.plan_map(view, state.data_version(con), metric, st.session_state.get(state.DESIGN_BOUNDS))
+    key = ui.map_key()
+    st_folium(fmap, key=key, height=620, use_container_width=True,
+              returned_objects=["last_clicked", "all_drawings"], on_change=partial(ui.on_map_event, sid, key))
     st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}; red outlines mark split-off pieces.")
 with right:
     ui.kpi_panel(view)

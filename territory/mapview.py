@@ -91,20 +91,28 @@ def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def density_map(frame: pd.DataFrame, metric: str = "accounts", *, tiles: str = "none") -> folium.Map:
-    """Hexagons coloured by ``metric`` (quantile bins), with a tooltip and a legend."""
+def density_layers(frame: pd.DataFrame, metric: str = "accounts") -> dict:
+    """The density map's data (plain dicts and lists, cacheable across reruns)."""
     if metric not in METRIC_LABELS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRIC_LABELS)}")
-    bounds = _bounds(frame)
-    m = base_map(tiles=tiles, bounds=bounds)
     values = frame[metric].to_numpy(dtype=float)
     edges = bins(values)
     idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    colors = [SEQUENTIAL[i] for i in idx]
-    data = cells_geojson(frame, metric, colors)
-    label = METRIC_LABELS[metric]
+    return {"cells": cells_geojson(frame, metric, [SEQUENTIAL[i] for i in idx]), "edges": edges.tolist(),
+            "bounds": _bounds(frame), "metric": metric}
+
+
+def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none") -> folium.Map:
+    """Hexagons coloured by ``metric`` (quantile bins), with a tooltip and a legend.
+
+    Takes the cells frame or :func:`density_layers`; the folium map is always built fresh
+    (streamlit-folium rewrites the folium objects it renders, so they must not be reused).
+    """
+    layers = frame_or_layers if isinstance(frame_or_layers, dict) else density_layers(frame_or_layers, metric)
+    label = METRIC_LABELS[layers["metric"]]
+    m = base_map(tiles=tiles, bounds=layers["bounds"])
     folium.GeoJson(
-        data,
+        layers["cells"],
         name="cells",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
                                   "weight": 0.5, "fillOpacity": 0.75},
@@ -113,7 +121,7 @@ def density_map(frame: pd.DataFrame, metric: str = "accounts", *, tiles: str = "
             aliases=["Cell", html.escape(label), "Accounts", "Potential ($)"],
         ),
     ).add_to(m)
-    legend(label, edges).add_to(m)
+    legend(label, np.array(layers["edges"])).add_to(m)
     return offline(m)
 
 

@@ -20,27 +20,36 @@ UNASSIGNED = "#9e9e9e"
 STRAY = "#d62728"
 
 
-def plan_map(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame, *,
-             metric: str = "potential", strays: set[int] | None = None, reps: pd.DataFrame | None = None,
-             tiles: str = "none", bounds: list[list[float]] | None = None) -> folium.Map:
-    """``cells``: the plan's universe with metrics; ``assignments``: cell -> territory_id."""
+def plan_layers(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame, *,
+                metric: str = "potential", strays: set[int] | None = None) -> dict:
+    """The map's data (plain dicts, cacheable): cell polygons, territory outlines, bounds.
+
+    ``cells``: the plan's universe with metrics; ``assignments``: cell -> territory_id.
+    """
     frame = cells.merge(assignments[["cell", "territory_id"]], on="cell", how="outer")
     frame = frame.merge(territories[["territory_id", "name", "color"]], on="territory_id", how="left")
     frame[metric] = frame[metric].fillna(0)
     frame["accounts"] = frame["accounts"].fillna(0)
-    m = mapview.base_map(tiles=tiles, bounds=bounds or _bounds(frame))
+    outlines = [o for _, group in assignments.groupby("territory_id") if (o := _outline(group["cell"]))]
+    return {"cells": _cells_geojson(frame, metric, strays or set()), "outlines": outlines,
+            "bounds": _bounds(frame), "metric": metric}
+
+
+def plan_map(layers: dict, *, reps: pd.DataFrame | None = None, tiles: str = "none",
+             bounds: list[list[float]] | None = None) -> folium.Map:
+    """A fresh folium map from :func:`plan_layers` (folium objects must not be reused)."""
+    m = mapview.base_map(tiles=tiles, bounds=bounds or layers["bounds"])
     folium.GeoJson(
-        _cells_geojson(frame, metric, strays or set()),
+        layers["cells"],
         name="cells",
         style_function=lambda f: f["properties"]["style"],
         tooltip=folium.GeoJsonTooltip(fields=["territory", "accounts", "value", "cell"],
-                                      aliases=["Territory", "Accounts", mapview.METRIC_LABELS[metric], "Cell"]),
+                                      aliases=["Territory", "Accounts", mapview.METRIC_LABELS[layers["metric"]], "Cell"]),
     ).add_to(m)
-    for tid, group in assignments.groupby("territory_id"):
-        outline = _outline(group["cell"])
-        if outline:
-            folium.GeoJson(outline, name=f"outline {tid}", interactive=False,
-                           style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 2}).add_to(m)
+    if layers["outlines"]:
+        folium.GeoJson({"type": "FeatureCollection", "features": layers["outlines"]}, name="outlines",
+                       interactive=False,
+                       style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 2}).add_to(m)
     if reps is not None:
         for rep in reps.dropna(subset=["home_lat", "home_lng"]).itertuples():
             folium.CircleMarker([rep.home_lat, rep.home_lng], radius=6, color="#000000", weight=2,
@@ -92,12 +101,11 @@ def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
     return mapview._bounds(frame) if not frame.empty else None
 
 
-def bounds_of(cells) -> list[list[float]] | None:
-    """Map bounds around some cells (e.g. to zoom to the unassigned ones)."""
+def bounds_of(cells, *, pad: float = 0.3) -> list[list[float]] | None:
+    """Map bounds around some cells, ``pad`` degrees wider (e.g. to zoom to the unassigned)."""
     cells = list(cells)
     if not cells:
         return None
     centers = np.array([grid.cell_center(int(c)) for c in cells])
-    pad = 0.3
     return [[float(centers[:, 0].min() - pad), float(centers[:, 1].min() - pad)],
             [float(centers[:, 0].max() + pad), float(centers[:, 1].max() + pad)]]

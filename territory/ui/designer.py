@@ -62,12 +62,17 @@ def load_view(scenario_id: int) -> View:
     return view
 
 
-@st.cache_resource(show_spinner="Drawing the plan", max_entries=4)
-def plan_map(scenario_id: int, version: int, data_version: int, metric: str, bounds: tuple | None):
+@st.cache_data(show_spinner="Drawing the plan", max_entries=4)
+def _layers(scenario_id: int, version: int, data_version: int, metric: str) -> dict:
     view = _view(scenario_id, version, data_version)
+    return planmap.plan_layers(view.cells, view.assignments, view.territories, metric=metric,
+                               strays=set(view.strays))
+
+
+def plan_map(view: View, data_version: int, metric: str, bounds: list | None):
+    """A fresh folium map each run (streamlit-folium rewrites folium objects it renders)."""
     reps = state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
-    return planmap.plan_map(view.cells, view.assignments, view.territories, metric=metric,
-                            strays=set(view.strays), reps=reps, bounds=[list(b) for b in bounds] if bounds else None)
+    return planmap.plan_map(_layers(view.scenario_id, view.version, data_version, metric), reps=reps, bounds=bounds)
 
 
 def toolbar(view: View) -> None:
@@ -128,32 +133,40 @@ def _history(scenario_id: int, undo: bool) -> None:
         _say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
 
 
-def on_map_event(scenario_id: int) -> None:
+def map_key() -> str:
+    """The map component's key: a new one after every handled event, so the next click or
+    drawing always reaches the server even when it repeats the last one."""
+    return f"{state.DESIGN_MAP}_{st.session_state.get(state.DESIGN_MAP_EPOCH, 0)}"
+
+
+def on_map_event(scenario_id: int, key: str) -> None:
     """st_folium callback: a click (brush ring or inspect) or a drawn shape -> one stroke."""
-    value = st.session_state.get(state.DESIGN_MAP) or {}
-    last = st.session_state.get(state.DESIGN_LAST_EVENT) or {}
-    click, drawing = value.get("last_clicked"), value.get("last_active_drawing")
-    st.session_state[state.DESIGN_LAST_EVENT] = {"click": click, "drawing": drawing}
+    value = st.session_state.get(key) or {}
+    # all_drawings holds the shapes drawn with the rectangle/polygon tools (a clicked cell
+    # shows up in last_active_drawing too, so that one cannot tell a drawing from a click)
+    click, drawings = value.get("last_clicked"), value.get("all_drawings") or []
+    if not click and not drawings:
+        return
+    st.session_state[state.DESIGN_MAP_EPOCH] = st.session_state.get(state.DESIGN_MAP_EPOCH, 0) + 1
     con = state.db()
     view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
     universe = set(view.cells["cell"].astype(int)) | set(view.assignments["cell"].astype(int))
     try:
-        if drawing and drawing != last.get("drawing"):
-            cells = strokes.from_drawing(drawing, view.resolution, universe=universe)
-        elif click and click != last.get("click"):
+        if drawings:
+            cells = strokes.from_drawing(drawings[-1], view.resolution, universe=universe)
+        else:
             cell = strokes.cell_at(click["lat"], click["lng"], view.resolution)
             if st.session_state.get(state.DESIGN_TOOL) == "inspect":
                 st.session_state[state.DESIGN_INSPECT] = cell
                 return
             cells = strokes.brush(cell, int(st.session_state.get(state.DESIGN_BRUSH, 0)), universe=universe)
-        else:
-            return
     except TerritoryError as exc:
         _say("error", str(exc))
         return
     if not cells:
         _say("ok", "No plan cells inside that shape.")
         return
+    st.session_state[state.DESIGN_BOUNDS] = planmap.bounds_of(cells, pad=1.0)  # stay where the user paints
     apply_stroke(scenario_id, cells)
 
 
@@ -172,6 +185,14 @@ def area_form(view: View) -> None:
 
 def kpi_panel(view: View) -> None:
     t = view.table
+    active = t[t["territory_id"] == st.session_state.get(state.DESIGN_TERRITORY)]
+    if not active.empty:
+        row = active.iloc[0]
+        st.text(f"Active territory: {row['name']}")  # st.text never renders markup
+        a1, a2, a3 = st.columns(3)
+        a1.metric("Active: accounts", f"{int(row['accounts']):,}")
+        a2.metric("Active: potential", f"${row['potential'] / 1e6:,.2f}M")
+        a3.metric("Active: vs mean", f"{row['dev_potential']:+.1f}%")
     bal = kpis.balance(t["potential"])
     c1, c2, c3 = st.columns(3)
     c1.metric("Max deviation (potential)", f"{bal.max_deviation_pct:.1f}%")

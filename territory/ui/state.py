@@ -33,7 +33,7 @@ DESIGN_VERSION = "designer_seen_version"
 DESIGN_MESSAGE = "designer_message"
 DESIGN_INSPECT = "designer_inspect"
 DESIGN_BOUNDS = "designer_bounds"
-DESIGN_LAST_EVENT = "designer_last_event"
+DESIGN_MAP_EPOCH = "designer_map_epoch"
 DESIGN_STATES = "designer_states"
 
 
