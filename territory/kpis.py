@@ -8,6 +8,7 @@ only :func:`disruption` reads the database (it needs account-level ownership).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import h3
 import numpy as np
@@ -53,6 +54,12 @@ def unassigned(cells: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
 GAP = 2  # empty cells a territory may span and still count as one piece
 
 
+@lru_cache(maxsize=500_000)
+def neighbours(cell: int) -> tuple[int, ...]:
+    """The cells sharing an edge with ``cell`` (cached: the grid never changes)."""
+    return tuple(h3.str_to_int(n) for n in h3.grid_ring(h3.int_to_str(cell), 1))
+
+
 def pieces(cell_ids, *, blocked: set[int] | frozenset = frozenset(), gap: int = 0) -> list[set[int]]:
     """Connected pieces of a set of cells, largest first.
 
@@ -69,8 +76,7 @@ def pieces(cell_ids, *, blocked: set[int] | frozenset = frozenset(), gap: int = 
         seen = {seed: 0}
         while stack:
             current, used = stack.pop()
-            for n in h3.grid_ring(h3.int_to_str(current), 1):
-                ni = h3.str_to_int(n)
+            for ni in neighbours(current):
                 if ni in own:
                     nxt = 0
                 elif ni in blocked or used >= gap:

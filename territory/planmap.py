@@ -7,6 +7,7 @@ Built on :mod:`territory.mapview` (offline assets, escaping). Unassigned cells a
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import folium
 import h3
@@ -72,8 +73,7 @@ def _cells_geojson(frame: pd.DataFrame, metric: str, strays: set[int]) -> dict:
     ):
         cell = int(cell)
         stray = cell in strays
-        ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(cell)]
-        ring.append(ring[0])
+        ring = _ring(cell)
         fill = color if isinstance(color, str) else UNASSIGNED
         features.append({
             "type": "Feature",
@@ -88,6 +88,14 @@ def _cells_geojson(frame: pd.DataFrame, metric: str, strays: set[int]) -> dict:
             },
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+@lru_cache(maxsize=250_000)
+def _ring(cell: int) -> list[list[float]]:
+    """A cell's closed boundary as GeoJSON [lng, lat] pairs; geometry never changes, so it is
+    computed once per process (strokes only change colours)."""
+    ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(cell)]
+    return [*ring, ring[0]]
 
 
 def _outline(cells) -> dict | None:

@@ -41,12 +41,14 @@ def _point(page, latlng) -> tuple[float, float]:
 
 
 def _fill_at(page, latlng) -> str:
+    """Fill colour of the cell under a point (cells are translucent; rep-home dots are opaque)."""
     frame = _map_ready(page)
     return frame.evaluate(
         "([lat, lng]) => { const p = map_div.latLngToContainerPoint([lat, lng]);"
         " const r = document.getElementById('map_div').getBoundingClientRect();"
-        " const el = document.elementFromPoint(r.left + p.x, r.top + p.y);"
-        " return el && el.getAttribute('fill'); }", list(latlng))
+        " const cell = document.elementsFromPoint(r.left + p.x, r.top + p.y).find(el =>"
+        "   el.matches('path.leaflet-interactive') && el.getAttribute('fill-opacity') !== '1');"
+        " return cell && cell.getAttribute('fill'); }", list(latlng))
 
 
 def _choose_tool(page, label: str) -> None:
@@ -86,6 +88,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
                   .group(1).replace(",", ""))
     assert in_cell > 0
     colour_before = _fill_at(page, CHICAGO)
+    assert colour_before and colour_before != "#ffffff"
 
     # one click paints that cell with the active territory
     _choose_tool(page, "Paint")
