@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from territory import quality, settings, store
+from territory import quality, store
 from tests.conftest import sf_row, write_csv
 
 
 @pytest.fixture
-def page(demo_db, tmp_path, monkeypatch):
-    db = tmp_path / "app.duckdb"
-    shutil.copy(demo_db, db)
-    monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
-    at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at, db
+def page(app):
+    return app  # the Data page is the default page
 
 
 def _metrics(at) -> dict[str, str]:

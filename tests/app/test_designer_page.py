@@ -3,22 +3,15 @@ shown before and after, undo, and refusal on a locked territory."""
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from territory import grid, plan, settings, store
+from territory import grid, plan, store
 
 
 @pytest.fixture
-def page(demo_db, tmp_path, monkeypatch):
-    db = tmp_path / "designer.duckdb"
-    shutil.copy(demo_db, db)
-    monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
-    at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
-    at.run()
+def page(app):
+    at, db = app
     at.switch_page("pages/designer.py").run()
     assert not at.exception, at.exception
     return at, db

@@ -1,0 +1,22 @@
+"""The app under AppTest, on a private copy of the small demo database."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from territory import settings
+
+
+@pytest.fixture
+def app(demo_db, tmp_path, monkeypatch):
+    """(AppTest after its first run on the default page, path of its database copy)."""
+    db = tmp_path / "app.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
+    at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at, db
