@@ -104,14 +104,6 @@ def counts(con: Connection) -> dict[str, int]:
     return dict(zip(tables, con.execute(sql).fetchall()[0]))
 
 
-def load_table(con: Connection, table: str, *, order_by: str | None = None):
-    """A whole table as a pandas frame (for small tables and tests)."""
-    if table not in _TABLES:
-        raise StoreError(f"unknown table {table!r}")
-    sql = f"SELECT * FROM {table}" + (f" ORDER BY {order_by}" if order_by else "")
-    return con.execute(sql).df()
-
-
 _TABLES = {
     "accounts", "reps", "opportunities", "revenue_monthly", "import_log",
     "scenarios", "territories", "cell_assignments", "edit_log", "schema_version",
