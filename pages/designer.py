@@ -26,7 +26,7 @@ with st.sidebar:
 left, right = st.columns([3, 2])
 with left:
     metric = st.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
-    fmap = ui.plan_map(view, state.data_version(con), metric, st.session_state.get(state.DESIGN_BOUNDS))
+    fmap = ui.plan_map(view, metric, st.session_state.get(state.DESIGN_BOUNDS))
     key = ui.map_key()
     st_folium(fmap, key=key, height=620, use_container_width=True,
               returned_objects=["last_clicked", "all_drawings"], on_change=partial(ui.on_map_event, sid, key))

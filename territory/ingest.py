@@ -123,7 +123,7 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
             [import_id, dataset, str(path), rows_read, loaded, rejected, on_error, json.dumps(mapping)],
         )
         report(0.95, "committing")
-    stats = _stats(con, dataset, names) if loaded else {}
+    stats = _stats(con, import_id) if dataset == "accounts" else {}
     result = ImportResult(dataset, import_id, rows_read, loaded, rejected, mapping, problems,
                           seconds=time.perf_counter() - started, **stats)
     if problems:
@@ -182,17 +182,14 @@ def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> Non
     typed = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
     select = [f"{f.name}__v AS {f.name}" if f"{f.name}__v" in typed else f.name for f in fields]
     where = " WHERE _row NOT IN (SELECT _row FROM _problems)" if filtered else ""
-    # _loc is in rowid order (see _checks.locate), as is a positional scan of _parsed
+    # joined on rowid (the file position): a scan's order is not guaranteed on large tables
     con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {', '.join(select)}, _loc.* "
                 f"FROM _parsed JOIN _loc ON _loc._rid = _parsed.rowid{where}")
 
 
-def _stats(con: Connection, dataset: str, names: set[str]) -> dict[str, int]:
-    if dataset != "accounts":
-        return {}
-    derived = "potential_derived" if "potential" in names else "TRUE"
+def _stats(con: Connection, import_id: int) -> dict[str, int]:
     by_zip, n_derived = con.execute(
-        f"SELECT count(*) FILTER (geocode = 'zip'), count(*) FILTER ({derived}) FROM accounts "
-        "WHERE import_id = (SELECT max(import_id) FROM import_log)"
+        "SELECT count(*) FILTER (geocode = 'zip'), count(*) FILTER (potential_derived) FROM accounts "
+        "WHERE import_id = ?", [import_id]
     ).fetchall()[0]
     return {"geocoded_by_zip": by_zip, "potential_derived": n_derived}

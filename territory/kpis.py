@@ -14,7 +14,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from territory import grid
+from territory import grid, plan
 from territory.store import Connection
 
 SUMS = ("accounts", "potential", "revenue_12m", "pipeline", "weighted_pipeline", "workload_hours")
@@ -118,10 +118,8 @@ def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dic
     Per territory of the plan: ``gained`` accounts/revenue (now here, before elsewhere or
     unassigned) and ``lost`` ones (before here, now elsewhere).
     """
-    res = {sid: con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [sid]).fetchall()[0][0]
-           for sid in (scenario_id, baseline_id)}
-    k1, f1 = grid.parent_masks(res[scenario_id])
-    k0, f0 = grid.parent_masks(res[baseline_id])
+    k1, f1 = grid.parent_masks(plan.resolution(con, scenario_id))
+    k0, f0 = grid.parent_masks(plan.resolution(con, baseline_id))
     frame = con.execute(
         f"SELECT a.account_id, a.revenue_12m, now_.territory_id AS now_t, was.territory_id AS was_t "
         f"FROM accounts a "

@@ -75,10 +75,7 @@ def active_scenario(con: Connection) -> ScenarioId:
 
 def territory_summary(con: Connection, scenario_id: int):
     """Per territory: cells, accounts and potential (a frame), for summaries and tests."""
-    res = con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
-    if not res:
-        raise NotFoundError(f"no scenario with id {scenario_id}")
-    keep, fill = grid.parent_masks(res[0][0])
+    keep, fill = grid.parent_masks(resolution(con, scenario_id))
     sql = (
         "SELECT t.territory_id, t.name, count(DISTINCT ca.cell) AS cells, count(a.account_id) AS accounts,"
         " coalesce(sum(a.potential), 0) AS potential FROM territories t"

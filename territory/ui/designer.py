@@ -21,6 +21,7 @@ class View:
 
     scenario_id: int
     version: int
+    data_version: int
     resolution: int
     cells: pd.DataFrame
     assignments: pd.DataFrame
@@ -51,7 +52,7 @@ def _view(scenario_id: int, version: int, data_version: int) -> View:
     if base is not None:
         overall, per = kpis.disruption(con, scenario_id, base)
     table = table.merge(per[["territory_id", "gained_accounts", "lost_accounts"]], on="territory_id", how="left")
-    return View(scenario_id, version, res, cells, assignments, terr, table.fillna({"gained_accounts": 0, "lost_accounts": 0}),
+    return View(scenario_id, version, data_version, res, cells, assignments, terr, table.fillna({"gained_accounts": 0, "lost_accounts": 0}),
                 frozenset(kpis.stray_cells(parts)), kpis.unassigned(cells, assignments), overall)
 
 
@@ -69,10 +70,11 @@ def _layers(scenario_id: int, version: int, data_version: int, metric: str) -> d
                                strays=set(view.strays))
 
 
-def plan_map(view: View, data_version: int, metric: str, bounds: list | None):
+def plan_map(view: View, metric: str, bounds: list | None):
     """A fresh folium map each run (streamlit-folium rewrites folium objects it renders)."""
     reps = state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
-    return planmap.plan_map(_layers(view.scenario_id, view.version, data_version, metric), reps=reps, bounds=bounds)
+    layers = _layers(view.scenario_id, view.version, view.data_version, metric)
+    return planmap.plan_map(layers, reps=reps, bounds=bounds)
 
 
 def toolbar(view: View) -> None:
