@@ -255,7 +255,9 @@ def territory_manager(view: View) -> None:
                        key=f"designer_rep_{tid}")
     locked = st.toggle("Locked", value=bool(row["locked"]), key=f"designer_lock_{tid}")
     if st.button("Save territory", key="designer_save_territory"):
-        _guard(lambda: plan.update_territory(con, sid, tid, name=new_name, color=color, rep_id=rep or None, locked=locked))
+        if _guard(lambda: plan.update_territory(con, sid, tid, name=new_name, color=color, rep_id=rep or None,
+                                                locked=locked)):
+            _say("ok", f"Saved {new_name}{' (locked)' if locked else ''}.")
         st.rerun()
     if st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory"):
         _guard(lambda: plan.delete_territory(con, sid, tid))
@@ -263,11 +265,14 @@ def territory_manager(view: View) -> None:
         st.rerun()
 
 
-def _guard(action) -> None:
+def _guard(action) -> bool:
+    """Run a plan change; show a refusal as an error. True when it went through."""
     try:
         action()
     except TerritoryError as exc:
         _say("error", str(exc))
+        return False
+    return True
 
 
 METRICS = {k: v for k, v in mapview.METRIC_LABELS.items() if k in ("potential", "accounts", "revenue_12m", "workload_hours")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_until_idle
 
@@ -58,6 +59,14 @@ def _choose_tool(page, label: str) -> None:
 
 def _message(page) -> str:
     alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlert']").first
+    alert.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    return alert.inner_text()
+
+
+def _alert(page, text: str) -> str:
+    """Wait for the sidebar message containing ``text`` (not an older one) and return it."""
+    alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlert']", has_text=text).first
     alert.wait_for(timeout=60_000)
     wait_until_idle(page)
     return alert.inner_text()
@@ -136,12 +145,13 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
 
     # lock the active territory: painting with it is refused
     page.locator("[data-testid='stSidebar'] summary", has_text="Territories").click()
-    page.locator("[data-testid='stSidebar'] label", has_text="Locked").click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stCheckbox']", has_text="Locked").click()
+    expect(page.get_by_role("switch", name="Locked")).to_be_checked()
     wait_until_idle(page)
     page.get_by_role("button", name="Save territory").click()
-    wait_until_idle(page)
+    _alert(page, "(locked)")
     _zoom_to(page, (40.71, -74.0))  # New York: another territory's cell
     page.mouse.click(*_point(page, (40.71, -74.0)))
-    assert "locked" in _message(page)
+    assert "is locked" in _alert(page, "refused")
     assert _count(page, "Active: accounts") == active_before + in_cell
     page.close()
