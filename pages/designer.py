@@ -1,7 +1,5 @@
 """Designer: paint territories on the hex map, with live KPIs, undo/redo, locks and inspect."""
 
-from functools import partial
-
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -26,10 +24,10 @@ with st.sidebar:
 left, right = st.columns([3, 2])
 with left:
     metric = st.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
-    fmap = ui.plan_map(view, metric, st.session_state.get(state.DESIGN_BOUNDS))
-    key = ui.map_key()
-    st_folium(fmap, key=key, height=620, use_container_width=True,
-              returned_objects=["last_clicked", "all_drawings"], on_change=partial(ui.on_map_event, sid, key))
+    # the map stays the same across reruns; the bridge carries each stroke's changes both ways
+    st_folium(ui.plan_map(view, metric), key=state.DESIGN_MAP, height=620, use_container_width=True,
+              returned_objects=[])
+    ui.bridge(view, metric)
     st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}; red outlines mark split-off pieces.")
 with right:
     ui.kpi_panel(view)

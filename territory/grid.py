@@ -40,6 +40,16 @@ def _cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
 _THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="h3")  # polars-h3 releases the GIL
 
 
+def neighbour_pairs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (position in ``cells``, neighbouring cell id) pair: the grid's edges, vectorised."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    if len(cells) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    frame = pl.DataFrame({"i": np.arange(len(cells)), "c": cells})
+    pairs = frame.select("i", plh3.grid_ring("c", 1).alias("n")).explode("n")
+    return pairs["i"].to_numpy(), pairs["n"].to_numpy().astype(np.uint64)
+
+
 def parent_masks(res: int) -> tuple[int, int]:
     """(AND mask, OR mask) turning a finer cell id into its parent at ``res``.
 

@@ -13,6 +13,8 @@ from functools import lru_cache
 import h3
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from territory import grid, plan
 from territory.store import Connection
@@ -97,14 +99,116 @@ def pieces(cell_ids, *, blocked: set[int] | frozenset = frozenset(), gap: int = 
 def contiguity(assignments: pd.DataFrame, *, gap: int = GAP) -> dict[str, list[set[int]]]:
     """territory -> its pieces (largest first); more than one piece means it is split.
 
-    Other territories' cells block; empty space of up to ``gap`` cells does not.
+    Other territories' cells block; empty space of up to ``gap`` cells does not. The same
+    answer as :func:`pieces` per territory, computed for the whole plan at once as one graph:
+    nodes are the assigned cells plus, per territory, each empty cell next to it; edges join a
+    territory's touching cells, its cells to the empty cells beside them and (``gap`` 2) two
+    touching empty cells of the same territory. Its connected components are the pieces.
     """
-    every = {int(c) for c in assignments["cell"]}
-    out = {}
-    for tid, group in assignments.groupby("territory_id"):
-        own = {int(c) for c in group["cell"]}
-        out[tid] = pieces(own, blocked=every - own, gap=gap)
-    return out
+    if gap > 2:  # the graph covers gaps of up to two cells; beyond, walk each territory
+        frame = assignments[["cell", "territory_id"]].dropna()
+        every = {int(c) for c in frame["cell"]}
+        return {tid: pieces(set(g["cell"].astype(int)), blocked=every - set(g["cell"].astype(int)), gap=gap)
+                for tid, g in frame.groupby("territory_id")}
+    cells, codes, names, labels = _piece_labels(assignments, gap)
+    order = np.lexsort((labels, codes))
+    bounds = np.flatnonzero(np.diff(codes[order]) | np.diff(labels[order])) + 1
+    out: dict[str, list[set[int]]] = {}
+    for piece in np.split(order, bounds) if len(order) else []:
+        out.setdefault(names[codes[piece[0]]], []).append(set(cells[piece].astype(np.int64).tolist()))
+    return {tid: sorted(ps, key=len, reverse=True) for tid, ps in out.items()}
+
+
+def split_pieces(assignments: pd.DataFrame, *, gap: int = GAP) -> tuple[dict[str, int], np.ndarray]:
+    """(territory -> number of pieces, the stray cells): :func:`contiguity` in numbers, without
+    building a set per piece (what the live panel needs after every stroke)."""
+    if gap > 2:
+        parts = contiguity(assignments, gap=gap)
+        return {t: len(p) for t, p in parts.items()}, np.array(stray_cells(parts), dtype=np.uint64)
+    cells, codes, names, labels = _piece_labels(assignments, gap)
+    if not len(cells):
+        return {}, np.zeros(0, dtype=np.uint64)
+    key = codes.astype(np.int64) * (int(labels.max()) + 1) + labels
+    keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    key_code = keys // (int(labels.max()) + 1)
+    per_code = np.bincount(key_code, minlength=len(names))
+    # each territory's main piece: its largest (the first such, as in contiguity())
+    best = np.full(len(names), -1)
+    for_code = np.lexsort((np.arange(len(keys)), -counts, key_code))
+    first = np.flatnonzero(np.r_[True, np.diff(key_code[for_code]) != 0])
+    best[key_code[for_code[first]]] = for_code[first]
+    strays = cells[inverse != best[codes]]
+    return {names[c]: int(per_code[c]) for c in range(len(names)) if per_code[c]}, strays
+
+
+def _piece_labels(assignments: pd.DataFrame, gap: int):
+    """(sorted cells, territory code per cell, territory ids, piece label per cell)."""
+    frame = assignments[["cell", "territory_id"]].dropna()
+    order = np.argsort(frame["cell"].to_numpy(dtype=np.uint64))
+    cells = frame["cell"].to_numpy(dtype=np.uint64)[order]
+    codes, names = pd.factorize(frame["territory_id"].to_numpy()[order])
+    n = len(cells)
+    if n == 0:
+        return cells, codes, names, np.zeros(0, dtype=np.int64)
+    g = _grid_graph(cells.tobytes())
+    same = codes[g.own_a] == codes[g.own_b]
+    rows, cols = [g.own_a[same]], [g.own_b[same]]
+    total = n
+    if gap >= 1:
+        # a node per (empty cell, territory beside it), keyed empty-cell rank * territories + territory
+        k = len(names)
+        keys = g.empty_rank * k + codes[g.beside]
+        node_keys, node_of = np.unique(keys, return_inverse=True)
+        rows.append(g.beside)
+        cols.append(n + node_of)
+        if gap == 2:
+            # each territory beside empty cell e: join its node to (e's empty neighbour, territory)
+            first = np.searchsorted(node_keys, g.pair_e * k)
+            reps = np.searchsorted(node_keys, (g.pair_e + 1) * k) - first
+            a_nodes = np.repeat(first, reps) + _ranges(reps)
+            b_keys = np.repeat(g.pair_f, reps) * k + node_keys[a_nodes] % k
+            b_nodes = np.minimum(np.searchsorted(node_keys, b_keys), len(node_keys) - 1)
+            hit = node_keys[b_nodes] == b_keys
+            rows.append(n + a_nodes[hit])
+            cols.append(n + b_nodes[hit])
+        total = n + len(node_keys)
+    r, c = np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
+    graph = sparse.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(total, total))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    return cells, codes, names, labels[:n]
+
+
+@dataclass(frozen=True)
+class _GridGraph:
+    """The grid around a set of cells, which only changes when the set does (not per stroke)."""
+
+    own_a: np.ndarray  # touching cells of the set: positions a, b
+    own_b: np.ndarray
+    beside: np.ndarray  # position of a cell of the set ...
+    empty_rank: np.ndarray  # ... and the rank of an empty cell touching it
+    pair_e: np.ndarray  # touching empty cells, as ranks
+    pair_f: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def _grid_graph(sorted_cells: bytes) -> _GridGraph:
+    cells = np.frombuffer(sorted_cells, dtype=np.uint64)
+    n = len(cells)
+    src, nb = grid.neighbour_pairs(cells)
+    at = np.minimum(np.searchsorted(cells, nb), n - 1)
+    assigned = cells[at] == nb
+    empty = np.unique(nb[~assigned])
+    i, f = grid.neighbour_pairs(empty)
+    f_rank = np.minimum(np.searchsorted(empty, f), max(len(empty) - 1, 0))
+    touching = empty[f_rank] == f if len(empty) else np.zeros(0, bool)
+    return _GridGraph(src[assigned], at[assigned], src[~assigned], np.searchsorted(empty, nb[~assigned]).astype(np.int64),
+                      i[touching].astype(np.int64), f_rank[touching].astype(np.int64))
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """0..len-1 for each length, concatenated: [2, 3] -> [0, 1, 0, 1, 2]."""
+    ends = np.cumsum(lengths)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths, lengths)
 
 
 def stray_cells(parts: dict[str, list[set[int]]]) -> list[int]:

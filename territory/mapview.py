@@ -20,7 +20,9 @@ from territory import grid
 
 ASSET_BASE = "/app/static/vendor"
 LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
-            "leaflet_draw_js": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.js"}
+            "leaflet_draw_js": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.js",
+            "h3": f"{ASSET_BASE}/h3-js/h3-js.umd.js",
+            "territory_planmap": "/app/static/designer/planmap.js"}
 LOCAL_CSS = {"leaflet_css": f"{ASSET_BASE}/leaflet/leaflet.css",
              "leaflet_draw_css": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.css"}
 TILES = {

@@ -1,58 +1,122 @@
-"""The Designer's map: cells coloured by territory, a metric as shading, dissolved territory
-outlines, split pieces highlighted, rep homes, and rectangle/polygon drawing tools.
+"""The Designer's map, split into a stable base and a small per-stroke patch.
 
-Built on :mod:`territory.mapview` (offline assets, escaping). Unassigned cells are grey.
+* :func:`base` — every cell with accounts, its metric value and shade. It depends only on the
+  data, the plan resolution and the chosen metric, so the folium map built from it
+  (:func:`plan_map`) is byte-for-byte the same on every rerun: Streamlit sends it once and
+  refers to it afterwards, and streamlit-folium keeps the same Leaflet map alive.
+* :func:`patch` — what a stroke changes: the territory of every cell (one small integer per
+  cell), extra cells painted outside the base, territories (name, colour, lock), locked cells,
+  split-off pieces and the tool settings. A few bytes per cell.
+
+In the browser ``static/designer/planmap.js`` draws the cells on one canvas from their H3 ids
+(h3-js computes the shapes, so no polygon is ever sent), outlines territories where
+neighbouring cells differ, recolours clicked cells at once and applies each patch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
-from functools import lru_cache
+import json
 
 import folium
 import h3
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement, Template
+from folium.elements import JSCSSMixin
 from folium.plugins import Draw
 
 from territory import grid, mapview
 
-UNASSIGNED = "#9e9e9e"
-STRAY = "#d62728"
+SHADES = 4  # opacity steps for the metric shading (the colour says the territory)
 
 
-def plan_layers(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame, *,
-                metric: str = "potential", strays: set[int] | None = None) -> dict:
-    """The map's data (plain dicts, cacheable): cell polygons, territory outlines, bounds.
+def base(cells: pd.DataFrame, res: int, metric: str = "potential") -> dict:
+    """The stable part of the map for ``cells`` (one row per cell with accounts)."""
+    cells = cells.sort_values("cell")
+    ints = cells["cell"].to_numpy(dtype=np.uint64)
+    values = cells[metric].to_numpy(dtype=float)
+    edges = mapview.bins(values, SHADES)
+    shade = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, SHADES - 1)
+    ids = [h3.int_to_str(int(c)) for c in ints]
+    digest = hashlib.sha1(ints.tobytes() + f"{res}:{metric}".encode()).hexdigest()[:16]
+    return {
+        "id": digest,
+        "res": int(res),
+        "cells": ids,
+        "accounts": cells["accounts"].astype(int).tolist(),
+        "values": np.round(values, 2).tolist(),
+        "shade": "".join(map(str, shade.tolist())),
+        "metric_label": mapview.METRIC_LABELS[metric],
+        "bounds": mapview._bounds(cells) if len(cells) else None,
+        "_ints": ints,  # not sent: the cell order, for patches
+    }
 
-    ``cells``: the plan's universe with metrics; ``assignments``: cell -> territory_id.
+
+def patch(layer: dict, assignments: pd.DataFrame, territories: pd.DataFrame, *, version: int,
+          strays: frozenset[int] | set[int] = frozenset(), settings: dict | None = None,
+          fit: dict | None = None) -> dict:
+    """The plan's state on top of ``layer`` (from :func:`base`), as the browser applies it.
+
+    ``assign[i]`` is the territory slot of ``layer['cells'][i]`` (0 = unassigned; slot k is
+    ``territories[k - 1]``; -k = slot k in a piece split off its territory). Names are sent as
+    data and shown as text, never as HTML.
     """
-    frame = cells.merge(assignments[["cell", "territory_id"]], on="cell", how="outer")
-    frame = frame.merge(territories[["territory_id", "name", "color"]], on="territory_id", how="left")
-    frame[metric] = frame[metric].fillna(0)
-    frame["accounts"] = frame["accounts"].fillna(0)
-    outlines = [o for _, group in assignments.groupby("territory_id") if (o := _outline(group["cell"]))]
-    return {"cells": _cells_geojson(frame, metric, strays or set()), "outlines": outlines,
-            "bounds": _bounds(frame), "metric": metric}
+    ids = territories["territory_id"].tolist()
+    slot = {t: k + 1 for k, t in enumerate(ids)}
+    ints = layer["_ints"]
+    assigned = assignments[["cell", "territory_id"]].dropna()
+    cells = assigned["cell"].to_numpy(dtype=np.uint64)
+    slots = assigned["territory_id"].map(slot).fillna(0).astype(int).to_numpy()
+    if len(strays):  # a split-off piece: the slot, negated
+        slots = np.where(np.isin(cells, np.fromiter(strays, dtype=np.uint64)), -slots, slots)
+    pos = np.searchsorted(ints, cells)
+    inside = pos < len(ints)
+    inside[inside] = ints[pos[inside]] == cells[inside]
+    assign = np.zeros(len(ints), dtype=int)
+    assign[pos[inside]] = slots[inside]
+    extra = [[h3.int_to_str(int(c)), int(s)] for c, s in zip(cells[~inside], slots[~inside])]
+    locked = assignments.loc[assignments["locked"].fillna(False).astype(bool), "cell"] if "locked" in assignments else []
+    return {
+        "base": layer["id"],
+        "version": int(version),
+        "assign": assign.tolist(),
+        "extra": extra,
+        "territories": [
+            {"id": t, "name": str(n), "color": c if isinstance(c, str) else None, "locked": bool(lk)}
+            for t, n, c, lk in zip(ids, territories["name"], territories["color"], territories["locked"].fillna(False))
+        ],
+        "locked": [h3.int_to_str(int(c)) for c in locked],
+        "settings": settings or {},
+        "fit": fit,
+    }
 
 
-def plan_map(layers: dict, *, reps: pd.DataFrame | None = None, tiles: str = "none",
-             bounds: list[list[float]] | None = None) -> folium.Map:
-    """A fresh folium map from :func:`plan_layers` (folium objects must not be reused)."""
-    m = mapview.base_map(tiles=tiles, bounds=bounds or layers["bounds"])
-    folium.GeoJson(
-        layers["cells"],
-        name="cells",
-        style_function=lambda f: f["properties"]["style"],
-        tooltip=folium.GeoJsonTooltip(fields=["territory", "accounts", "value", "cell"],
-                                      aliases=["Territory", "Accounts", mapview.METRIC_LABELS[layers["metric"]], "Cell"]),
-    ).add_to(m)
-    if layers["outlines"]:
-        folium.GeoJson({"type": "FeatureCollection", "features": layers["outlines"]}, name="outlines",
-                       interactive=False,
-                       style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 2}).add_to(m)
+class PlanLayer(JSCSSMixin, MacroElement):
+    """The canvas layer of ``planmap.js``, fed with a :func:`base` (no user text in it)."""
+
+    default_js = [("h3", mapview.LOCAL_JS["h3"]), ("territory_planmap", mapview.LOCAL_JS["territory_planmap"])]
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.territoryPlan({{ this.payload }}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, layer: dict) -> None:
+        super().__init__()
+        self._name = "TerritoryPlan"
+        public = {k: v for k, v in layer.items() if not k.startswith("_")}
+        # JSON inside a <script>: never let a value close the tag
+        self.payload = json.dumps(public, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def plan_map(layer: dict, *, reps: pd.DataFrame | None = None, tiles: str = "none") -> folium.Map:
+    """A fresh folium map for ``layer`` (folium objects must not be reused across reruns)."""
+    m = mapview.base_map(tiles=tiles)  # the plan layer fits the view itself, once its frame has its size
+    PlanLayer(layer).add_to(m)
     if reps is not None:
-        for rep in reps.dropna(subset=["home_lat", "home_lng"]).itertuples():
+        for rep in reps.dropna(subset=["home_lat", "home_lng"]).sort_values("name").itertuples():
             folium.CircleMarker([rep.home_lat, rep.home_lng], radius=6, color="#000000", weight=2,
                                 fill=True, fill_color="#ffffff", fill_opacity=1,
                                 tooltip=html.escape(f"{rep.name} (home)")).add_to(m)
@@ -60,53 +124,6 @@ def plan_map(layers: dict, *, reps: pd.DataFrame | None = None, tiles: str = "no
                                      "circlemarker": False, "polygon": True, "rectangle": True},
          edit_options={"edit": False, "remove": False}).add_to(m)
     return mapview.offline(m)
-
-
-def _cells_geojson(frame: pd.DataFrame, metric: str, strays: set[int]) -> dict:
-    values = frame[metric].to_numpy(dtype=float)
-    edges = mapview.bins(values, 4)
-    shade = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    opacity = 0.35 + 0.5 * shade / max(len(edges) - 2, 1)
-    features = []
-    for (cell, name, color, accounts, value), op in zip(
-        frame[["cell", "name", "color", "accounts", metric]].itertuples(index=False), opacity
-    ):
-        cell = int(cell)
-        stray = cell in strays
-        ring = _ring(cell)
-        fill = color if isinstance(color, str) else UNASSIGNED
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {
-                "cell": format(cell, "x"),
-                "territory": html.escape(name) if isinstance(name, str) else "unassigned",
-                "accounts": f"{int(accounts):,}",
-                "value": html.escape(mapview.fmt(value)),
-                "style": {"fillColor": fill, "fillOpacity": round(float(op), 2),
-                          "color": STRAY if stray else fill, "weight": 3 if stray else 0.3},
-            },
-        })
-    return {"type": "FeatureCollection", "features": features}
-
-
-@lru_cache(maxsize=250_000)
-def _ring(cell: int) -> list[list[float]]:
-    """A cell's closed boundary as GeoJSON [lng, lat] pairs; geometry never changes, so it is
-    computed once per process (strokes only change colours)."""
-    ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(cell)]
-    return [*ring, ring[0]]
-
-
-def _outline(cells) -> dict | None:
-    """The territory's boundary as GeoJSON (union of its cells, holes and pieces kept)."""
-    shape = h3.cells_to_h3shape([h3.int_to_str(int(c)) for c in cells])
-    geo = shape.__geo_interface__
-    return {"type": "Feature", "geometry": geo, "properties": {}} if geo.get("coordinates") else None
-
-
-def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
-    return mapview._bounds(frame) if not frame.empty else None
 
 
 def bounds_of(cells, *, pad: float = 0.3) -> list[list[float]] | None:

@@ -53,3 +53,18 @@ def from_drawing(feature: dict, res: int, *, universe: Iterable[int] | None = No
         raise ValidationError("draw a rectangle or a polygon")
     ring = [(lat, lng) for lng, lat in geometry["coordinates"][0][:-1]]
     return cells_in_polygon(ring, res, universe=universe)
+
+
+def pending(value: dict | None, ack: dict | None) -> tuple[list[dict], dict]:
+    """The map's events not handled yet, in order, and the acknowledgement that covers them.
+
+    The browser sends ``{"session": id, "events": [{"seq": 1, ...}, ...]}`` and keeps resending
+    events until the server acknowledges them (``{"session": id, "seq": last handled}``), so
+    an event is handled exactly once even when two arrive during one rerun; a new browser
+    session (a reload) starts its own numbering.
+    """
+    value = value or {}
+    session = value.get("session")
+    done = int((ack or {}).get("seq", 0)) if (ack or {}).get("session") == session else 0
+    events = sorted((e for e in value.get("events") or [] if int(e.get("seq", 0)) > done), key=lambda e: int(e["seq"]))
+    return events, {"session": session, "seq": int(events[-1]["seq"]) if events else done}

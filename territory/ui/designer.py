@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, strokes
+from territory import edits, grid, kpis, mapview, plan, planmap, planview, strokes
 from territory.errors import TerritoryError
+from territory.planview import View
 from territory.ui import state
 
 TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect"}
-
-
-@dataclass(frozen=True)
-class View:
-    """Everything the page shows for one version of a plan."""
-
-    scenario_id: int
-    version: int
-    data_version: int
-    resolution: int
-    cells: pd.DataFrame
-    assignments: pd.DataFrame
-    territories: pd.DataFrame
-    table: pd.DataFrame
-    strays: frozenset[int]
-    unassigned: pd.DataFrame
-    disruption: dict
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -40,20 +26,8 @@ def _cells(data_version: int, res: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _view(scenario_id: int, version: int, data_version: int) -> View:
     con = state.db()
-    res = plan.resolution(con, scenario_id)
-    cells = _cells(data_version, res)
-    assignments = plan.assignments(con, scenario_id)
-    terr = plan.territories(con, scenario_id)
-    table = kpis.territory_kpis(cells, assignments, terr)
-    parts = kpis.contiguity(assignments)
-    table["pieces"] = table["territory_id"].map(lambda t: len(parts.get(t, [])))
-    overall, per = {}, pd.DataFrame(columns=["territory_id", "gained_accounts", "lost_accounts"])
-    base = plan.baseline_scenario(con)
-    if base is not None:
-        overall, per = kpis.disruption(con, scenario_id, base)
-    table = table.merge(per[["territory_id", "gained_accounts", "lost_accounts"]], on="territory_id", how="left")
-    return View(scenario_id, version, data_version, res, cells, assignments, terr, table.fillna({"gained_accounts": 0, "lost_accounts": 0}),
-                frozenset(kpis.stray_cells(parts)), kpis.unassigned(cells, assignments), overall)
+    cells = _cells(data_version, plan.resolution(con, scenario_id))
+    return planview.build(con, scenario_id, version, data_version, cells)
 
 
 def load_view(scenario_id: int) -> View:
@@ -63,18 +37,40 @@ def load_view(scenario_id: int) -> View:
     return view
 
 
-@st.cache_data(show_spinner="Drawing the plan", max_entries=4)
-def _layers(scenario_id: int, version: int, data_version: int, metric: str) -> dict:
+@st.cache_data(show_spinner="Drawing the map", max_entries=4)
+def _base(data_version: int, res: int, metric: str) -> dict:
+    return planmap.base(_cells(data_version, res), res, metric)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _plan_state(scenario_id: int, version: int, data_version: int, metric: str) -> dict:
     view = _view(scenario_id, version, data_version)
-    return planmap.plan_layers(view.cells, view.assignments, view.territories, metric=metric,
-                               strays=set(view.strays))
+    layer = _base(data_version, view.resolution, metric)
+    return planmap.patch(layer, view.assignments, view.territories, version=version, strays=view.strays)
 
 
-def plan_map(view: View, metric: str, bounds: list | None):
-    """A fresh folium map each run (streamlit-folium rewrites folium objects it renders)."""
+def plan_map(view: View, metric: str):
+    """The base map: the same on every rerun until the data or the metric changes, so the
+    browser keeps it (a fresh folium object each run: streamlit-folium rewrites what it renders)."""
     reps = state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
-    layers = _layers(view.scenario_id, view.version, view.data_version, metric)
-    return planmap.plan_map(layers, reps=reps, bounds=bounds)
+    return planmap.plan_map(_base(view.data_version, view.resolution, metric), reps=reps)
+
+
+_bridge = components.declare_component("designer_bridge", path=str(Path(__file__).parent / "bridge"))
+
+
+def bridge(view: View, metric: str) -> None:
+    """Send the plan's state to the map and receive its strokes (see ``bridge/index.html``)."""
+    patch = dict(_plan_state(view.scenario_id, view.version, view.data_version, metric))
+    patch["settings"] = {
+        "tool": st.session_state.get(state.DESIGN_TOOL, "paint"),
+        "territory": st.session_state.get(state.DESIGN_TERRITORY),
+        "brush": int(st.session_state.get(state.DESIGN_BRUSH, 0)),
+        "only_unassigned": bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
+    }
+    patch["fit"] = st.session_state.get(state.DESIGN_FIT)
+    _bridge(patch=patch, ack=st.session_state.get(state.DESIGN_ACK), key=state.DESIGN_BRIDGE, default=None,
+            on_change=partial(on_map_events, view.scenario_id), height=0)
 
 
 def toolbar(view: View) -> None:
@@ -120,6 +116,7 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
     if edit is None:
         _say("ok", "Nothing changed: those cells already look like that.")
         return
+    st.session_state[state.DESIGN_VERSION] = edits.version(state.db(), scenario_id)  # our own stroke
     skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
     _say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
 
@@ -135,40 +132,35 @@ def _history(scenario_id: int, undo: bool) -> None:
         _say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
 
 
-def map_key() -> str:
-    """The map component's key: a new one after every handled event, so the next click or
-    drawing always reaches the server even when it repeats the last one."""
-    return f"{state.DESIGN_MAP}_{st.session_state.get(state.DESIGN_MAP_EPOCH, 0)}"
+def on_map_events(scenario_id: int) -> None:
+    """Bridge callback: handle the map's strokes not handled yet, in order, each one edit."""
+    events, ack = strokes.pending(st.session_state.get(state.DESIGN_BRIDGE), st.session_state.get(state.DESIGN_ACK))
+    for event in events:
+        _map_event(scenario_id, event)
+    st.session_state[state.DESIGN_ACK] = ack
 
 
-def on_map_event(scenario_id: int, key: str) -> None:
-    """st_folium callback: a click (brush ring or inspect) or a drawn shape -> one stroke."""
-    value = st.session_state.get(key) or {}
-    # all_drawings holds the shapes drawn with the rectangle/polygon tools (a clicked cell
-    # shows up in last_active_drawing too, so that one cannot tell a drawing from a click)
-    click, drawings = value.get("last_clicked"), value.get("all_drawings") or []
-    if not click and not drawings:
-        return
-    st.session_state[state.DESIGN_MAP_EPOCH] = st.session_state.get(state.DESIGN_MAP_EPOCH, 0) + 1
+def _map_event(scenario_id: int, event: dict) -> None:
+    """A click (brush ring, or inspect) or a drawn rectangle/polygon -> one stroke."""
     con = state.db()
     view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
     universe = set(view.cells["cell"].astype(int)) | set(view.assignments["cell"].astype(int))
     try:
-        if drawings:
-            cells = strokes.from_drawing(drawings[-1], view.resolution, universe=universe)
+        if event.get("kind") == "shape":
+            cells = strokes.cells_in_polygon([(float(lat), float(lng)) for lat, lng in event.get("ring") or []],
+                                             view.resolution, universe=universe)
         else:
-            cell = strokes.cell_at(click["lat"], click["lng"], view.resolution)
+            cell = strokes.cell_at(event["lat"], event["lng"], view.resolution)
             if st.session_state.get(state.DESIGN_TOOL) == "inspect":
                 st.session_state[state.DESIGN_INSPECT] = cell
                 return
             cells = strokes.brush(cell, int(st.session_state.get(state.DESIGN_BRUSH, 0)), universe=universe)
-    except TerritoryError as exc:
-        _say("error", str(exc))
+    except (TerritoryError, KeyError, TypeError, ValueError) as exc:
+        _say("error", f"That map action could not be read: {exc}")
         return
     if not cells:
         _say("ok", "No plan cells inside that shape.")
         return
-    st.session_state[state.DESIGN_BOUNDS] = planmap.bounds_of(cells, pad=1.0)  # stay where the user paints
     apply_stroke(scenario_id, cells)
 
 
@@ -208,7 +200,9 @@ def kpi_panel(view: View) -> None:
     c6.metric("Revenue changing owner", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
               delta_color="off")
     if n_cells and st.button("Zoom to unassigned", key="designer_zoom_unassigned"):
-        st.session_state[state.DESIGN_BOUNDS] = planmap.bounds_of(view.unassigned["cell"])
+        fit = st.session_state.get(state.DESIGN_FIT) or {"nonce": 0}
+        st.session_state[state.DESIGN_FIT] = {"nonce": fit["nonce"] + 1,
+                                              "bounds": planmap.bounds_of(view.unassigned["cell"])}
         st.rerun()
     shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "workload_hours", "pipeline",
                "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={

@@ -32,8 +32,9 @@ DESIGN_METRIC = "designer_metric"
 DESIGN_VERSION = "designer_seen_version"
 DESIGN_MESSAGE = "designer_message"
 DESIGN_INSPECT = "designer_inspect"
-DESIGN_BOUNDS = "designer_bounds"
-DESIGN_MAP_EPOCH = "designer_map_epoch"
+DESIGN_FIT = "designer_fit"
+DESIGN_BRIDGE = "designer_bridge"
+DESIGN_ACK = "designer_ack"
 DESIGN_STATES = "designer_states"
 
 

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import re
 
+import h3
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from territory import settings
 from tests.e2e.conftest import wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
-CHICAGO = (41.88, -87.63)  # a dense cell that the baseline gives to the Chicago territory
+
+
+def _centre(lat: float, lng: float) -> tuple[float, float]:
+    """The centre of the plan cell at a point: clicks and colour reads away from any outline."""
+    return h3.cell_to_latlng(h3.latlng_to_cell(lat, lng, settings.DEFAULT_PLAN_RES))
+
+
+CHICAGO = _centre(41.88, -87.63)  # a dense cell that the baseline gives to the Chicago territory
+NEW_YORK = _centre(40.71, -74.0)  # cells of other territories
+BROOKLYN = _centre(40.65, -73.6)
 MAP = "iframe[title='streamlit_folium.st_folium']"
 
 
@@ -25,31 +37,63 @@ def _count(page, label: str) -> int:
 
 
 def _map_ready(page):
+    """The map frame once the plan is drawn and the server's latest answer is applied."""
     wait_until_idle(page)
-    frame = page.frame_locator(MAP)
-    frame.locator("path.leaflet-interactive >> visible=true").first.wait_for(timeout=60_000)
-    return page.frame(url=re.compile(r".*st_folium.*")) or next(
-        f for f in page.frames if "st_folium" in (f.url or ""))
+    page.frame_locator(MAP).locator("canvas.territory-plan-canvas").wait_for(state="attached", timeout=60_000)
+    frame = next(f for f in page.frames if "st_folium" in (f.url or ""))
+    frame.wait_for_function("() => window.__tpStats && window.__tpStats.ready && window.__tpStats.patchVersion !== null",
+                            timeout=60_000)
+    return frame
 
 
 def _point(page, latlng) -> tuple[float, float]:
     """Page coordinates of a lat/lng on the Leaflet map inside the component's iframe."""
     frame = _map_ready(page)
-    x, y = frame.evaluate("([lat, lng]) => { const p = map_div.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
-                          list(latlng))
+    # the frame may have been resized since Leaflet last measured it (it re-measures on the next
+    # animation frame): measure now, so the point is where the cursor will land
+    x, y = frame.evaluate("([lat, lng]) => { map_div.invalidateSize({animate: false});"
+                          " const p = map_div.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }", list(latlng))
     box = page.locator(MAP).bounding_box()
     return box["x"] + x, box["y"] + y
 
 
+PIXEL = """([lat, lng]) => {
+  const canvas = document.querySelector('canvas.territory-plan-canvas');
+  const c = canvas.getBoundingClientRect(), m = document.getElementById('map_div').getBoundingClientRect();
+  const p = map_div.latLngToContainerPoint([lat, lng]), k = window.devicePixelRatio || 1;
+  const d = canvas.getContext('2d').getImageData(Math.round((m.left + p.x - c.left) * k), Math.round((m.top + p.y - c.top) * k), 1, 1).data;
+  return '#' + [d[0], d[1], d[2]].map(v => v.toString(16).padStart(2, '0')).join('');
+}"""
+
+
 def _fill_at(page, latlng) -> str:
-    """Fill colour of the cell under a point (cells are translucent; rep-home dots are opaque)."""
-    frame = _map_ready(page)
-    return frame.evaluate(
-        "([lat, lng]) => { const p = map_div.latLngToContainerPoint([lat, lng]);"
-        " const r = document.getElementById('map_div').getBoundingClientRect();"
-        " const cell = document.elementsFromPoint(r.left + p.x, r.top + p.y).find(el =>"
-        "   el.matches('path.leaflet-interactive') && el.getAttribute('fill-opacity') !== '1');"
-        " return cell && cell.getAttribute('fill'); }", list(latlng))
+    """The colour drawn on the map's canvas at a point (the cell's fill there)."""
+    return _map_ready(page).evaluate(PIXEL, list(latlng))
+
+
+def _same_colour(a: str | None, b: str | None) -> bool:
+    """Equal up to the rounding of a translucent canvas pixel (one or two steps per channel)."""
+    if not a or not b:
+        return False
+    rgb = [[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in (a, b)]
+    return max(abs(x - y) for x, y in zip(*rgb)) <= 3
+
+
+def _wait_fill(page, latlng, colour: str) -> None:
+    """Wait until the map shows ``colour`` at a point (the server's answer lands just after the
+    script run ends); fails with what it shows instead."""
+    try:
+        _map_ready(page).wait_for_function(
+            "([lat, lng, hex, pixel]) => { const got = eval(pixel)([lat, lng]);"
+            " return [1, 3, 5].every(i => Math.abs(parseInt(got.slice(i, i + 2), 16) - parseInt(hex.slice(i, i + 2), 16)) <= 3); }",
+            arg=[*latlng, colour, PIXEL], timeout=15_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the map shows {_fill_at(page, latlng)} at {latlng}, expected {colour}") from None
+
+
+def _territory_colour(page, name: str) -> str:
+    return _map_ready(page).evaluate("(n) => window.parent.__territoryDesigner.map.territories.find(t => t.name === n).color",
+                                     name)
 
 
 def _choose_tool(page, label: str) -> None:
@@ -74,7 +118,8 @@ def _alert(page, text: str) -> str:
 
 def _zoom_to(page, latlng, zoom: int = 8) -> None:
     frame = _map_ready(page)
-    frame.evaluate("([lat, lng, z]) => map_div.setView([lat, lng], z, {animate: false})", [*latlng, zoom])
+    frame.evaluate("([lat, lng, z]) => { map_div.invalidateSize({animate: false});"
+                   " map_div.setView([lat, lng], z, {animate: false}); }", [*latlng, zoom])
 
 
 def test_paint_rectangle_undo_lock_and_reload(server, browser):
@@ -86,6 +131,8 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     _map_ready(page)
     active_before = _count(page, "Active: accounts")
+    active_name = page.get_by_text(re.compile(r"^Active territory: ")).inner_text().removeprefix("Active territory: ")
+    active_colour = _territory_colour(page, active_name)
 
     # inspect the Chicago cell: how many accounts does it hold?
     _zoom_to(page, CHICAGO)
@@ -93,27 +140,25 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.mouse.click(*_point(page, CHICAGO))
     page.get_by_text(re.compile(r"Cell [0-9a-f]+: [\d,]+ accounts")).wait_for(timeout=60_000)
     wait_until_idle(page)
+    inspected = _map_ready(page).evaluate("() => window.__tpStats.lastCell")
     in_cell = int(re.search(r": ([\d,]+) accounts", page.get_by_text(re.compile(r"Cell [0-9a-f]+:")).inner_text())
                   .group(1).replace(",", ""))
     assert in_cell > 0
     colour_before = _fill_at(page, CHICAGO)
-    assert colour_before and colour_before != "#ffffff"
+    assert not _same_colour(colour_before, active_colour) and colour_before != "#000000"
 
     # one click paints that cell with the active territory
     _choose_tool(page, "Paint")
     _zoom_to(page, CHICAGO)
     page.mouse.click(*_point(page, CHICAGO))
     page.get_by_role("button", name="Undo (1)").wait_for(timeout=60_000)
+    assert _map_ready(page).evaluate("() => window.__tpStats.lastCell") == inspected
     assert _message(page) == "Painted 1 cells."
-    _map_ready(page)
     assert _count(page, "Active: accounts") == active_before + in_cell
-    colour_after = _fill_at(page, CHICAGO)
-    assert colour_after and colour_after != colour_before
-    assert "Undo (1)" in page.locator("[data-testid='stSidebar']").inner_text()
+    _wait_fill(page, CHICAGO, active_colour)
 
     # a rectangle paints many cells in one step
     _zoom_to(page, CHICAGO, 7)
-    frame = _map_ready(page)
     page.frame_locator(MAP).locator("a.leaflet-draw-draw-rectangle").click()
     x, y = _point(page, CHICAGO)
     page.mouse.move(x - 60, y - 60)
@@ -122,7 +167,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.mouse.up()
     page.get_by_role("button", name="Undo (2)").wait_for(timeout=60_000)  # the stroke is one new step
     painted = int(re.search(r"Painted (\d+) cells", _message(page)).group(1))
-    assert frame is not None and painted > 1
+    assert painted > 1
 
     # undo twice restores the colour and the count
     page.get_by_role("button", name=re.compile(r"Undo \(2\)")).click()
@@ -130,7 +175,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.get_by_role("button", name=re.compile(r"Undo \(1\)")).click()
     wait_until_idle(page)
     _zoom_to(page, CHICAGO)
-    assert _fill_at(page, CHICAGO) == colour_before
+    _wait_fill(page, CHICAGO, colour_before)
     assert _count(page, "Active: accounts") == active_before
 
     # redo the click, then reload: the plan and its history are still there
@@ -142,16 +187,33 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     assert _count(page, "Active: accounts") == active_before + in_cell
     assert re.search(r"Undo \(1\)", page.locator("[data-testid='stSidebar']").inner_text())
     assert re.search(r"Redo \(1\)", page.locator("[data-testid='stSidebar']").inner_text())
+    _zoom_to(page, CHICAGO)
+    _wait_fill(page, CHICAGO, active_colour)
 
-    # lock the active territory: painting with it is refused
+    # the browser recolours a clicked cell at once, in the same task as the click (so before any
+    # answer from the server could arrive); the server then confirms it
+    _zoom_to(page, NEW_YORK)
+    assert not _same_colour(_fill_at(page, NEW_YORK), active_colour)
+    instant = _map_ready(page).evaluate(
+        "([lat, lng, pixel]) => { map_div.fire('click', {latlng: L.latLng(lat, lng)}); return eval(pixel)([lat, lng]); }",
+        [*NEW_YORK, PIXEL])
+    assert _same_colour(instant, active_colour)
+    page.get_by_role("button", name="Undo (2)").wait_for(timeout=60_000)
+    _wait_fill(page, NEW_YORK, active_colour)
+
+    # lock the active territory: painting with it is refused, and the map is not recoloured
     page.locator("[data-testid='stSidebar'] summary", has_text="Territories").click()
     page.locator("[data-testid='stSidebar'] [data-testid='stCheckbox']", has_text="Locked").click()
     expect(page.get_by_role("switch", name="Locked")).to_be_checked()
     wait_until_idle(page)
     page.get_by_role("button", name="Save territory").click()
     _alert(page, "(locked)")
-    _zoom_to(page, (40.71, -74.0))  # New York: another territory's cell
-    page.mouse.click(*_point(page, (40.71, -74.0)))
+    accounts_locked = _count(page, "Active: accounts")
+    _zoom_to(page, BROOKLYN)
+    brooklyn_before = _fill_at(page, BROOKLYN)
+    page.mouse.click(*_point(page, BROOKLYN))
     assert "is locked" in _alert(page, "refused")
-    assert _count(page, "Active: accounts") == active_before + in_cell
+    assert _count(page, "Active: accounts") == accounts_locked
+    assert _fill_at(page, BROOKLYN) == brooklyn_before
+    assert not _same_colour(brooklyn_before, active_colour) and brooklyn_before != "#000000"
     page.close()

@@ -10,6 +10,7 @@ Patch (resolution 7): a centre cell C with its ring of six, all with accounts::
 from __future__ import annotations
 
 import h3
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -102,3 +103,40 @@ def test_empty_gaps_do_not_split_but_other_territories_do():
     assign = pd.DataFrame({"cell": [x, y, m], "territory_id": ["A", "A", "B"]})
     assert len(kpis.contiguity(assign, gap=1)["A"]) == 2  # gap 2 could walk around B
     assert len(kpis.contiguity(assign.iloc[:2], gap=2)["A"]) == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_whole_plan_contiguity_matches_walking_each_territory(seed):
+    """The one-graph contiguity equals the reference walk (``pieces``) on random messy plans:
+    holes, enclaves, far-off cells and territories cut in two by others."""
+    rng = np.random.default_rng(seed)
+    centre = h3.latlng_to_cell(39.0 + seed, -100.0, 8)
+    disk = [h3.str_to_int(c) for c in h3.grid_disk(centre, 9)]
+    cells = rng.choice(disk, size=len(disk) // 2, replace=False)
+    territories = rng.choice(["A", "B", "C", "D"], size=len(cells), p=[0.4, 0.3, 0.2, 0.1])
+    assign = pd.DataFrame({"cell": cells.astype("uint64"), "territory_id": territories})
+    every = {int(c) for c in cells}
+    for gap in (0, 1, 2):
+        reference = {t: sorted(sorted(p) for p in kpis.pieces({int(c) for c in g["cell"]},
+                                                              blocked=every - {int(c) for c in g["cell"]}, gap=gap))
+                     for t, g in assign.groupby("territory_id")}
+        fast = kpis.contiguity(assign, gap=gap)
+        assert {t: sorted(sorted(p) for p in ps) for t, ps in fast.items()} == reference
+        counts, strays = kpis.split_pieces(assign, gap=gap)
+        assert counts == {t: len(ps) for t, ps in reference.items()}
+        assert sorted(strays.tolist()) == sorted(kpis.stray_cells(fast))
+    assert any(n > 1 for n in kpis.split_pieces(assign, gap=0)[0].values())  # the case is not trivial
+
+
+def test_map_events_are_handled_once_and_in_order():
+    value = {"session": "tab1", "events": [{"seq": 2, "kind": "click"}, {"seq": 1, "kind": "shape"}]}
+    events, ack = strokes.pending(value, None)
+    assert [e["seq"] for e in events] == [1, 2] and ack == {"session": "tab1", "seq": 2}
+    # the browser resends until acknowledged: nothing is handled twice
+    value["events"].append({"seq": 3, "kind": "click"})
+    events, ack = strokes.pending(value, ack)
+    assert [e["seq"] for e in events] == [3] and ack["seq"] == 3
+    assert strokes.pending(value, ack)[0] == []
+    # a reload is a new session with its own numbering
+    events, ack = strokes.pending({"session": "tab1-reloaded", "events": [{"seq": 1}]}, ack)
+    assert [e["seq"] for e in events] == [1] and ack == {"session": "tab1-reloaded", "seq": 1}
