@@ -1,9 +1,9 @@
 """Designer benchmark: a click on the map, measured in headless Chromium and on the server.
 
-    python bench/designer_bench.py [--res 5] [--clicks 9]
+    python bench/designer_bench.py [--res 5] [--clicks 9] [--accounts 50000]
 
 Builds the demo (50,000 accounts) with its plan at ``--res`` (5 gives about 5,900 cells,
-8 about 42,000), starts ``streamlit run app.py`` on a free port, opens the Designer in
+8 about 42,000; with ``--accounts 65000`` about 50,000), starts ``streamlit run app.py`` on a free port, opens the Designer in
 Debian's Chromium and paints ``--clicks`` cells of other territories one click at a time.
 Per click it measures, in the page: the time from the click to the cells recoloured in the
 browser (before the server answers) and to the server's answer applied to the map; from
@@ -33,9 +33,9 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, wait_until_idle 
 MAP = "iframe[title='streamlit_folium.st_folium']"
 
 
-def prepare(db: Path, res: int, clicks: int) -> tuple[list[tuple[float, float]], dict]:
+def prepare(db: Path, res: int, clicks: int, accounts: int) -> tuple[list[tuple[float, float]], dict]:
     con = store.connect(db)
-    sample.load_demo(con, out_dir=db.parent / "demo")
+    sample.load_demo(con, out_dir=db.parent / "demo", n_accounts=accounts)
     if res != settings.DEFAULT_PLAN_RES:
         plan.create_baseline(con, resolution=res)
     sid = plan.working_scenario(con)
@@ -117,10 +117,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--res", type=int, default=settings.DEFAULT_PLAN_RES)
     parser.add_argument("--clicks", type=int, default=9)
+    parser.add_argument("--accounts", type=int, default=50_000, help="demo size (65,000 at --res 8: ~50,000 cells)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
-        points, server_times = prepare(db, args.res, args.clicks)
+        points, server_times = prepare(db, args.res, args.clicks, args.accounts)
         server = Server(db)
         try:
             b = browser_clicks(server, points, zoom=max(8, args.res + 3))  # cells big enough to hit
