@@ -92,6 +92,29 @@ def assign(
     return Edit(edit.edit_id, edit.action, edit.cells, edit.before, edit.after, len(locked))
 
 
+def apply_changes(con: Connection, scenario_id: int, cells: list[int], territories: list[str | None], *,
+                  action: str, expected_version: int | None = None) -> Edit | None:
+    """Give each cell its own territory in one step (a rebalance, an accepted suggestion).
+
+    The caller decides about locks (the optimizer leaves locked cells alone unless told not
+    to); unknown territories are refused; cells that already look like that are skipped.
+    """
+    pairs = dict(zip((int(c) for c in cells), territories))
+    with store.transaction(con):
+        _check_version(con, scenario_id, expected_version)
+        missing = {t for t in pairs.values() if t is not None} - _territory_ids(con, scenario_id)
+        if missing:
+            raise EditRefused(f"there is no territory {sorted(missing)[0]!r} in this plan")
+        current = _current(con, scenario_id, sorted(pairs))
+        changes = [(c, current.get(c, (None, False))[0], t) for c, t in sorted(pairs.items())]
+        changes = [ch for ch in changes if ch[1] != ch[2]]
+        if not changes:
+            return None
+        edit = _apply(con, scenario_id, action, [c for c, _, _ in changes], [b for _, b, _ in changes],
+                      [t for _, _, t in changes])
+    return edit
+
+
 def undo(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> Edit | None:
     """Revert the latest step that is not undone; None when there is nothing to undo."""
     return _step(con, scenario_id, expected_version, undo=True)

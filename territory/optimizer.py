@@ -1,0 +1,655 @@
+"""Auto-rebalance: contiguous, compact territories balanced on up to three attributes.
+
+Works on a generic graph of basic units (:class:`Units`: ids, planar positions in km, numeric
+attributes, an adjacency edge list). H3 cells are one adapter
+(:func:`territory.rebalance.units_from_cells`); ZIPs or counties can use the same engine.
+
+Method (deterministic for a seed):
+
+1. **Centres**: fixed ones (e.g. rep homes), the current territories' centres, or recursive
+   coordinate bisection into K groups of equal weight (islands join their neighbours' group).
+2. **Capacitated assignment** (Hess-Samuels) as one sparse linear programme (HiGHS): every
+   unit to one of its nearest centres at least squared distance (plus a disruption cost
+   against the current plan), every territory within half the tolerance on every attribute.
+   Centres move to their territory's centre and the assignment is solved again (up to three
+   rounds, within 30 % of the time limit); the best round is kept.
+3. **Contiguity repair**: each territory keeps its heaviest piece; other pieces join the
+   lightest territory they touch.
+4. **Local search**: boundary moves (a unit, with any small part it would cut off, to a
+   neighbouring territory) scored incrementally against one objective — squared relative
+   deviation per attribute, heavily penalised beyond the tolerance, plus compactness (moment
+   of inertia from running sums, O(1) per move) and disruption — accepted only when the
+   territory it leaves stays in one piece. Empty units may be crossed towards a lighter
+   territory (so light territories reach the weight beyond empty land).
+5. **Report** (:class:`Report`): balance per attribute (max deviation, coefficient of
+   variation), pieces per territory, compactness (moment of inertia, cut edges, largest
+   within-territory distance), disruption and run time; when the tolerance is not met, a plain
+   explanation of why. :func:`evaluate` reports any plan (e.g. a baseline's) the same way;
+   :func:`suggest_moves` ranks single boundary moves for a plan kept as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse import csgraph
+from scipy.spatial import ConvexHull, cKDTree
+
+from territory.errors import ValidationError
+
+PENALTY = 200.0  # weight of squared deviation beyond the tolerance, against 1 within it
+AIM = 0.8  # share of the tolerance the search aims at, so a plan does not end on the edge
+BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
+PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
+PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
+
+
+@dataclass(frozen=True)
+class Units:
+    """Basic units: ids, planar positions in km (for compactness), numeric attributes, edges."""
+
+    ids: np.ndarray
+    xy: np.ndarray  # (n, 2) km
+    attrs: pd.DataFrame  # one row per unit, numeric columns
+    edges: np.ndarray  # (e, 2) positions, each undirected edge once
+    links: tuple = ()  # (a, b, km) edges added to join islands, for the report
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if self.xy.shape != (n, 2) or len(self.attrs) != n:
+            raise ValidationError("units: ids, positions and attributes must have one row per unit")
+
+
+@dataclass
+class Options:
+    k: int | None = None  # number of territories (None: the current plan's)
+    balance: dict[str, float] = field(default_factory=lambda: {"potential": 0.05})  # attribute -> tolerance
+    centres: Sequence[int] | None = None  # a fixed centre unit per territory (e.g. rep homes)
+    current: np.ndarray | None = None  # territory code per unit, -1 = none
+    locked_units: np.ndarray | None = None  # bool per unit: keep its current territory
+    locked_territories: Sequence[int] = ()  # codes kept exactly as they are
+    disruption_weight: float = 0.0  # 0 = ignore the current plan beyond starting from it
+    disruption_attr: str | None = "accounts"
+    compactness_weight: float = 0.05
+    seed: int = 0
+    time_limit: float = 30.0
+    progress: Callable[[float, str], None] | None = None
+    cancel: Callable[[], bool] | None = None
+
+
+@dataclass
+class Report:
+    balance: dict[str, dict[str, float]]  # attribute -> max_deviation_pct, cv, tolerance_pct, met
+    pieces: dict[int, int]
+    inertia_km2: float
+    cut_edges: int
+    max_span_km: float
+    disruption: dict[str, float]  # attribute -> share moved
+    seconds: float
+    feasible: bool
+    cancelled: bool = False
+    explanation: list[str] = field(default_factory=list)
+    links: tuple = ()
+
+    @property
+    def contiguous(self) -> bool:
+        return all(p == 1 for p in self.pieces.values())
+
+
+class _State:
+    """The plan and its running sums, with O(1) move deltas."""
+
+    def __init__(self, units: Units, plan: np.ndarray, k: int, opts: Options, active: np.ndarray) -> None:
+        self.plan = plan
+        self.k = k
+        n = len(plan)
+        csr = sparse.coo_matrix((np.ones(len(units.edges)), (units.edges[:, 0], units.edges[:, 1])), shape=(n, n)).tocsr()
+        csr = (csr + csr.T).tocsr()
+        self.adj = [csr.indices[csr.indptr[i]:csr.indptr[i + 1]].tolist() for i in range(n)]
+        self.names = list(opts.balance)
+        self.tol = [opts.balance[a] for a in self.names]
+        self.aim = [t * AIM for t in self.tol]  # the search aims inside the tolerance, not at its edge
+        self.vals = units.attrs[self.names].to_numpy(dtype=float)
+        self.val_rows = self.vals.tolist()
+        self.x, self.y = units.xy[:, 0].tolist(), units.xy[:, 1].tolist()
+        self.active = active  # territories the search may change
+        total = self.vals.sum(axis=0) - sum(self.vals[plan == t].sum(axis=0) for t in range(k) if not active[t])
+        self.target = [max(float(v) / max(int(active.sum()), 1), 1e-12) for v in total]
+        self.sums = [[0.0] * len(self.names) for _ in range(k)]
+        self.sx, self.sy, self.sq, self.cnt = [0.0] * k, [0.0] * k, [0.0] * k, [0] * k
+        for i, t in enumerate(plan.tolist()):
+            if t >= 0:
+                self._add(i, t, 1)
+        inertia = sum(self.inertia(t) for t in range(k))
+        self.gamma = opts.compactness_weight * k / max(inertia, 1e-9)  # compactness: ~weight in total
+        self.current = opts.current if opts.current is not None else np.full(n, -1)
+        self.cur = self.current.tolist()
+        dis = units.attrs[opts.disruption_attr].to_numpy(dtype=float) if opts.disruption_attr in units.attrs else np.ones(n)
+        self.dis = (dis / max(dis.sum(), 1e-12) * opts.disruption_weight).tolist()
+
+    def _add(self, i: int, t: int, sign: int) -> None:
+        row = self.sums[t]
+        for a, v in enumerate(self.val_rows[i]):
+            row[a] += sign * v
+        x, y = self.x[i], self.y[i]
+        self.sx[t] += sign * x
+        self.sy[t] += sign * y
+        self.sq[t] += sign * (x * x + y * y)
+        self.cnt[t] += sign
+
+    def load(self, t: int) -> float:
+        """Territory t's first attribute relative to the target (1.0 = on target)."""
+        return self.sums[t][0] / self.target[0]
+
+    def inertia(self, t: int) -> float:
+        c = self.cnt[t]
+        return self.sq[t] - (self.sx[t] ** 2 + self.sy[t] ** 2) / c if c else 0.0
+
+    def _bal(self, t: int, sums) -> float:
+        out = 0.0
+        for a, s in enumerate(sums):
+            d = s / self.target[a] - 1.0
+            over = abs(d) - self.aim[a]
+            out += d * d + (PENALTY * over * over if over > 0 else 0.0)
+        return out
+
+    def delta(self, i: int, a: int, b: int) -> float:
+        """Objective change of moving unit i from territory a to b."""
+        v = self.val_rows[i]
+        sa, sb = self.sums[a], self.sums[b]
+        bal = (self._bal(a, [s - x for s, x in zip(sa, v)]) + self._bal(b, [s + x for s, x in zip(sb, v)])
+               - self._bal(a, sa) - self._bal(b, sb))
+        x, y = self.x[i], self.y[i]
+        q = x * x + y * y
+        ca, cb = self.cnt[a], self.cnt[b]
+        ia = (self.sq[a] - q) - ((self.sx[a] - x) ** 2 + (self.sy[a] - y) ** 2) / (ca - 1) if ca > 1 else 0.0
+        ib = (self.sq[b] + q) - ((self.sx[b] + x) ** 2 + (self.sy[b] + y) ** 2) / (cb + 1)
+        comp = self.gamma * (ia + ib - self.inertia(a) - self.inertia(b))
+        cur = self.cur[i]
+        dis = self.dis[i] * ((cur == a) - (cur == b))
+        return bal + comp + dis
+
+    def move(self, i: int, b: int) -> None:
+        a = int(self.plan[i])
+        self._add(i, a, -1)
+        self._add(i, b, 1)
+        self.plan[i] = b
+
+    def group_delta(self, group: list[int], a: int, b: int) -> float:
+        """Objective change of moving several units together from a to b."""
+        for i in group:
+            self.move(i, b)
+        after = self._local(a, b, group)
+        for i in group:
+            self.move(i, a)
+        return after - self._local(a, b, group)
+
+    def _local(self, a: int, b: int, group: list[int]) -> float:
+        dis = sum(self.dis[i] for i in group if self.cur[i] >= 0 and self.cur[i] != self.plan[i])
+        return (self._bal(a, self.sums[a]) + self._bal(b, self.sums[b])
+                + self.gamma * (self.inertia(a) + self.inertia(b)) + dis)
+
+    def cut_off(self, i: int, a: int) -> list[int] | None:
+        """The units of territory a that removing unit i would cut off from the rest: [] when
+        none, None when i splits a into two large parts (then i cannot move)."""
+        if self.stays_connected(i, a):
+            return []
+        plan, adj = self.plan, self.adj
+        seen = {i}
+        small, large = [], 0
+        for s in (j for j in adj[i] if plan[j] == a):
+            if s in seen:
+                continue
+            piece, queue = [s], deque([s])
+            seen.add(s)
+            while queue and len(piece) < PIECE_LIMIT:
+                j = queue.popleft()
+                for m in adj[j]:
+                    if m not in seen and plan[m] == a:
+                        seen.add(m)
+                        piece.append(m)
+                        queue.append(m)
+            if queue or len(piece) >= PIECE_LIMIT:
+                large += 1
+            else:
+                small.append(piece)
+        if large > 1:
+            return None
+        if large == 0:  # every part is small: keep the largest where it is
+            small.sort(key=len)
+            small = small[:-1]
+        return [u for piece in small for u in piece]
+
+    def stays_connected(self, i: int, a: int) -> bool:
+        """Does territory a stay in one piece without unit i? (bounded search; no = unsafe)."""
+        plan, adj = self.plan, self.adj
+        same = [j for j in adj[i] if plan[j] == a]
+        if len(same) <= 1:
+            return True
+        todo = set(same[1:])
+        seen = {i, same[0]}
+        queue = deque([same[0]])
+        while queue and len(seen) < BFS_LIMIT:
+            j = queue.popleft()
+            for m in adj[j]:
+                if m not in seen and plan[m] == a:
+                    if m in todo:
+                        todo.discard(m)
+                        if not todo:
+                            return True
+                    seen.add(m)
+                    queue.append(m)
+        return False
+
+    def objective(self) -> float:
+        bal = sum(self._bal(t, self.sums[t]) for t in range(self.k) if self.active[t])
+        comp = self.gamma * sum(self.inertia(t) for t in range(self.k))
+        dis = sum(d for d, c, p in zip(self.dis, self.cur, self.plan.tolist()) if c >= 0 and c != p)
+        return bal + comp + dis
+
+
+def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
+    """The rebalanced plan (territory code per unit) and its :class:`Report`."""
+    start = time.perf_counter()
+    n = len(units.ids)
+    if not 1 <= len(opts.balance) <= 3:
+        raise ValidationError("balance on one to three attributes")
+    missing = [a for a in opts.balance if a not in units.attrs]
+    if missing:
+        raise ValidationError(f"unknown attribute(s) {', '.join(missing)}; use {', '.join(units.attrs.columns)}")
+    current = np.asarray(opts.current, dtype=np.int64) if opts.current is not None else None
+    k = opts.k or (int(current.max()) + 1 if current is not None and (current >= 0).any() else 0)
+    if k < 1 or k > n:
+        raise ValidationError(f"number of territories {k}: use 1 to {n} (one unit at least each)")
+    rng = np.random.default_rng(opts.seed)
+    locked_t = np.zeros(k, dtype=bool)
+    locked_t[[t for t in opts.locked_territories if 0 <= t < k]] = True
+    fixed = np.zeros(n, dtype=bool)
+    if current is not None:
+        fixed |= locked_t[np.clip(current, 0, k - 1)] & (current >= 0)
+        if opts.locked_units is not None:
+            fixed |= np.asarray(opts.locked_units, dtype=bool) & (current >= 0)
+    adj = _adjacency(n, units.edges)
+    say = opts.progress or (lambda _f, _m: None)
+    cancelled = opts.cancel or (lambda: False)
+
+    say(0.02, "placing centres")
+    keep_current = current is not None and opts.k in (None, int(current.max()) + 1) and (current >= 0).any()
+    if opts.centres is not None:
+        seeds = list(opts.centres)
+        if len(seeds) != k:
+            raise ValidationError(f"{len(seeds)} centres for {k} territories: give one per territory")
+        centres = units.xy[seeds].astype(float)
+    elif keep_current:  # the current territories' centres
+        centres = np.array([units.xy[current == t].mean(axis=0) if (current == t).any() else units.xy[rng.integers(n)]
+                            for t in range(k)])
+    else:
+        centres = units.xy[_seeds(units, k, next(iter(opts.balance)), rng)].astype(float)
+    best_plan, best_value = None, np.inf
+    for round_ in range(1 if opts.centres is not None else 3):  # assignment, then move centres, again
+        say(0.05 + 0.1 * round_, "assigning units to centres")
+        plan = _assign(units, centres, opts, current, fixed=fixed, locked_t=locked_t)
+        plan = _repair(plan, adj, fixed, k, units.attrs[next(iter(opts.balance))].to_numpy(dtype=float), locked_t)
+        value = _State(units, plan, k, opts, ~locked_t).objective()
+        if value < best_value:
+            best_plan, best_value = plan, value
+        centres = np.array([units.xy[plan == t].mean(axis=0) if (plan == t).any() else centres[t] for t in range(k)])
+        if cancelled() or time.perf_counter() - start > 0.3 * opts.time_limit:
+            break  # leave most of the time to the local search
+    plan = best_plan
+
+    state = _State(units, plan, k, opts, ~locked_t)
+    was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
+    report = _report(units, state, opts, locked_t, time.perf_counter() - start, was_cancelled)
+    say(1.0, "done")
+    return state.plan.copy(), report
+
+
+def _assign(units: Units, centres: np.ndarray, opts: Options, current: np.ndarray | None, *,
+            fixed: np.ndarray, locked_t: np.ndarray, nearest: int = 5) -> np.ndarray:
+    """Capacitated assignment to centres as one linear programme (Hess-Samuels): each free unit
+    to one of its nearest unlocked centres, minimising squared distance (and, with a current
+    plan and a disruption weight, changes of territory), every territory within half the
+    tolerance of the target on every attribute, counting the fixed units it already has (soft:
+    a penalised slack keeps it feasible). Few units end up split; each goes to its larger share."""
+    n = len(units.ids)
+    plan = np.where(fixed, current if current is not None else -1, -1).astype(np.int64)
+    free = np.flatnonzero(~fixed)
+    open_t = np.flatnonzero(~locked_t)
+    if len(free) == 0 or len(open_t) == 0:
+        return plan
+    f, k = len(free), len(open_t)
+    m = min(nearest, k)
+    dist, near = cKDTree(centres[open_t]).query(units.xy[free], k=m)
+    dist, near = dist.reshape(f, m), near.reshape(f, m)  # near: index into open_t
+    scale = max(float(np.median(dist[:, 0]) ** 2), 1e-9)
+    cost = (dist ** 2 / scale).ravel()
+    if current is not None and opts.disruption_weight > 0:
+        dis = units.attrs[opts.disruption_attr].to_numpy(dtype=float) if opts.disruption_attr in units.attrs else np.ones(n)
+        penalty = opts.disruption_weight * 50 * dis[free] / max(dis.mean(), 1e-12)
+        cost = cost + (penalty[:, None] * (open_t[near] != np.asarray(current)[free][:, None])).ravel()
+    cols = np.arange(f * m)
+    a_eq = sparse.csr_matrix((np.ones(f * m), (np.repeat(np.arange(f), m), cols)), shape=(f, f * m))
+    ub_rows, ub_vals, b_ub = [], [], []
+    r = 0
+    for name, tol in opts.balance.items():
+        w = units.attrs[name].to_numpy(dtype=float)
+        base = np.bincount(plan[fixed], weights=w[fixed], minlength=len(locked_t)) if fixed.any() else np.zeros(len(locked_t))
+        target = (w.sum() - base[locked_t].sum()) / k
+        wv = np.repeat(w[free], m)
+        for sign, bound in ((1, target * (1 + tol / 2) - base[open_t]), (-1, -(target * (1 - tol / 2) - base[open_t]))):
+            ub_rows.append(near.ravel() + r)
+            ub_vals.append(sign * wv)
+            b_ub.extend(bound.tolist())
+            r += k
+    ub = sparse.csr_matrix((np.concatenate(ub_vals), (np.concatenate(ub_rows), np.tile(cols, len(ub_rows)))), shape=(r, f * m))
+    a_ub = sparse.hstack([ub, -sparse.identity(r, format="csr")], format="csr")
+    a_eq = sparse.hstack([a_eq, sparse.csr_matrix((f, r))], format="csr")
+    big = 1e4 * f / np.maximum(np.abs(np.array(b_ub, dtype=float)), 1e-12)  # a broken bound costs far more than distance
+    res = linprog(np.concatenate([cost, big]), A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(f), bounds=(0, None),
+                  method="highs-ipm")
+    choice = near[:, 0] if res.status != 0 else near[np.arange(f), res.x[: f * m].reshape(f, m).argmax(axis=1)]
+    plan[free] = open_t[choice]
+    return plan
+
+
+def _adjacency(n: int, edges: np.ndarray) -> list[list[int]]:
+    adj: list[list[int]] = [[] for _ in range(n)]
+    for a, b in edges.tolist():
+        adj[a].append(b)
+        adj[b].append(a)
+    return adj
+
+
+def _seeds(units: Units, k: int, attr: str, rng: np.random.Generator) -> list[int]:
+    """Centres by recursive coordinate bisection: split the units into two groups of equal
+    weight across their longer extent, in proportion to the territories each side gets, until
+    there are k groups; each group's centre of weight, snapped to a unit that carries weight.
+    Far-off outliers (islands) join their neighbours' group instead of getting a centre."""
+    w = units.attrs[attr].to_numpy(dtype=float)
+    w = w + 1e-9 * max(float(w.max()), 1.0)
+    xy = units.xy
+    jitter = rng.normal(scale=1e-6, size=xy.shape)  # the seed breaks ties, nothing more
+
+    def split(idx: np.ndarray, parts: int) -> list[np.ndarray]:
+        if parts == 1 or len(idx) <= 1:
+            return [idx]
+        left_parts = parts // 2
+        pts = xy[idx] + jitter[idx]
+        dim = int(np.argmax(np.ptp(pts, axis=0)))
+        order = idx[np.argsort(pts[:, dim])]
+        cum = np.cumsum(w[order])
+        cut = int(np.searchsorted(cum, cum[-1] * left_parts / parts)) + 1
+        cut = min(max(cut, 1), len(order) - 1)
+        return split(order[:cut], left_parts) + split(order[cut:], parts - left_parts)
+
+    groups = split(np.arange(len(w)), k)
+    out: list[int] = []
+    for g in groups:
+        centre = (xy[g] * w[g, None]).sum(axis=0) / w[g].sum()
+        cand = g[np.argsort(((xy[g] - centre) ** 2).sum(axis=1))]
+        heavy = cand[w[cand] >= np.median(w[g])]
+        out.append(next(int(c) for c in (*heavy, *cand) if int(c) not in out))
+    return out
+
+
+def _repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray, locked_t: np.ndarray) -> np.ndarray:
+    """Every unit assigned and every territory in one piece (where the graph allows).
+
+    A territory keeps its heaviest piece; each other piece joins the lightest territory it
+    touches, so the repair costs as little balance as it can.
+    """
+    n = len(plan)
+    # unassigned units join a neighbouring territory, breadth first
+    queue = deque(i for i in range(n) if plan[i] >= 0)
+    while queue:
+        i = queue.popleft()
+        for j in adj[i]:
+            if plan[j] < 0:
+                plan[j] = plan[i]
+                queue.append(j)
+    plan[plan < 0] = 0  # units with no path to any territory (not in a connected graph)
+    w = weight + 1e-9 * max(float(weight.max()), 1.0) if len(weight) else weight
+    for _ in range(20):
+        labels = _pieces(plan, adj)
+        load = np.bincount(plan, weights=w, minlength=k)
+        changed = False
+        for t in range(k):
+            own = np.flatnonzero(plan == t)
+            if len(own) == 0:
+                continue
+            mass = pd.Series(w[own]).groupby(labels[own]).sum().sort_values(ascending=False)
+            for lab in mass.index[1:]:
+                piece = own[labels[own] == lab]
+                if fixed[piece].any():
+                    continue
+                border = {int(plan[j]) for i in piece for j in adj[i] if plan[j] != t and not locked_t[plan[j]]}
+                if border:
+                    to = min(border, key=lambda b: load[b])
+                    plan[piece] = to
+                    moved = w[piece].sum()
+                    load[t] -= moved
+                    load[to] += moved
+                    changed = True
+        if not changed:
+            break
+    return plan
+
+
+def _pieces(plan: np.ndarray, adj) -> np.ndarray:
+    """A component label per unit over the edges inside territories."""
+    n = len(plan)
+    rows = [i for i in range(n) for j in adj[i] if plan[j] == plan[i]]
+    cols = [j for i in range(n) for j in adj[i] if plan[j] == plan[i]]
+    g = sparse.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    return csgraph.connected_components(g, directed=False)[1]
+
+
+def _search(state: _State, fixed, locked_t, rng, start, opts: Options, say, cancelled) -> bool:
+    """Boundary moves until no move improves the objective, the time is up, or cancel."""
+    plan, adj = state.plan, state.adj
+    movable = ~fixed & ~locked_t[plan]
+    edges_a, edges_b = _edge_arrays(adj)
+
+    tabu: dict[int, int] = {}
+
+    def movable_fixed(group: list[int]) -> bool:
+        return bool(fixed[group].any())
+
+    passes = 0
+    while True:
+        passes += 1
+        boundary = np.unique(np.concatenate([edges_a[plan[edges_a] != plan[edges_b]], edges_b[plan[edges_a] != plan[edges_b]]]))
+        boundary = boundary[movable[boundary]]
+        rng.shuffle(boundary)
+        improved = 0
+        for n_done, i in enumerate(boundary.tolist()):
+            if n_done % 2000 == 0:
+                if cancelled():
+                    return True
+                if time.perf_counter() - start > opts.time_limit:
+                    return False
+            a = int(plan[i])
+            if state.cnt[a] <= 1:
+                continue
+            best, best_b = -1e-12, -1
+            empty = not any(state.val_rows[i])
+            plateau = False
+            for b in {int(plan[j]) for j in adj[i]}:
+                if b == a or locked_t[b] or tabu.get(i) == b:
+                    continue
+                d = state.delta(i, a, b)
+                if empty and d < PLATEAU:
+                    # an empty unit between territories: crossing it changes no balance, but it
+                    # is how a light territory reaches the weight beyond; lean to the lighter one
+                    gap = state.load(a) - state.load(b)
+                    if gap > state.tol[0]:
+                        d = -gap * 1e-6
+                if d < best:
+                    best, best_b = d, b
+                    plateau = empty and d > -1e-5
+            if best_b < 0:
+                continue
+            cut = state.cut_off(i, a)
+            if cut == []:
+                state.move(i, best_b)
+                improved += 1
+                if plateau:  # never straight back for compactness alone
+                    tabu[i] = a
+            elif cut and not movable_fixed(cut) and state.cnt[a] > len(cut) + 1:
+                group = [i, *cut]  # the unit takes the part it would cut off along
+                if state.group_delta(group, a, best_b) < -1e-12:
+                    for u in group:
+                        state.move(u, best_b)
+                    improved += 1
+        say(min(0.1 + 0.85 * (time.perf_counter() - start) / max(opts.time_limit, 1e-9), 0.95),
+            f"pass {passes}: {improved:,} moves")
+        if improved == 0:
+            return False
+
+
+def _edge_arrays(adj) -> tuple[np.ndarray, np.ndarray]:
+    a = np.array([i for i, nb in enumerate(adj) for _ in nb], dtype=np.int64)
+    b = np.array([j for nb in adj for j in nb], dtype=np.int64)
+    return a, b
+
+
+def evaluate(units: Units, plan: np.ndarray, balance: dict[str, float], *, current: np.ndarray | None = None,
+             seconds: float = 0.0) -> Report:
+    """The report for any plan (e.g. a baseline method's), by the same measures."""
+    opts = Options(k=int(plan.max()) + 1, balance=balance, current=current)
+    k = opts.k
+    state = _State(units, np.asarray(plan, dtype=np.int64).copy(), k, opts, np.ones(k, dtype=bool))
+    return _report(units, state, opts, np.zeros(k, dtype=bool), seconds, False)
+
+
+def _report(units: Units, state: _State, opts: Options, locked_t, seconds: float, cancelled: bool) -> Report:
+    plan, k = state.plan, state.k
+    active = ~locked_t
+    bal = {}
+    for a, name in enumerate(state.names):
+        sums = np.array([state.sums[t][a] for t in range(k)])[active]
+        dev = np.abs(sums / state.target[a] - 1) * 100 if len(sums) else np.zeros(0)
+        mx = float(dev.max()) if len(dev) else 0.0
+        bal[name] = {"max_deviation_pct": mx, "cv": float(sums.std() / sums.mean()) if sums.mean() else 0.0,
+                     "tolerance_pct": state.tol[a] * 100, "met": mx <= state.tol[a] * 100 + 1e-9}
+    labels = _pieces(plan, state.adj)
+    pieces = {t: int(len(np.unique(labels[plan == t]))) for t in range(k)}
+    e = units.edges
+    cut = int((plan[e[:, 0]] != plan[e[:, 1]]).sum()) if len(e) else 0
+    disruption = {}
+    if opts.current is not None:
+        cur = np.asarray(opts.current)
+        had = cur >= 0
+        for name in ("accounts", "revenue_12m"):
+            if name in units.attrs:
+                v = units.attrs[name].to_numpy(dtype=float)
+                disruption[name] = float(v[had & (cur != plan)].sum() / v.sum()) if v.sum() else 0.0
+    report = Report(bal, pieces, float(sum(state.inertia(t) for t in range(k))), cut, _max_span(units.xy, plan, k),
+                    disruption, seconds, all(b["met"] for b in bal.values()), cancelled, links=units.links)
+    report.explanation = _explain(units, state, report, locked_t, opts)
+    return report
+
+
+def _max_span(xy: np.ndarray, plan: np.ndarray, k: int) -> float:
+    """The largest distance between two units of one territory (over convex hull corners)."""
+    best = 0.0
+    for t in range(k):
+        pts = xy[plan == t]
+        if len(pts) > 3:
+            try:
+                pts = pts[ConvexHull(pts).vertices]
+            except Exception:  # noqa: BLE001 - collinear points: use them all
+                pass
+        if len(pts) > 1:
+            d = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2))
+            best = max(best, float(d.max()))
+    return best
+
+
+def _explain(units: Units, state: _State, report: Report, locked_t, opts: Options) -> list[str]:
+    out = []
+    if report.cancelled:
+        out.append("Cancelled: this is the best plan found so far.")
+    for a, name in enumerate(state.names):
+        b = report.balance[name]
+        if b["met"]:
+            continue
+        heaviest = int(np.argmax(state.vals[:, a]))
+        share = state.vals[heaviest, a] / state.target[a]
+        line = (f"{name}: the largest deviation is {b['max_deviation_pct']:.1f}%, beyond ±{b['tolerance_pct']:.0f}%.")
+        if share > state.tol[a] * 2:
+            line += (f" One unit ({units.ids[heaviest]}) alone holds {share:.0%} of a territory's target, so units this "
+                     f"coarse cannot be split finely enough: use a finer resolution or fewer territories.")
+        elif locked_t.any() or (opts.locked_units is not None and np.asarray(opts.locked_units).any()):
+            line += " Locked cells or territories leave too little to move: unlock some."
+        elif report.seconds >= opts.time_limit:
+            line += " The time limit was reached: allow more time."
+        else:
+            line += (" The attributes pull in different directions (or contiguity blocks the moves that would help): "
+                     "widen the tolerance or balance on fewer attributes.")
+        out.append(line)
+    if locked_t.any():
+        out.append(f"{int(locked_t.sum())} locked territories were kept as they are and are not counted in the balance.")
+    if units.links:
+        out.append(f"{len(units.links)} islands were joined to their nearest unit to keep territories connected.")
+    return out
+
+
+@dataclass(frozen=True)
+class Move:
+    unit: int  # position
+    source: int
+    target: int
+    score: float  # objective change (negative = better)
+    max_deviation_pct: dict[str, float]  # per attribute, after the move
+    inertia_change_km2: float
+    disruption: float  # share of the disruption attribute this move changes (+ moves away from current)
+
+
+def suggest_moves(units: Units, plan: np.ndarray, opts: Options, *, top: int = 10) -> list[Move]:
+    """The best single boundary moves for ``plan`` (kept as it is), best first.
+
+    Each move keeps the territory it leaves in one piece and leaves locked units and locked
+    territories alone; only moves that improve the objective are listed.
+    """
+    plan = np.asarray(plan, dtype=np.int64).copy()
+    k = opts.k or int(plan.max()) + 1
+    locked_t = np.zeros(k, dtype=bool)
+    locked_t[[t for t in opts.locked_territories if 0 <= t < k]] = True
+    state = _State(units, plan, k, opts, ~locked_t)
+    fixed = np.asarray(opts.locked_units, dtype=bool) if opts.locked_units is not None else np.zeros(len(plan), bool)
+    found = []
+    for i in range(len(plan)):
+        a = int(plan[i])
+        if a < 0 or fixed[i] or locked_t[a] or state.cnt[a] <= 1:
+            continue
+        for b in {int(plan[j]) for j in state.adj[i]} - {a, -1}:
+            if locked_t[b]:
+                continue
+            d = state.delta(i, a, b)
+            if d < -1e-12:
+                found.append((d, i, a, b))
+    found.sort()
+    out = []
+    for d, i, a, b in found:
+        if len(out) >= top:
+            break
+        if not state.stays_connected(i, a):
+            continue
+        before = state.inertia(a) + state.inertia(b)
+        state.move(i, b)
+        devs = {name: float(max(abs(state.sums[t][x] / state.target[x] - 1) for t in range(k) if not locked_t[t]) * 100)
+                for x, name in enumerate(state.names)}
+        inertia = state.inertia(a) + state.inertia(b) - before
+        state.move(i, a)
+        cur = state.cur[i]
+        out.append(Move(i, a, b, d, devs, inertia, (state.dis[i] if opts.disruption_weight else 0.0) * ((cur == a) - (cur == b))))
+    return out

@@ -1,0 +1,136 @@
+"""The rebalance engine on generic graphs: invariants on random instances, the true optimum on
+tiny ones (brute force), locks, determinism, infeasible inputs and cancel."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import Delaunay
+
+from territory import optimizer
+from territory.errors import ValidationError
+
+
+def planar(seed: int, n: int = 300, attrs=("a", "b", "c")) -> optimizer.Units:
+    """A Delaunay triangulation of random points with integer attributes."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    edges = {tuple(sorted((int(s[i]), int(s[j])))) for s in Delaunay(xy).simplices for i, j in ((0, 1), (1, 2), (0, 2))}
+    frame = pd.DataFrame({a: rng.integers(1, 100, n) for a in attrs}).astype(float)
+    return optimizer.Units(np.arange(n), xy, frame, np.array(sorted(edges)))
+
+
+def _pieces(units: optimizer.Units, plan: np.ndarray) -> dict[int, int]:
+    e = units.edges[plan[units.edges[:, 0]] == plan[units.edges[:, 1]]]
+    n = len(plan)
+    labels = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)[1]
+    return {int(t): len(set(labels[plan == t])) for t in np.unique(plan)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_planar_instances_are_contiguous_and_within_tolerance(seed):
+    units = planar(seed)
+    plan, report = optimizer.solve(units, optimizer.Options(k=6, balance={"a": 0.05, "b": 0.05, "c": 0.05},
+                                                            seed=seed, time_limit=20))
+    assert len(plan) == len(units.ids) and set(np.unique(plan)) == set(range(6))  # every unit once, all used
+    assert all(p == 1 for p in _pieces(units, plan).values())
+    assert report.contiguous and report.feasible, report.explanation
+    for name in "abc":  # the report says what the plan does
+        sums = units.attrs[name].groupby(plan).sum()
+        assert report.balance[name]["max_deviation_pct"] == pytest.approx(float((sums / sums.mean() - 1).abs().max() * 100))
+        assert report.balance[name]["max_deviation_pct"] <= 5.0
+
+
+def test_same_seed_same_plan_other_seed_may_differ():
+    units = planar(11)
+    opts = {"k": 5, "balance": {"a": 0.05}, "time_limit": 20}
+    first, _ = optimizer.solve(units, optimizer.Options(seed=3, **opts))
+    again, _ = optimizer.solve(units, optimizer.Options(seed=3, **opts))
+    assert np.array_equal(first, again)
+
+
+def test_locked_units_and_territories_are_left_alone():
+    units = planar(5)
+    start, _ = optimizer.solve(units, optimizer.Options(k=5, balance={"a": 0.05}, seed=1, time_limit=20))
+    rng = np.random.default_rng(0)
+    locked_units = np.zeros(len(start), dtype=bool)
+    locked_units[rng.choice(len(start), 20, replace=False)] = True
+    plan, report = optimizer.solve(units, optimizer.Options(
+        balance={"a": 0.03, "b": 0.03}, current=start, locked_units=locked_units, locked_territories=[2],
+        seed=2, time_limit=20))
+    assert np.array_equal(plan[locked_units], start[locked_units])
+    assert np.array_equal(plan == 2, start == 2)  # territory 2 neither gains nor loses a unit
+    assert any("locked territories" in line for line in report.explanation)
+
+
+def test_tiny_instance_reaches_the_brute_force_optimum():
+    """A 3x4 grid split in two: the best contiguous split by exhaustive search, and ours."""
+    xy = np.array([(x, y) for y in range(3) for x in range(4)], dtype=float)
+    edges = np.array([(i, j) for i in range(12) for j in range(i + 1, 12) if abs(xy[i] - xy[j]).sum() == 1])
+    weights = pd.DataFrame({"a": [5.0, 1, 1, 9, 2, 8, 3, 1, 4, 1, 6, 2]})
+    units = optimizer.Units(np.arange(12), xy, weights, edges)
+    best = np.inf
+    for bits in itertools.product((0, 1), repeat=12):
+        plan = np.array(bits)
+        if bits[0] == 0 and 0 < plan.sum() < 12 and all(p == 1 for p in _pieces(units, plan).values()):
+            sums = weights["a"].groupby(plan).sum()
+            best = min(best, float((sums / sums.mean() - 1).abs().max()))
+    plan, report = optimizer.solve(units, optimizer.Options(k=2, balance={"a": 0.01}, seed=0, time_limit=10))
+    assert report.contiguous
+    assert report.balance["a"]["max_deviation_pct"] == pytest.approx(best * 100)
+
+
+def test_a_unit_heavier_than_the_tolerance_allows_is_explained():
+    units = planar(3, n=120, attrs=("a",))
+    units.attrs.loc[7, "a"] = units.attrs["a"].sum()  # one unit holds half of everything
+    plan, report = optimizer.solve(units, optimizer.Options(k=4, balance={"a": 0.05}, seed=0, time_limit=10))
+    assert not report.feasible
+    assert any("alone holds" in line and "finer resolution" in line for line in report.explanation)
+    assert report.contiguous  # the best plan found is still a valid plan
+
+
+def test_bad_options_are_refused_with_the_reason():
+    units = planar(1, n=50)
+    with pytest.raises(ValidationError, match="unknown attribute"):
+        optimizer.solve(units, optimizer.Options(k=3, balance={"revenue": 0.05}))
+    with pytest.raises(ValidationError, match="one to three"):
+        optimizer.solve(units, optimizer.Options(k=3, balance={"a": 0.05, "b": 0.05, "c": 0.05, "d": 0.05}))
+    with pytest.raises(ValidationError, match="number of territories"):
+        optimizer.solve(units, optimizer.Options(k=51, balance={"a": 0.05}))
+
+
+def test_cancel_returns_promptly_with_the_best_plan_so_far():
+    units = planar(2, n=600)
+    asked = []
+
+    def cancel() -> bool:
+        asked.append(time.perf_counter())
+        return len(asked) > 1  # let the start happen, then stop
+
+    plan, report = optimizer.solve(units, optimizer.Options(k=10, balance={"a": 0.01, "b": 0.01}, seed=0,
+                                                            time_limit=60, cancel=cancel))
+    assert report.cancelled and any("Cancelled" in line for line in report.explanation)
+    assert report.seconds < 30 and report.contiguous and len(np.unique(plan)) == 10
+
+
+def test_suggested_moves_each_improve_the_plan_and_keep_it_contiguous():
+    units = planar(4)
+    lopsided, _ = optimizer.solve(units, optimizer.Options(k=4, balance={"a": 0.05}, seed=0, time_limit=10))
+    # make it lopsided: give territory 0 a ring of territory 1's boundary units
+    opts = optimizer.Options(k=4, balance={"a": 0.05})
+    before = optimizer.evaluate(units, lopsided, {"a": 0.05})
+    moves = optimizer.suggest_moves(units, lopsided, opts, top=5)
+    for move in moves:
+        plan = lopsided.copy()
+        plan[move.unit] = move.target
+        assert move.score < 0 and lopsided[move.unit] == move.source
+        assert all(p == 1 for p in _pieces(units, plan).values())
+        after = optimizer.evaluate(units, plan, {"a": 0.05})
+        assert move.max_deviation_pct["a"] == pytest.approx(after.balance["a"]["max_deviation_pct"])
+    assert before.contiguous
