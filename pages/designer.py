@@ -5,7 +5,7 @@ from streamlit_folium import st_folium
 
 from territory import plan
 from territory.ui import designer as ui
-from territory.ui import state
+from territory.ui import rebalance, state
 
 st.title("Designer")
 state.ensure_data()
@@ -27,8 +27,13 @@ with left:
     # the map stays the same across reruns; the bridge carries each stroke's changes both ways
     st_folium(ui.plan_map(view, metric), key=state.DESIGN_MAP, height=620, use_container_width=True,
               returned_objects=[])
-    ui.bridge(view, metric)
+    bridge = st.container()  # filled last, so it carries what the panels below decided in this run
     st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}; red outlines mark split-off pieces.")
 with right:
     ui.kpi_panel(view)
     ui.inspect_panel(view)
+
+st.subheader("Rebalance")
+rebalance.panel(view, on_change=lambda text: ui.say("ok", text))
+with bridge:
+    ui.bridge(view, metric)

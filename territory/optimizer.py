@@ -584,10 +584,14 @@ def _explain(units: Units, state: _State, report: Report, locked_t, opts: Option
             continue
         heaviest = int(np.argmax(state.vals[:, a]))
         share = state.vals[heaviest, a] / state.target[a]
-        line = (f"{name}: the largest deviation is {b['max_deviation_pct']:.1f}%, beyond ±{b['tolerance_pct']:.0f}%.")
-        if share > state.tol[a] * 2:
-            line += (f" One unit ({units.ids[heaviest]}) alone holds {share:.0%} of a territory's target, so units this "
-                     f"coarse cannot be split finely enough: use a finer resolution or fewer territories.")
+        line = f"{name}: the largest deviation is {b['max_deviation_pct']:.1f}%, beyond ±{b['tolerance_pct']:.0f}%."
+        if share > 1 + state.tol[a]:
+            line += (f" One unit ({units.ids[heaviest]}) alone holds {share:.0%} of a territory's target, more than a "
+                     f"territory may hold: use a finer resolution or fewer territories.")
+        elif share > 0.25:
+            line += (f" Units are coarse for this many territories (the heaviest, {units.ids[heaviest]}, holds "
+                     f"{share:.0%} of a territory's target), so the last steps to the target cannot be made: "
+                     f"use a finer resolution or fewer territories.")
         elif locked_t.any() or (opts.locked_units is not None and np.asarray(opts.locked_units).any()):
             line += " Locked cells or territories leave too little to move: unlock some."
         elif report.seconds >= opts.time_limit:

@@ -16,6 +16,7 @@
   var UNASSIGNED = "#9e9e9e";
   var OUTLINE = "#222222";
   var STRAY = "#d62728";
+  var HIGHLIGHT = "#ff00ff";
   var SHADES = [0.35, 0.52, 0.68, 0.85];
 
   function hub() {
@@ -88,9 +89,19 @@
       window.__tpStats = this.stats;
       if (h.patch) this.apply(h.patch);
       var self = this;
-      setTimeout(function () {  // the frame has its final size now: fit the plan into it
+      // fit the plan into the frame, and again whenever the frame is resized (Streamlit sizes it
+      // after the map is made) until the user moves the map themselves
+      var touched = false;
+      function fit() {
         map.invalidateSize({animate: false});
-        if (self.base.bounds) map.fitBounds(self.base.bounds, {animate: false});
+        if (self.base.bounds && !touched) map.fitBounds(self.base.bounds, {animate: false});
+      }
+      ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (type) {
+        map.getContainer().addEventListener(type, function () { touched = true; }, {passive: true});
+      });
+      window.addEventListener("resize", fit);
+      setTimeout(function () {
+        fit();
         (function settled() {  // ready once no zoom animation is running (it would swallow a setView)
           if (map._animatingZoom) return setTimeout(settled, 50);
           self.stats.ready = true;
@@ -200,6 +211,13 @@
       ctx.globalAlpha = 1;
       canvas.style.visibility = "visible";
       if (dots) {  // outlines would be noise at this scale; the colours tell the territories
+        if (this.highlight && this.highlight.length) {
+          ctx.fillStyle = HIGHLIGHT;
+          for (var hd = 0; hd < this.highlight.length; hd++) {
+            var c0 = this.highlight[hd];
+            ctx.fillRect(this.cx[c0] * scale + ox - side / 2, this.cy[c0] * scale + oy - side / 2, side, side);
+          }
+        }
         this.stats.drawMs = now() - t0;
         return;
       }
@@ -235,6 +253,13 @@
         ctx.lineWidth = width(6, 0.6, 3);
         ctx.stroke();
       }
+      if (this.highlight && this.highlight.length) {  // cells a rebalance preview would change
+        ctx.beginPath();
+        for (var hi = 0; hi < this.highlight.length; hi++) this._path(ctx, this.highlight[hi]);
+        ctx.strokeStyle = HIGHLIGHT;
+        ctx.lineWidth = width(5, 1, 3.5);
+        ctx.stroke();
+      }
       canvas.style.visibility = "visible";
       this.stats.drawMs = now() - t0;
     },
@@ -265,6 +290,7 @@
       }
       for (var x = n; x < this.ids.length; x++) if (!seen.has(x)) this.terr[x] = -1;
       this.locked = new Set(patch.locked.map(this._idx, this));
+      this.highlight = (patch.highlight || []).map(this._idx, this).filter(function (v) { return v >= 0; });
       this.settings = patch.settings;
       this.version = patch.version;
       if (patch.fit && patch.fit.nonce !== this._fitNonce) {

@@ -6,6 +6,7 @@ import html
 from functools import partial
 from pathlib import Path
 
+import h3
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
@@ -69,6 +70,9 @@ def bridge(view: View, metric: str) -> None:
         "only_unassigned": bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
     }
     patch["fit"] = st.session_state.get(state.DESIGN_FIT)
+    preview = st.session_state.get(state.DESIGN_PREVIEW)  # a rebalance preview: outline what it changes
+    patch["highlight"] = ([h3.int_to_str(c) for c in preview.cells]
+                          if preview is not None and preview.version == view.version else [])
     _bridge(patch=patch, ack=st.session_state.get(state.DESIGN_ACK), key=state.DESIGN_BRIDGE, default=None,
             on_change=partial(on_map_events, view.scenario_id), height=0)
 
@@ -95,7 +99,7 @@ def show_message() -> None:
         {"ok": st.success, "warn": st.warning, "error": st.error}[kind](text)
 
 
-def _say(kind: str, text: str) -> None:
+def say(kind: str, text: str) -> None:
     st.session_state[state.DESIGN_MESSAGE] = (kind, text)
 
 
@@ -108,17 +112,17 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
                             only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
                             expected_version=st.session_state.get(state.DESIGN_VERSION))
     except edits.ConflictError as exc:
-        _say("warn", str(exc))
+        say("warn", str(exc))
         return
     except TerritoryError as exc:
-        _say("error", str(exc))
+        say("error", str(exc))
         return
     if edit is None:
-        _say("ok", "Nothing changed: those cells already look like that.")
+        say("ok", "Nothing changed: those cells already look like that.")
         return
     st.session_state[state.DESIGN_VERSION] = edits.version(state.db(), scenario_id)  # our own stroke
     skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
-    _say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
+    say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
 
 
 def _history(scenario_id: int, undo: bool) -> None:
@@ -126,10 +130,10 @@ def _history(scenario_id: int, undo: bool) -> None:
     try:
         edit = step(state.db(), scenario_id, expected_version=st.session_state.get(state.DESIGN_VERSION))
     except TerritoryError as exc:
-        _say("warn", str(exc))
+        say("warn", str(exc))
         return
     if edit:
-        _say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
+        say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
 
 
 def on_map_events(scenario_id: int) -> None:
@@ -156,10 +160,10 @@ def _map_event(scenario_id: int, event: dict) -> None:
                 return
             cells = strokes.brush(cell, int(st.session_state.get(state.DESIGN_BRUSH, 0)), universe=universe)
     except (TerritoryError, KeyError, TypeError, ValueError) as exc:
-        _say("error", f"That map action could not be read: {exc}")
+        say("error", f"That map action could not be read: {exc}")
         return
     if not cells:
-        _say("ok", "No plan cells inside that shape.")
+        say("ok", "No plan cells inside that shape.")
         return
     apply_stroke(scenario_id, cells)
 
@@ -251,7 +255,7 @@ def territory_manager(view: View) -> None:
     if st.button("Save territory", key="designer_save_territory"):
         if _guard(lambda: plan.update_territory(con, sid, tid, name=new_name, color=color, rep_id=rep or None,
                                                 locked=locked)):
-            _say("ok", f"Saved {new_name}{' (locked)' if locked else ''}.")
+            say("ok", f"Saved {new_name}{' (locked)' if locked else ''}.")
         st.rerun()
     if st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory"):
         _guard(lambda: plan.delete_territory(con, sid, tid))
@@ -264,7 +268,7 @@ def _guard(action) -> bool:
     try:
         action()
     except TerritoryError as exc:
-        _say("error", str(exc))
+        say("error", str(exc))
         return False
     return True
 

@@ -35,6 +35,8 @@ DESIGN_INSPECT = "designer_inspect"
 DESIGN_FIT = "designer_fit"
 DESIGN_BRIDGE = "designer_bridge"
 DESIGN_ACK = "designer_ack"
+DESIGN_PREVIEW = "designer_rebalance_preview"
+DESIGN_SUGGESTIONS = "designer_suggestions"
 DESIGN_STATES = "designer_states"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from territory import settings
@@ -16,6 +17,7 @@ def app(demo_db, tmp_path, monkeypatch):
     db = tmp_path / "app.duckdb"
     shutil.copy(demo_db, db)
     monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
+    st.cache_data.clear()  # results cached for another test's database copy (same plan versions)
     at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
     at.run()
     assert not at.exception, at.exception

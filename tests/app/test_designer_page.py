@@ -67,3 +67,41 @@ def test_painting_with_a_locked_territory_is_refused(page):
     at.button(key="designer_area_go").click().run()
     assert "locked" in at.error[0].value
     assert _kpis(at)["Accounts"].to_dict() == before["Accounts"].to_dict()
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_rebalance_preview_accept_and_undo(page):
+    at, _ = page
+    before = _metric(at, "Max deviation (potential)")
+    at.number_input(key="rebalance_time").set_value(10).run()
+    at.button(key="rebalance_go").click().run()
+    assert not at.exception, at.exception
+    previewed = _metric(at, "Max deviation, Potential ($)")
+    assert float(previewed.rstrip("%")) < float(before.rstrip("%"))  # the preview is better balanced
+    assert _metric(at, "Max deviation (potential)") == before  # and nothing is written yet
+    moved = next(d.value for d in at.dataframe if "account_id" in d.value.columns)
+    assert len(moved) > 0 and (moved["from"] != moved["to"]).all()
+    at.button(key="rebalance_accept").click().run()
+    assert not at.exception, at.exception
+    assert "Rebalanced" in at.success[0].value
+    assert _metric(at, "Max deviation (potential)") == previewed  # the plan is what the preview showed
+    at.button(key="designer_undo").click().run()
+    assert _metric(at, "Max deviation (potential)") == before
+
+
+def test_suggested_move_is_accepted_as_one_step(page):
+    at, _ = page
+    before = float(_metric(at, "Max deviation (potential)").rstrip("%"))
+    at.button(key="suggest_go").click().run()
+    assert not at.exception, at.exception
+    first = next(t.value for t in at.text if t.value.startswith("1. cell"))
+    expected = float(first.rsplit("→ ", 1)[1].rstrip("%"))
+    at.button(key="suggest_accept_0").click().run()
+    assert not at.exception, at.exception
+    assert "Moved cell" in at.success[0].value
+    after = float(_metric(at, "Max deviation (potential)").rstrip("%"))
+    assert after == pytest.approx(expected, abs=0.05) and after <= before
+    assert at.sidebar.button(key="designer_undo").label.startswith("Undo (1)")

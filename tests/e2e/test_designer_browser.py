@@ -217,3 +217,36 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     assert _fill_at(page, BROOKLYN) == brooklyn_before
     assert not _same_colour(brooklyn_before, active_colour) and brooklyn_before != "#000000"
     page.close()
+
+
+def test_rebalance_preview_accept_and_undo(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 2000})
+    page.goto(server.url)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # demo loads first
+    wait_until_idle(page)
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Designer").click()
+    page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
+    _map_ready(page)
+    before = _metric(page, "Max deviation (potential)")
+    page.get_by_label("Time limit (s)").fill("10")
+    page.get_by_label("Time limit (s)").press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Preview rebalance").click()
+    page.get_by_role("button", name="Accept (one undo step)").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    changed = int(re.search(r"([\d,]+) cells change territory", page.get_by_text("cells change territory").inner_text())
+                  .group(1).replace(",", ""))
+    previewed = _metric(page, "Max deviation, Potential ($)")
+    assert float(previewed.rstrip("%")) < float(before.rstrip("%"))
+    # the map outlines the cells the preview would change
+    frame = _map_ready(page)
+    frame.wait_for_function("() => window.parent.__territoryDesigner.map.highlight.length > 0", timeout=30_000)
+    assert _metric(page, "Max deviation (potential)") == before  # nothing written yet
+    page.get_by_role("button", name="Accept (one undo step)").click()
+    assert f"Rebalanced: {changed:,} cells" in _alert(page, "Rebalanced")
+    assert _metric(page, "Max deviation (potential)") == previewed
+    page.get_by_role("button", name="Undo (1)").click()
+    wait_until_idle(page)
+    expect(page.locator("[data-testid='stMetric']", has_text="Max deviation (potential)")
+           .locator("[data-testid='stMetricValue']")).to_have_text(before)
+    page.close()

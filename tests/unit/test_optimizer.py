@@ -91,7 +91,7 @@ def test_a_unit_heavier_than_the_tolerance_allows_is_explained():
     units.attrs.loc[7, "a"] = units.attrs["a"].sum()  # one unit holds half of everything
     plan, report = optimizer.solve(units, optimizer.Options(k=4, balance={"a": 0.05}, seed=0, time_limit=10))
     assert not report.feasible
-    assert any("alone holds" in line and "finer resolution" in line for line in report.explanation)
+    assert any("alone holds" in line and "finer resolution" in line for line in report.explanation), report.explanation
     assert report.contiguous  # the best plan found is still a valid plan
 
 

@@ -1,0 +1,154 @@
+"""The Designer's rebalance panel: auto-rebalance with a preview, and suggested single moves."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from territory import edits, kpis, mapview, rebalance
+from territory.errors import TerritoryError
+from territory.optimizer import Options
+from territory.planview import View
+from territory.ui import state
+
+METRICS = {m: mapview.METRIC_LABELS[m] for m in rebalance.ATTRIBUTES}
+
+
+def panel(view: View, on_change) -> None:
+    """``on_change(text)`` reports an accepted change to the page's message line."""
+    auto, moves = st.tabs(["Auto-rebalance", "Suggested moves"])
+    with auto:
+        _auto(view, on_change)
+    with moves:
+        _suggested(view, on_change)
+
+
+def _options_form(prefix: str) -> Options | None:
+    chosen = st.multiselect("Balance on (up to three)", list(METRICS), default=["potential"], max_selections=3,
+                            format_func=METRICS.get, key=f"{prefix}_metrics")
+    if not chosen:
+        st.info("Choose at least one measure to balance.")
+        return None
+    cols = st.columns(len(chosen))
+    tolerance = {m: cols[i].number_input(f"± % {METRICS[m]}", 1.0, 50.0, 5.0, 1.0, key=f"{prefix}_tol_{m}") / 100
+                 for i, m in enumerate(chosen)}
+    return Options(balance=tolerance)
+
+
+def _auto(view: View, on_change) -> None:
+    options = _options_form("rebalance")
+    if options is None:
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    keep_locks = c1.checkbox("Keep locks", value=True, key="rebalance_keep_locks")
+    around_homes = c2.checkbox("Around rep homes", key="rebalance_homes")
+    options.disruption_weight = c3.number_input("Disruption weight", 0.0, 10.0, 1.0, 0.5, key="rebalance_disruption",
+                                                help="0 ignores today's owners; higher keeps more accounts where they are")
+    options.time_limit = c4.number_input("Time limit (s)", 5, 600, 30, 5, key="rebalance_time")
+    if st.button("Preview rebalance", key="rebalance_go", type="primary"):
+        st.session_state.pop(state.DESIGN_PREVIEW, None)
+        st.button("Cancel", key="rebalance_cancel", help="Stops the run; the plan is left as it is")
+        bar = st.progress(0.0, text="Rebalancing")
+        options.progress = lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)
+        try:
+            preview = rebalance.rebalance(state.db(), view.scenario_id, options, around_rep_homes=around_homes,
+                                          keep_locks=keep_locks)
+        except (TerritoryError, ValueError) as exc:
+            st.error(str(exc))
+            return
+        bar.empty()
+        st.session_state[state.DESIGN_PREVIEW] = preview
+    elif st.session_state.get("rebalance_cancel"):
+        st.info("Rebalance cancelled: the plan is as it was.")
+    preview = st.session_state.get(state.DESIGN_PREVIEW)
+    if preview is None:
+        return
+    if preview.scenario_id != view.scenario_id or preview.version != view.version:
+        st.warning("The plan has changed since this preview: run the preview again.")
+        st.session_state.pop(state.DESIGN_PREVIEW, None)
+        return
+    _show_preview(view, preview, on_change)
+
+
+def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
+    r = preview.report
+    st.markdown(f"**Preview**: {preview.changed:,} cells change territory ({r.seconds:.1f} s).")
+    cols = st.columns(len(r.balance) + 2)
+    for col, (name, b) in zip(cols, r.balance.items()):
+        now = kpis.balance(view.table[name] if name in view.table else [0]).max_deviation_pct
+        col.metric(f"Max deviation, {METRICS.get(name, name)}", f"{b['max_deviation_pct']:.1f}%",
+                   f"{b['max_deviation_pct'] - now:+.1f} pts", delta_color="inverse")
+    cols[-2].metric("Split territories", f"{sum(1 for p in r.pieces.values() if p > 1)}")
+    shares = r.disruption
+    cols[-1].metric("Accounts changing territory", f"{shares.get('accounts', 0):.1%}",
+                    f"revenue {shares.get('revenue_12m', 0):.1%}", delta_color="off")
+    for line in r.explanation:
+        st.warning(line)
+    after = _after_table(view, preview)
+    st.dataframe(after, hide_index=True, column_config={
+        "Potential now": st.column_config.NumberColumn(format="$%.0f"),
+        "Potential after": st.column_config.NumberColumn(format="$%.0f")})
+    moved = rebalance.moved_accounts(state.db(), preview)
+    st.caption(f"{len(moved):,} accounts would move (largest revenue first)")
+    st.dataframe(moved.head(500), hide_index=True)  # text, never HTML
+    a, d = st.columns(2)
+    if a.button("Accept (one undo step)", key="rebalance_accept", type="primary"):
+        try:
+            edit = rebalance.accept(state.db(), preview, expected_version=st.session_state.get(state.DESIGN_VERSION))
+        except TerritoryError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.pop(state.DESIGN_PREVIEW, None)
+        on_change(f"Rebalanced: {len(edit.cells) if edit else 0:,} cells changed territory.")
+        st.rerun()
+    if d.button("Discard", key="rebalance_discard"):
+        st.session_state.pop(state.DESIGN_PREVIEW, None)
+        st.rerun()
+
+
+def _after_table(view: View, preview: rebalance.Preview) -> pd.DataFrame:
+    assignments = view.assignments[["cell", "territory_id"]].copy()
+    assignments["cell"] = assignments["cell"].astype("int64")
+    changes = pd.Series(preview.after, index=pd.Index(preview.cells, dtype="int64"))
+    merged = pd.concat([assignments.set_index("cell")["territory_id"].drop(changes.index, errors="ignore"), changes])
+    after = kpis.territory_kpis(view.cells, merged.rename("territory_id").rename_axis("cell").reset_index(), view.territories)
+    table = view.table[["territory_id", "name", "accounts", "potential"]].merge(
+        after[["territory_id", "accounts", "potential", "dev_potential"]], on="territory_id", suffixes=(" now", " after"))
+    return table.drop(columns=["territory_id"]).rename(columns={
+        "name": "Territory", "accounts now": "Accounts now", "accounts after": "Accounts after",
+        "potential now": "Potential now", "potential after": "Potential after", "dev_potential": "Δ potential % after"}).round(1)
+
+
+def _suggested(view: View, on_change) -> None:
+    options = _options_form("suggest")
+    if options is None:
+        return
+    if st.button("Find suggested moves", key="suggest_go"):
+        with st.spinner("Scoring boundary moves"):
+            st.session_state[state.DESIGN_SUGGESTIONS] = (view.version, rebalance.suggestions(
+                state.db(), view.scenario_id, options, top=10))
+    version, moves = st.session_state.get(state.DESIGN_SUGGESTIONS, (None, []))
+    if version is None:
+        return
+    if version != view.version:
+        st.info("The plan has changed: find suggested moves again.")
+        return
+    if not moves:
+        st.success("No single move improves the plan.")
+        return
+    names = dict(zip(view.territories["territory_id"], view.territories["name"]))
+    for i, m in enumerate(moves):
+        devs = ", ".join(f"{METRICS.get(k, k)} max dev → {v:.1f}%" for k, v in m.max_deviation_pct.items())
+        c1, c2 = st.columns([5, 1])
+        c1.text(f"{i + 1}. cell {m.cell:x}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
+                f"{m.accounts:,} accounts; {devs}")  # st.text never renders markup
+        if c2.button("Accept", key=f"suggest_accept_{i}"):
+            try:
+                edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
+                             expected_version=st.session_state.get(state.DESIGN_VERSION))
+            except TerritoryError as exc:
+                st.error(str(exc))
+                return
+            st.session_state.pop(state.DESIGN_SUGGESTIONS, None)
+            on_change(f"Moved cell {m.cell:x} to {names.get(m.target, m.target)}.")
+            st.rerun()
