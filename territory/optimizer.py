@@ -46,6 +46,7 @@ from territory.errors import ValidationError
 
 PENALTY = 200.0  # weight of squared deviation beyond the tolerance, against 1 within it
 AIM = 0.8  # share of the tolerance the search aims at, so a plan does not end on the edge
+RESTARTS = 6  # starts tried while the tolerance is not met (and half the time limit is left)
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
 PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
@@ -292,24 +293,46 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
                             for t in range(k)])
     else:
         centres = units.xy[_seeds(units, k, next(iter(opts.balance)), rng)].astype(float)
+    weight = units.attrs[next(iter(opts.balance))].to_numpy(dtype=float)
+    best = None
+    for attempt in range(RESTARTS):
+        if attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
+            spread = np.sqrt(np.ptp(units.xy, axis=0).prod() / k)
+            centres = np.array([units.xy[best.plan == t].mean(axis=0) for t in range(k)])
+            centres = centres + rng.normal(scale=0.3 * spread, size=centres.shape)
+        plan = _start(units, adj, centres, opts, current, fixed, locked_t, weight, start, say, cancelled)
+        state = _State(units, plan, k, opts, ~locked_t)
+        was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
+        if best is None or state.objective() < best.objective():
+            best = state
+        report = _report(units, best, opts, locked_t, time.perf_counter() - start, was_cancelled)
+        out_of_time = time.perf_counter() - start > 0.5 * opts.time_limit
+        if report.feasible or was_cancelled or out_of_time or opts.centres is not None:
+            break
+        say(min(0.1 + 0.85 * (time.perf_counter() - start) / opts.time_limit, 0.95),
+            f"tolerance not met yet: trying another start ({attempt + 2} of {RESTARTS})")
+    state = best
+    say(1.0, "done")
+    return state.plan.copy(), report
+
+
+def _start(units: Units, adj, centres: np.ndarray, opts: Options, current, fixed, locked_t, weight, start: float,
+           say, cancelled) -> np.ndarray:
+    """Assignment to centres, re-centred and solved again (up to three rounds, within 30 % of the
+    time limit), each repaired to contiguity; the best round by the objective."""
+    k = len(centres)
     best_plan, best_value = None, np.inf
-    for round_ in range(1 if opts.centres is not None else 3):  # assignment, then move centres, again
-        say(0.05 + 0.1 * round_, "assigning units to centres")
+    for round_ in range(1 if opts.centres is not None else 3):
+        say(0.05 + 0.03 * round_, "assigning units to centres")
         plan = _assign(units, centres, opts, current, fixed=fixed, locked_t=locked_t)
-        plan = _repair(plan, adj, fixed, k, units.attrs[next(iter(opts.balance))].to_numpy(dtype=float), locked_t)
+        plan = _repair(plan, adj, fixed, k, weight, locked_t)
         value = _State(units, plan, k, opts, ~locked_t).objective()
         if value < best_value:
             best_plan, best_value = plan, value
         centres = np.array([units.xy[plan == t].mean(axis=0) if (plan == t).any() else centres[t] for t in range(k)])
         if cancelled() or time.perf_counter() - start > 0.3 * opts.time_limit:
             break  # leave most of the time to the local search
-    plan = best_plan
-
-    state = _State(units, plan, k, opts, ~locked_t)
-    was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
-    report = _report(units, state, opts, locked_t, time.perf_counter() - start, was_cancelled)
-    say(1.0, "done")
-    return state.plan.copy(), report
+    return best_plan
 
 
 def _assign(units: Units, centres: np.ndarray, opts: Options, current: np.ndarray | None, *,

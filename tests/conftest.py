@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,13 @@ def demo_db(tmp_path_factory) -> Path:
     sample.load_demo(connection, out_dir=root / "files", n_accounts=2_000, seed=3)
     connection.close()
     return path
+
+
+@pytest.fixture
+def demo_con(demo_db, tmp_path):
+    """A connection to a private copy of the small demo database."""
+    path = tmp_path / "demo-copy.duckdb"
+    shutil.copy(demo_db, path)
+    connection = store.connect(path)
+    yield connection
+    connection.close()

@@ -93,14 +93,8 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     st.dataframe(moved.head(500), hide_index=True)  # text, never HTML
     a, d = st.columns(2)
     if a.button("Accept (one undo step)", key="rebalance_accept", type="primary"):
-        try:
-            edit = rebalance.accept(state.db(), preview, expected_version=st.session_state.get(state.DESIGN_VERSION))
-        except TerritoryError as exc:
-            st.error(str(exc))
-            return
-        st.session_state.pop(state.DESIGN_PREVIEW, None)
-        on_change(f"Rebalanced: {len(edit.cells) if edit else 0:,} cells changed territory.")
-        st.rerun()
+        _write(lambda version: rebalance.accept(state.db(), preview, expected_version=version), state.DESIGN_PREVIEW,
+               lambda edit: f"Rebalanced: {len(edit.cells) if edit else 0:,} cells changed territory.", on_change)
     if d.button("Discard", key="rebalance_discard"):
         st.session_state.pop(state.DESIGN_PREVIEW, None)
         st.rerun()
@@ -143,12 +137,19 @@ def _suggested(view: View, on_change) -> None:
         c1.text(f"{i + 1}. cell {m.cell:x}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
                 f"{m.accounts:,} accounts; {devs}")  # st.text never renders markup
         if c2.button("Accept", key=f"suggest_accept_{i}"):
-            try:
-                edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
-                             expected_version=st.session_state.get(state.DESIGN_VERSION))
-            except TerritoryError as exc:
-                st.error(str(exc))
-                return
-            st.session_state.pop(state.DESIGN_SUGGESTIONS, None)
-            on_change(f"Moved cell {m.cell:x} to {names.get(m.target, m.target)}.")
-            st.rerun()
+            _write(lambda version, m=m: edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
+                                                     expected_version=version),
+                   state.DESIGN_SUGGESTIONS, lambda _e, m=m: f"Moved cell {m.cell:x} to {names.get(m.target, m.target)}.",
+                   on_change)
+
+
+def _write(change, stale_key: str, message, on_change) -> None:
+    """Apply a change made from what this tab has seen; refusals are shown, not raised."""
+    try:
+        result = change(st.session_state.get(state.DESIGN_VERSION))
+    except TerritoryError as exc:
+        st.error(str(exc))
+        return
+    st.session_state.pop(stale_key, None)
+    on_change(message(result))
+    st.rerun()

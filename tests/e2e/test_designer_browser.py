@@ -122,14 +122,20 @@ def _zoom_to(page, latlng, zoom: int = 8) -> None:
                    " map_div.setView([lat, lng], z, {animate: false}); }", [*latlng, zoom])
 
 
-def test_paint_rectangle_undo_lock_and_reload(server, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1300})
+def _open_designer(server, browser, *, height: int):
+    """A new page on the Designer, once the demo has loaded and the map is drawn."""
+    page = browser.new_page(viewport={"width": 1600, "height": height})
     page.goto(server.url)
     page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # demo loads first
     wait_until_idle(page)
     page.locator("[data-testid='stSidebarNav'] a", has_text="Designer").click()
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     _map_ready(page)
+    return page
+
+
+def test_paint_rectangle_undo_lock_and_reload(server, browser):
+    page = _open_designer(server, browser, height=1300)
     active_before = _count(page, "Active: accounts")
     active_name = page.get_by_text(re.compile(r"^Active territory: ")).inner_text().removeprefix("Active territory: ")
     active_colour = _territory_colour(page, active_name)
@@ -220,13 +226,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
 
 
 def test_rebalance_preview_accept_and_undo(server, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 2000})
-    page.goto(server.url)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # demo loads first
-    wait_until_idle(page)
-    page.locator("[data-testid='stSidebarNav'] a", has_text="Designer").click()
-    page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
-    _map_ready(page)
+    page = _open_designer(server, browser, height=2000)
     before = _metric(page, "Max deviation (potential)")
     page.get_by_label("Time limit (s)").fill("10")
     page.get_by_label("Time limit (s)").press("Enter")

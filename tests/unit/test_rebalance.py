@@ -3,24 +3,13 @@ undo step, the accounts it moves, suggested moves, and a stale preview refused."
 
 from __future__ import annotations
 
-import shutil
-
 import h3
 import numpy as np
 import pandas as pd
 import pytest
 
-from territory import edits, grid, kpis, plan, rebalance, store
+from territory import edits, grid, kpis, plan, rebalance
 from territory.optimizer import Options
-
-
-@pytest.fixture
-def con(demo_db, tmp_path):
-    path = tmp_path / "plan.duckdb"
-    shutil.copy(demo_db, path)
-    connection = store.connect(path)
-    yield connection
-    connection.close()
 
 
 def test_h3_units_connect_across_gaps_and_islands_are_linked():
@@ -37,57 +26,57 @@ def test_h3_units_connect_across_gaps_and_islands_are_linked():
     assert units.attrs["accounts"].sum() == 12
 
 
-def test_preview_then_accept_is_one_undo_step(con):
-    sid = plan.working_scenario(con)
-    before = plan.assignments(con, sid)
-    history = edits.history(con, sid)
-    preview = rebalance.rebalance(con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=20))
+def test_preview_then_accept_is_one_undo_step(demo_con):
+    sid = plan.working_scenario(demo_con)
+    before = plan.assignments(demo_con, sid)
+    history = edits.history(demo_con, sid)
+    preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=20))
     assert preview.changed > 0 and preview.report.contiguous
-    pd.testing.assert_frame_equal(plan.assignments(con, sid), before)  # a preview writes nothing
-    moved = rebalance.moved_accounts(con, preview)
+    pd.testing.assert_frame_equal(plan.assignments(demo_con, sid), before)  # a preview writes nothing
+    moved = rebalance.moved_accounts(demo_con, preview)
     assert len(moved) > 0 and set(moved.columns) >= {"account_id", "name", "from", "to", "revenue_12m"}
     assert (moved["from"] != moved["to"]).all()
-    rebalance.accept(con, preview)
-    assert edits.history(con, sid) == (history[0] + 1, 0)
-    now = plan.assignments(con, sid).set_index("cell")["territory_id"]
+    rebalance.accept(demo_con, preview)
+    assert edits.history(demo_con, sid) == (history[0] + 1, 0)
+    now = plan.assignments(demo_con, sid).set_index("cell")["territory_id"]
     assert all(now[c] == t for c, t in zip(preview.cells, preview.after))
     # the accepted plan is as balanced as the report said
-    cells = grid.aggregate_cells(con, plan.resolution(con, sid))
-    table = kpis.territory_kpis(cells, plan.assignments(con, sid), plan.territories(con, sid))
+    cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
+    table = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid))
     assert kpis.balance(table["potential"]).max_deviation_pct == pytest.approx(
         preview.report.balance["potential"]["max_deviation_pct"], rel=1e-6)
-    edits.undo(con, sid)
-    pd.testing.assert_frame_equal(plan.assignments(con, sid).sort_values("cell").reset_index(drop=True),
+    edits.undo(demo_con, sid)
+    pd.testing.assert_frame_equal(plan.assignments(demo_con, sid).sort_values("cell").reset_index(drop=True),
                                   before.sort_values("cell").reset_index(drop=True))
 
 
-def test_a_preview_of_an_older_version_is_refused(con):
-    sid = plan.working_scenario(con)
-    preview = rebalance.rebalance(con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=10))
-    cell = int(plan.assignments(con, sid)["cell"].iloc[0])
-    edits.assign(con, sid, [cell], None)  # someone edits the plan meanwhile
+def test_a_preview_of_an_older_version_is_refused(demo_con):
+    sid = plan.working_scenario(demo_con)
+    preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=10))
+    cell = int(plan.assignments(demo_con, sid)["cell"].iloc[0])
+    edits.assign(demo_con, sid, [cell], None)  # someone edits the plan meanwhile
     with pytest.raises(edits.ConflictError):
-        rebalance.accept(con, preview)
+        rebalance.accept(demo_con, preview)
 
 
-def test_locked_territory_keeps_its_cells(con):
-    sid = plan.working_scenario(con)
-    terr = plan.territories(con, sid)
+def test_locked_territory_keeps_its_cells(demo_con):
+    sid = plan.working_scenario(demo_con)
+    terr = plan.territories(demo_con, sid)
     tid = terr["territory_id"].iloc[0]
-    plan.update_territory(con, sid, tid, locked=True)
-    mine = set(plan.assignments(con, sid).query("territory_id == @tid")["cell"].astype(np.int64))
-    preview = rebalance.rebalance(con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=10))
+    plan.update_territory(demo_con, sid, tid, locked=True)
+    mine = set(plan.assignments(demo_con, sid).query("territory_id == @tid")["cell"].astype(np.int64))
+    preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=10))
     changed = dict(zip(preview.cells, preview.after))
     assert not mine & set(changed) and tid not in set(preview.after)
 
 
-def test_suggested_moves_improve_balance_one_cell_at_a_time(con):
-    sid = plan.working_scenario(con)
+def test_suggested_moves_improve_balance_one_cell_at_a_time(demo_con):
+    sid = plan.working_scenario(demo_con)
     opts = Options(balance={"potential": 0.05})
-    moves = rebalance.suggestions(con, sid, opts, top=5)
+    moves = rebalance.suggestions(demo_con, sid, opts, top=5)
     assert moves and all(m.score < 0 for m in moves)
-    cells = grid.aggregate_cells(con, plan.resolution(con, sid))
+    cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
     first = moves[0]
-    edits.assign(con, sid, [first.cell], first.target)
-    after = kpis.territory_kpis(cells, plan.assignments(con, sid), plan.territories(con, sid))
+    edits.assign(demo_con, sid, [first.cell], first.target)
+    after = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid))
     assert kpis.balance(after["potential"]).max_deviation_pct == pytest.approx(first.max_deviation_pct["potential"], rel=1e-6)
