@@ -46,6 +46,8 @@ from territory.errors import ValidationError
 
 PENALTY = 200.0  # weight of squared deviation beyond the tolerance, against 1 within it
 AIM = 0.8  # share of the tolerance the search aims at, so a plan does not end on the edge
+COARSEN_ABOVE = 12_000  # more units than this: the assignment works on groups of nearby units
+COARSE_GROUPS = 6_000
 RESTARTS = 6  # starts tried while the tolerance is not met (and half the time limit is left)
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
@@ -298,7 +300,8 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     for attempt in range(RESTARTS):
         if attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
             spread = np.sqrt(np.ptp(units.xy, axis=0).prod() / k)
-            centres = np.array([units.xy[best.plan == t].mean(axis=0) for t in range(k)])
+            centres = np.array([units.xy[best.plan == t].mean(axis=0) if (best.plan == t).any() else centres[t]
+                                for t in range(k)])
             centres = centres + rng.normal(scale=0.3 * spread, size=centres.shape)
         plan = _start(units, adj, centres, opts, current, fixed, locked_t, weight, start, say, cancelled)
         state = _State(units, plan, k, opts, ~locked_t)
@@ -324,7 +327,8 @@ def _start(units: Units, adj, centres: np.ndarray, opts: Options, current, fixed
     best_plan, best_value = None, np.inf
     for round_ in range(1 if opts.centres is not None else 3):
         say(0.05 + 0.03 * round_, "assigning units to centres")
-        plan = _assign(units, centres, opts, current, fixed=fixed, locked_t=locked_t)
+        plan = _assign_coarse(units, centres, opts, current, fixed, locked_t)
+        _fill_empty(plan, units.xy, centres, fixed, locked_t)
         plan = _repair(plan, adj, fixed, k, weight, locked_t)
         value = _State(units, plan, k, opts, ~locked_t).objective()
         if value < best_value:
@@ -333,6 +337,44 @@ def _start(units: Units, adj, centres: np.ndarray, opts: Options, current, fixed
         if cancelled() or time.perf_counter() - start > 0.3 * opts.time_limit:
             break  # leave most of the time to the local search
     return best_plan
+
+
+def _fill_empty(plan: np.ndarray, xy: np.ndarray, centres: np.ndarray, fixed: np.ndarray, locked_t: np.ndarray) -> None:
+    """Every unlocked territory gets at least the free unit nearest its centre."""
+    for t in np.flatnonzero(np.bincount(plan[plan >= 0], minlength=len(centres)) == 0):
+        if locked_t[t]:
+            continue
+        sizes = np.bincount(plan[plan >= 0], minlength=len(centres))
+        free = np.flatnonzero(~fixed & ((plan < 0) | (sizes[np.maximum(plan, 0)] > 1)))
+        if len(free):
+            plan[free[np.argmin(((xy[free] - centres[t]) ** 2).sum(axis=1))]] = t
+
+
+def _assign_coarse(units: Units, centres: np.ndarray, opts: Options, current, fixed, locked_t) -> np.ndarray:
+    """:func:`_assign`, on groups of nearby units when there are many (a square grid over the
+    positions with about ``COARSE_GROUPS`` occupied squares): the programme stays small, the
+    local search then works unit by unit."""
+    n = len(units.ids)
+    if n <= COARSEN_ABOVE:
+        return _assign(units, centres, opts, current, fixed=fixed, locked_t=locked_t)
+    xy = units.xy
+    side = np.sqrt(np.ptp(xy, axis=0).prod() / COARSE_GROUPS) or 1.0
+    for _ in range(8):  # widen the squares until few enough are occupied
+        keys = np.floor((xy - xy.min(axis=0)) / side).astype(np.int64)
+        _, group = np.unique(keys[:, 0] * 1_000_003 + keys[:, 1], return_inverse=True)
+        if group.max() + 1 <= 2 * COARSE_GROUPS:
+            break
+        side *= 1.4
+    g = int(group.max()) + 1
+    counts = np.bincount(group, minlength=g)
+    gxy = np.column_stack([np.bincount(group, weights=xy[:, d], minlength=g) / counts for d in range(2)])
+    attrs = pd.DataFrame({name: np.bincount(group, weights=units.attrs[name].to_numpy(dtype=float), minlength=g)
+                          for name in units.attrs.columns})
+    grouped = Units(np.arange(g), gxy, attrs, np.zeros((0, 2), dtype=np.int64))
+    plan = _assign(grouped, centres, opts, None, fixed=np.zeros(g, dtype=bool), locked_t=locked_t)[group]
+    if current is not None:
+        plan[fixed] = current[fixed]
+    return plan
 
 
 def _assign(units: Units, centres: np.ndarray, opts: Options, current: np.ndarray | None, *,
