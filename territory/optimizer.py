@@ -186,18 +186,20 @@ class _State:
         self.plan[i] = b
 
     def group_delta(self, group: list[int], a: int, b: int) -> float:
-        """Objective change of moving several units together from a to b."""
-        for i in group:
-            self.move(i, b)
-        after = self._local(a, b, group)
-        for i in group:
-            self.move(i, a)
-        return after - self._local(a, b, group)
-
-    def _local(self, a: int, b: int, group: list[int]) -> float:
-        dis = sum(self.dis[i] for i in group if self.cur[i] >= 0 and self.cur[i] != self.plan[i])
-        return (self._bal(a, self.sums[a]) + self._bal(b, self.sums[b])
-                + self.gamma * (self.inertia(a) + self.inertia(b)) + dis)
+        """Objective change of moving several units together from a to b (from running sums)."""
+        v = [sum(self.val_rows[i][x] for i in group) for x in range(len(self.names))]
+        gx, gy = sum(self.x[i] for i in group), sum(self.y[i] for i in group)
+        gq = sum(self.x[i] ** 2 + self.y[i] ** 2 for i in group)
+        c = len(group)
+        sa, sb = self.sums[a], self.sums[b]
+        bal = (self._bal(a, [s - x for s, x in zip(sa, v)]) + self._bal(b, [s + x for s, x in zip(sb, v)])
+               - self._bal(a, sa) - self._bal(b, sb))
+        ca, cb = self.cnt[a] - c, self.cnt[b] + c
+        ia = (self.sq[a] - gq) - ((self.sx[a] - gx) ** 2 + (self.sy[a] - gy) ** 2) / ca if ca > 0 else 0.0
+        ib = (self.sq[b] + gq) - ((self.sx[b] + gx) ** 2 + (self.sy[b] + gy) ** 2) / cb
+        comp = self.gamma * (ia + ib - self.inertia(a) - self.inertia(b))
+        dis = sum(self.dis[i] * ((self.cur[i] == a) - (self.cur[i] == b)) for i in group)
+        return bal + comp + dis
 
     def cut_off(self, i: int, a: int) -> list[int] | None:
         """The units of territory a that removing unit i would cut off from the rest: [] when
