@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from functools import partial
 from pathlib import Path
 
@@ -95,8 +96,13 @@ def toolbar(view: View) -> None:
 
 def show_message() -> None:
     kind, text = st.session_state.get(state.DESIGN_MESSAGE, (None, None))
-    if text:
-        {"ok": st.success, "warn": st.warning, "error": st.error}[kind](text)
+    if text:  # messages quote territory names: shown as typed, never as markdown
+        {"ok": st.success, "warn": st.warning, "error": st.error}[kind](plain(text))
+
+
+def plain(text: str) -> str:
+    """Text for Streamlit's markdown elements, with every markdown and LaTeX character escaped."""
+    return re.sub(r"([\\`*_\[\]<>#!|$~])", r"\\\1", text)
 
 
 def say(kind: str, text: str) -> None:

@@ -105,3 +105,14 @@ def test_suggested_move_is_accepted_as_one_step(page):
     after = float(_metric(at, "Max deviation (potential)").rstrip("%"))
     assert after == pytest.approx(expected, abs=0.05) and after <= before
     assert at.sidebar.button(key="designer_undo").label.startswith("Undo (1)")
+
+
+def test_a_territory_name_is_shown_as_typed_not_as_markdown(page):
+    at, _ = page
+    tid = at.sidebar.selectbox(key="designer_territory").value
+    name = "**Big** ![x](http://example.invalid/x.png) $5"
+    at.text_input(key=f"designer_rename_{tid}").set_value(name).run()
+    at.button(key="designer_save_territory").click().run()
+    body = at.success[0].value
+    assert r"\*\*Big\*\*" in body and r"\!\[x\]" in body and r"\$5" in body  # escaped, so shown literally
+    assert name in next(d.value for d in at.dataframe if "Territory" in d.value.columns)["Territory"].tolist()
