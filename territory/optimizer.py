@@ -484,8 +484,9 @@ def _repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray
                 queue.append(j)
     plan[plan < 0] = 0  # units with no path to any territory (not in a connected graph)
     w = weight + 1e-9 * max(float(weight.max()), 1.0) if len(weight) else weight
+    ends = _edge_arrays(adj)
     for _ in range(20):
-        labels = _pieces(plan, adj)
+        labels = _pieces(plan, *ends)
         load = np.bincount(plan, weights=w, minlength=k)
         changed = False
         for t in range(k):
@@ -510,12 +511,11 @@ def _repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray
     return plan
 
 
-def _pieces(plan: np.ndarray, adj) -> np.ndarray:
-    """A component label per unit over the edges inside territories."""
+def _pieces(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A component label per unit over the edges (a, b) inside territories."""
     n = len(plan)
-    rows = [i for i in range(n) for j in adj[i] if plan[j] == plan[i]]
-    cols = [j for i in range(n) for j in adj[i] if plan[j] == plan[i]]
-    g = sparse.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    inside = plan[a] == plan[b]
+    g = sparse.coo_matrix((np.ones(int(inside.sum()), dtype=np.int8), (a[inside], b[inside])), shape=(n, n))
     return csgraph.connected_components(g, directed=False)[1]
 
 
@@ -607,7 +607,7 @@ def _report(units: Units, state: _State, opts: Options, locked_t, seconds: float
         mx = float(dev.max()) if len(dev) else 0.0
         bal[name] = {"max_deviation_pct": mx, "cv": float(sums.std() / sums.mean()) if sums.mean() else 0.0,
                      "tolerance_pct": state.tol[a] * 100, "met": mx <= state.tol[a] * 100 + 1e-9}
-    labels = _pieces(plan, state.adj)
+    labels = _pieces(plan, units.edges[:, 0], units.edges[:, 1])
     pieces = {t: int(len(np.unique(labels[plan == t]))) for t in range(k)}
     e = units.edges
     cut = int((plan[e[:, 0]] != plan[e[:, 1]]).sum()) if len(e) else 0

@@ -9,6 +9,7 @@ still stand apart are linked to their nearest unit and reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import h3
 import numpy as np
@@ -102,33 +103,58 @@ class Preview:
     def changed(self) -> int:
         return len(self.cells)
 
+    @cached_property
+    def cell_ids(self) -> list[str]:
+        """The changed cells as H3 strings (what the map outlines), worked out once."""
+        return [h3.int_to_str(c) for c in self.cells]
+
+
+@dataclass(frozen=True)
+class _StoredPlan:
+    """A stored plan as the engine sees it: units, territory codes, current codes and locks."""
+
+    units: Units
+    territories: pd.DataFrame
+    tids: list[str]  # territory id by code
+    current: np.ndarray  # code per unit, -1 = unassigned
+    locked_units: np.ndarray
+    locked_territories: list[int]
+
+
+def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None) -> _StoredPlan:
+    """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells."""
+    cells = grid.aggregate_cells(con, plan.resolution(con, scenario_id))
+    assignments = plan.assignments(con, scenario_id)
+    terr = plan.territories(con, scenario_id)
+    if buffer is None:
+        buffer = 1 if len(cells) <= BUFFER_UP_TO else 0  # fine plans: only the gaps between accounts
+    units = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=buffer)
+    tids = terr["territory_id"].tolist()
+    code = {t: i for i, t in enumerate(tids)}
+    index = assignments["cell"].astype(np.int64)
+    now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=index)
+    locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=index)
+    return _StoredPlan(units, terr, tids, now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy(),
+                       locked.reindex(units.ids).fillna(False).astype(bool).to_numpy(),
+                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk])
+
 
 def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,
               keep_locks: bool = True) -> Preview:
     """Run the optimizer on a stored plan; nothing is written (see :func:`accept`)."""
     version = edits.version(con, scenario_id)
-    res = plan.resolution(con, scenario_id)
-    cells = grid.aggregate_cells(con, res)
-    assignments = plan.assignments(con, scenario_id)
-    terr = plan.territories(con, scenario_id)
-    buffer = 1 if len(cells) <= BUFFER_UP_TO else 0  # fine plans: only the gaps between accounts
-    units = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=buffer)
-    tids = terr["territory_id"].tolist()
-    code = {t: i for i, t in enumerate(tids)}
-    now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=assignments["cell"].astype(np.int64))
-    current = now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy()
-    options.current = current
-    options.k = len(tids)
+    stored = _stored_plan(con, scenario_id)
+    options.current = stored.current
+    options.k = len(stored.tids)
     if keep_locks:
-        locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=assignments["cell"].astype(np.int64))
-        options.locked_units = locked.reindex(units.ids).fillna(False).astype(bool).to_numpy()
-        options.locked_territories = [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk]
+        options.locked_units = stored.locked_units
+        options.locked_territories = stored.locked_territories
     if around_rep_homes:
-        options.centres = _rep_centres(con, terr, units)
-    result, report = solve(units, options)
-    options.current = current
+        options.centres = _rep_centres(con, stored.territories, stored.units)
+    result, report = solve(stored.units, options)
+    current, tids, ids = stored.current, stored.tids, stored.units.ids
     changed = np.flatnonzero(result != current)
-    return Preview(scenario_id, version, [int(units.ids[i]) for i in changed],
+    return Preview(scenario_id, version, [int(ids[i]) for i in changed],
                    [tids[current[i]] if current[i] >= 0 else None for i in changed],
                    [tids[result[i]] for i in changed], report, tids)
 
@@ -183,20 +209,12 @@ class Suggestion:
 
 def suggestions(con: Connection, scenario_id: int, options: Options, *, top: int = 10) -> list[Suggestion]:
     """The best single boundary moves for the stored plan, best first (nothing is written)."""
-    res = plan.resolution(con, scenario_id)
-    cells = grid.aggregate_cells(con, res)
-    assignments = plan.assignments(con, scenario_id)
-    terr = plan.territories(con, scenario_id)
-    units = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=0)
-    tids = terr["territory_id"].tolist()
-    code = {t: i for i, t in enumerate(tids)}
-    now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=assignments["cell"].astype(np.int64))
-    current = now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy()
-    locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=assignments["cell"].astype(np.int64))
-    options.k = len(tids)
-    options.locked_units = locked.reindex(units.ids).fillna(False).astype(bool).to_numpy()
-    options.locked_territories = [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk]
+    stored = _stored_plan(con, scenario_id, buffer=0)
+    options.k = len(stored.tids)
+    options.locked_units = stored.locked_units
+    options.locked_territories = stored.locked_territories
+    units, tids = stored.units, stored.tids
     accounts = units.attrs["accounts"].to_numpy() if "accounts" in units.attrs else np.zeros(len(units.ids))
     return [Suggestion(int(units.ids[m.unit]), tids[m.source], tids[m.target], m.score, m.max_deviation_pct,
                        m.inertia_change_km2, int(accounts[m.unit]))
-            for m in suggest_moves(units, current, options, top=top)]
+            for m in suggest_moves(units, stored.current, options, top=top)]

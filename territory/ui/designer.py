@@ -7,7 +7,6 @@ import re
 from functools import partial
 from pathlib import Path
 
-import h3
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
@@ -54,8 +53,12 @@ def _plan_state(scenario_id: int, version: int, data_version: int, metric: str) 
 def plan_map(view: View, metric: str):
     """The base map: the same on every rerun until the data or the metric changes, so the
     browser keeps it (a fresh folium object each run: streamlit-folium rewrites what it renders)."""
-    reps = state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
-    return planmap.plan_map(_base(view.data_version, view.resolution, metric), reps=reps)
+    return planmap.plan_map(_base(view.data_version, view.resolution, metric), reps=_rep_homes(view.data_version))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _rep_homes(data_version: int) -> pd.DataFrame:
+    return state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
 
 
 _bridge = components.declare_component("designer_bridge", path=str(Path(__file__).parent / "bridge"))
@@ -72,8 +75,7 @@ def bridge(view: View, metric: str) -> None:
     }
     patch["fit"] = st.session_state.get(state.DESIGN_FIT)
     preview = st.session_state.get(state.DESIGN_PREVIEW)  # a rebalance preview: outline what it changes
-    patch["highlight"] = ([h3.int_to_str(c) for c in preview.cells]
-                          if preview is not None and preview.version == view.version else [])
+    patch["highlight"] = preview.cell_ids if preview is not None and preview.version == view.version else []
     _bridge(patch=patch, ack=st.session_state.get(state.DESIGN_ACK), key=state.DESIGN_BRIDGE, default=None,
             on_change=partial(on_map_events, view.scenario_id), height=0)
 
