@@ -87,6 +87,28 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        2,
+        "territory rules (named accounts, overlays) and the active-plan history",
+        (
+            "CREATE SEQUENCE rule_seq START 1",
+            """CREATE TABLE rules (
+                rule_id BIGINT PRIMARY KEY, scenario_id BIGINT NOT NULL,
+                territory_id VARCHAR NOT NULL,
+                account_id VARCHAR,              -- named-account rule (wins over overlays)
+                industry VARCHAR,                -- overlay conditions: all given ones must hold
+                tier VARCHAR,
+                min_employees DOUBLE,
+                min_annual_revenue DOUBLE,
+                priority INTEGER NOT NULL DEFAULT 100,   -- overlays: lowest number first
+                created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE promotions (
+                scenario_id BIGINT NOT NULL, previous_id BIGINT,
+                promoted_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -62,7 +62,7 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
 
 
 def _delete(con: Connection, scenario_id: int) -> None:
-    for table in ("cell_assignments", "territories", "edit_log", "scenarios"):
+    for table in ("cell_assignments", "territories", "edit_log", "rules", "scenarios"):
         con.execute(f"DELETE FROM {table} WHERE scenario_id = ?", [scenario_id])
 
 
@@ -108,6 +108,10 @@ def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working"
         con.execute(
             "INSERT INTO cell_assignments SELECT ?, cell, territory_id, locked "
             "FROM cell_assignments WHERE scenario_id = ?", [sid, scenario_id])
+        con.execute(
+            "INSERT INTO rules SELECT nextval('rule_seq'), ?, territory_id, account_id, industry, tier, min_employees,"
+            " min_annual_revenue, priority, created_at FROM rules WHERE scenario_id = ? ORDER BY rule_id",
+            [sid, scenario_id])
     return ScenarioId(sid)
 
 
@@ -195,6 +199,7 @@ def delete_territory(con: Connection, scenario_id: int, territory_id: str) -> in
                         [scenario_id, territory_id]).fetchall()[0][0]
         con.execute("DELETE FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
         con.execute("DELETE FROM territories WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
+        con.execute("DELETE FROM rules WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
         bump_version(con, scenario_id)
     return int(n)
 

@@ -1,0 +1,68 @@
+"""A plan's book of business: every account with the territory and owner the plan gives it.
+
+The territory is the rule's one for accounts held by a rule (:mod:`territory.rules`), else the
+one of the account's cell. KPIs, scenario comparison and exports all read accounts through
+here, so rules apply everywhere the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from territory import grid, plan, rules, settings
+from territory.store import Connection
+
+ACCOUNT_COLUMNS = ("account_id", "name", "city", "state", "lat", "lng", "cell", "industry", "tier", "employees",
+                   "annual_revenue", "owner_id", "potential", "revenue_12m", "pipeline", "weighted_pipeline")
+
+
+def accounts(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
+    """One row per account: its data, ``map_territory_id`` (from its cell), ``territory_id``
+    (rules applied), ``assigned_by`` ('named', 'overlay', 'map' or None = unassigned), the
+    territory's ``territory`` name, ``rep_id`` and ``rep_name`` (the new owner), ``visit_hours`` a year."""
+    keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
+    visits = [workload.hours(t) for t in settings.TIERS]
+    cols = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
+    return con.execute(
+        f"SELECT {cols}, ca.territory_id AS map_territory_id,"
+        " coalesce(h.territory_id, ca.territory_id) AS territory_id,"
+        " coalesce(h.assigned_by, CASE WHEN ca.territory_id IS NOT NULL THEN 'map' END) AS assigned_by,"
+        " t.name AS territory, t.rep_id, r.name AS rep_name,"
+        " CASE a.tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END AS visit_hours"
+        " FROM accounts a"
+        f" LEFT JOIN cell_assignments ca ON ca.scenario_id = ? AND ca.cell = {grid.parent_sql('a.cell')}"
+        f" LEFT JOIN ({rules.HELD_SQL}) h ON h.account_id = a.account_id"
+        " LEFT JOIN territories t ON t.scenario_id = ? AND t.territory_id = coalesce(h.territory_id, ca.territory_id)"
+        " LEFT JOIN reps r ON r.rep_id = t.rep_id ORDER BY a.account_id",
+        [*visits, scenario_id, keep, fill, scenario_id, scenario_id, scenario_id],
+    ).df()
+
+
+def rule_offsets(con: Connection, scenario_id: int, cells: pd.DataFrame) -> pd.DataFrame:
+    """What rules change in per-territory sums computed from cells (``grid.aggregate_cells``).
+
+    One row per territory: for each of ``grid.CELL_METRICS`` the ruled accounts' values added to
+    their rule's territory minus the same values taken from the territory of their cell.
+    Empty when the plan has no rules.
+    """
+    held = rules.held(con, scenario_id)
+    metrics = list(grid.CELL_METRICS)
+    if held.empty:
+        return pd.DataFrame(columns=["territory_id", *metrics])
+    frame = accounts(con, scenario_id)
+    frame = frame[frame["account_id"].isin(held["account_id"])].assign(accounts=1)
+    frame["workload_hours"] = frame["visit_hours"]
+    plus = frame.groupby("territory_id")[metrics].sum()
+    minus = frame.dropna(subset=["map_territory_id"]).groupby("map_territory_id")[metrics].sum()
+    out = plus.sub(minus, fill_value=0).rename_axis("territory_id").reset_index()
+    return out
+
+
+def distance_km(lat1, lng1, lat2, lng2) -> np.ndarray:
+    """Great-circle distance in km (haversine), element-wise; NaN where a point is missing."""
+    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
+    dlat = p2 - p1
+    dlng = np.radians(np.asarray(lng2, float) - np.asarray(lng1, float))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlng / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
