@@ -25,6 +25,11 @@ def _col(name: str, names: set[str]) -> str:
     return name if name in names else "NULL"
 
 
+# an owner given by e-mail (as HubSpot's "Company owner" column has it) becomes the rep's id
+_OWNER = ("coalesce((SELECT min(r.rep_id) FROM reps r WHERE r.email IS NOT NULL"
+          " AND lower(r.email) = lower(trim(g.owner_id))), g.owner_id)")
+
+
 def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
     spend = ", ".join("(?::VARCHAR, ?::DOUBLE)" for _ in settings.SPEND_PER_EMPLOYEE)
     spend_params = [x for kv in settings.SPEND_PER_EMPLOYEE.items() for x in kv]
@@ -36,7 +41,8 @@ def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
         INSERT INTO accounts ({", ".join(text)}, postal_code, lat, lng, geocode, cell, tier,
                               potential, potential_derived, revenue_12m, pipeline,
                               weighted_pipeline, import_id)
-        SELECT {", ".join("g." + c if c in names else "NULL" for c in text)},
+        SELECT {", ".join(_OWNER if c == "owner_id" and c in names else "g." + c if c in names else "NULL"
+                          for c in text)},
                {"g.postal_code" if "postal_code" in names else "NULL"},
                g._lat, g._lng, g._precision, g.cell,
                CASE WHEN upper(trim({tier})) IN ('A', 'B', 'C') THEN upper(trim({tier}))

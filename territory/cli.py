@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from territory import grid, ingest, quality, sample, settings, store
+from territory import exports, grid, ingest, plan, quality, sample, scenarios, settings, store
 from territory.errors import TerritoryError
 
 db_option = click.option(
@@ -109,6 +109,38 @@ def cells(res, db, as_json):
     else:
         click.echo(frame.to_string(index=False, max_rows=40))
         click.echo(f"{len(frame):,} cells at resolution {res}")
+
+
+@main.command("export")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(exports.FORMATS))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--plan", "plan_name", metavar="NAME", help="Plan name or id (default: the active plan).")
+@click.option("--changed-only", is_flag=True, help="CRM files: only accounts whose owner changes.")
+@db_option
+def export_(fmt, file, plan_name, changed_only, db):
+    """Export a plan: salesforce / hubspot ownership CSV, geojson territories, excel KPI report."""
+    con = store.connect(db)
+    sid = _plan_id(con, plan_name)
+    click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only).summary())
+
+
+@main.command("plans")
+@db_option
+def plans_(db):
+    """List the plans (scenarios): id, name, kind, active."""
+    frame = scenarios.listing(store.connect(db))
+    for row in frame.itertuples(index=False):
+        click.echo(f"{row.scenario_id:>4}  {'*' if row.is_active else ' '} {row.kind:<9} {row.name}")
+
+
+def _plan_id(con, name: str | None) -> int:
+    if not name:
+        return plan.active_scenario(con)
+    frame = scenarios.listing(con)
+    hit = frame[(frame["name"] == name) | (frame["scenario_id"].astype(str) == name)]
+    if hit.empty:
+        raise click.BadParameter(f"no plan named {name!r}; `territory plans` lists them", param_hint="--plan")
+    return int(hit["scenario_id"].iloc[0])
 
 
 def _progress(fraction: float, message: str) -> None:
