@@ -86,19 +86,30 @@ CELL_METRICS = (
 
 
 def aggregate_cells(
-    con: Connection, res: int, *, workload: settings.Workload = settings.Workload()
+    con: Connection, res: int, *, workload: settings.Workload = settings.Workload(),
+    without_rules_of: int | None = None,
 ) -> pd.DataFrame:
-    """One row per occupied cell at ``res``: the ``CELL_METRICS`` summed over its accounts."""
+    """One row per occupied cell at ``res``: the ``CELL_METRICS`` summed over its accounts.
+
+    ``without_rules_of``: a plan whose rule-held accounts are left out (they do not move with
+    their cell, so the optimizer must not count them).
+    """
     keep, fill = parent_masks(res)
     visits = [workload.hours(t) for t in settings.TIERS]
+    where, params = "", []
+    if without_rules_of is not None:
+        from territory.rules import HELD_SQL  # rules imports plan, which imports this module
+
+        where = f" WHERE account_id NOT IN (SELECT account_id FROM ({HELD_SQL}))"
+        params = [without_rules_of, without_rules_of]
     sql = (
         f"SELECT {parent_sql()} AS cell, count(*) AS accounts, sum(potential) AS potential,"
         " sum(revenue_12m) AS revenue_12m, sum(pipeline) AS pipeline,"
         " sum(weighted_pipeline) AS weighted_pipeline,"
         " sum(CASE tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END)"
-        " AS workload_hours FROM accounts GROUP BY 1"
+        f" AS workload_hours FROM accounts{where} GROUP BY 1"
     )
-    return con.execute(sql, [keep, fill, *visits]).df()
+    return con.execute(sql, [keep, fill, *visits, *params]).df()
 
 
 def cell_boundary(cell: int) -> list[tuple[float, float]]:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix, csgraph
 from scipy.spatial import cKDTree
 
-from territory import edits, grid, plan
+from territory import edits, grid, plan, rules
 from territory.optimizer import Options, Report, Units, solve, suggest_moves
 from territory.store import Connection
 
@@ -123,7 +123,7 @@ class _StoredPlan:
 
 def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None) -> _StoredPlan:
     """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells."""
-    cells = grid.aggregate_cells(con, plan.resolution(con, scenario_id))
+    cells = grid.aggregate_cells(con, plan.resolution(con, scenario_id), without_rules_of=scenario_id)
     assignments = plan.assignments(con, scenario_id)
     terr = plan.territories(con, scenario_id)
     if buffer is None:
@@ -131,12 +131,14 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
     units = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=buffer)
     tids = terr["territory_id"].tolist()
     code = {t: i for i, t in enumerate(tids)}
+    # territories that only hold rule accounts (e.g. "Strategic") stay off the map: locked
+    rule_only = set(rules.listing(con, scenario_id)["territory_id"]) - set(assignments["territory_id"])
     index = assignments["cell"].astype(np.int64)
     now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=index)
     locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=index)
     return _StoredPlan(units, terr, tids, now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy(),
                        locked.reindex(units.ids).fillna(False).astype(bool).to_numpy(),
-                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk])
+                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk or t in rule_only])
 
 
 def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,

@@ -1,0 +1,116 @@
+"""Exports: CRM ownership files re-import into a fresh database, GeoJSON is valid, Excel reads back."""
+
+from __future__ import annotations
+
+import json
+
+import h3
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pyproj import Geod
+from shapely.geometry import Point, shape
+
+from territory import cli, exports, ingest, plan, rules, store
+
+
+@pytest.fixture
+def reassigned(tiny_con, tmp_path):
+    """Working plan: Kansas City goes to Ana, A2 goes to Ben by a named-account rule."""
+    sid = plan.working_scenario(tiny_con)
+    plan.update_territory(tiny_con, sid, "R2", rep_id="R1")
+    rules.add_named(tiny_con, sid, "A2", "R2")  # territory R2 now belongs to Ana too
+    strategic = plan.create_territory(tiny_con, sid, "Strategic")  # no rep: its accounts stay out
+    rules.add_overlay(tiny_con, sid, strategic, rules.Overlay(min_employees=1000))
+    return tiny_con, sid
+
+
+def _fresh_with_reps(tmp_path, tiny_con):
+    con = store.connect(tmp_path / "fresh.duckdb")
+    reps = tmp_path / "reps.csv"  # written by the tiny_con fixture
+    ingest.import_file(con, reps, "reps")
+    return con
+
+
+def test_salesforce_file_reimports_with_the_plan_owners(reassigned, tmp_path):
+    con, sid = reassigned
+    result = exports.salesforce_csv(con, sid, tmp_path / "sf.csv")
+    assert (result.rows, result.without_rep, result.unassigned) == (3, 1, 0)
+    frame = pd.read_csv(tmp_path / "sf.csv", dtype=str, encoding="utf-8-sig")
+    assert list(frame.columns[:3]) == ["Id", "OwnerId", "Territory"]
+    assert dict(zip(frame["Id"], frame["OwnerId"])) == {"A1": "R1", "A2": "R1", "A3": "R1"}
+    fresh = _fresh_with_reps(tmp_path, con)
+    loaded = ingest.import_file(fresh, tmp_path / "sf.csv", "accounts")
+    assert loaded.rows_loaded == 3 and loaded.rows_rejected == 0
+    got = dict(fresh.execute("SELECT account_id, owner_id FROM accounts").fetchall())
+    assert got == {"A1": "R1", "A2": "R1", "A3": "R1"}
+    exact = fresh.execute("SELECT count(*) FROM accounts WHERE geocode = 'exact'").fetchall()[0][0]
+    assert exact == 3
+
+
+def test_hubspot_file_names_owners_by_email_and_reimports(reassigned, tmp_path):
+    con, sid = reassigned
+    exports.hubspot_csv(con, sid, tmp_path / "hs.csv")
+    frame = pd.read_csv(tmp_path / "hs.csv", dtype=str, encoding="utf-8-sig")
+    assert list(frame.columns[:2]) == ["Record ID", "Company owner"]
+    assert set(frame["Company owner"]) == {"ana@example.com"}
+    fresh = _fresh_with_reps(tmp_path, con)
+    ingest.import_file(fresh, tmp_path / "hs.csv", "accounts")
+    assert set(r[0] for r in fresh.execute("SELECT owner_id FROM accounts").fetchall()) == {"R1"}
+
+
+def test_changed_only_lists_just_the_accounts_that_change_owner(reassigned, tmp_path):
+    con, sid = reassigned
+    exports.salesforce_csv(con, sid, tmp_path / "sf.csv", changed_only=True)
+    frame = pd.read_csv(tmp_path / "sf.csv", dtype=str, encoding="utf-8-sig")
+    assert frame["Id"].tolist() == ["A3"]  # A1 and A2 already belong to Ana in the CRM
+
+
+def test_geojson_territories_contain_their_accounts(tiny_con, tmp_path):
+    sid = plan.baseline_scenario(tiny_con)
+    exports.geojson_file(tiny_con, sid, tmp_path / "t.geojson")
+    data = json.loads((tmp_path / "t.geojson").read_text(encoding="utf-8"))
+    feats = {f["properties"]["territory_id"]: f for f in data["features"]}
+    assert set(feats) == {"R1", "R2"} and feats["R1"]["properties"]["accounts"] == 2
+    cells = plan.assignments(tiny_con, sid)
+    for cell, tid in zip(cells["cell"], cells["territory_id"]):
+        lat, lng = h3.cell_to_latlng(h3.int_to_str(int(cell)))
+        assert shape(feats[tid]["geometry"]).contains(Point(lng, lat))
+        other = "R2" if tid == "R1" else "R1"
+        assert not shape(feats[other]["geometry"]).contains(Point(lng, lat))
+
+
+def test_dissolve_cuts_territories_at_the_antimeridian():
+    centre = h3.latlng_to_cell(52.0, 179.99, 5)
+    cells = list(h3.grid_disk(centre, 3))
+    geom = exports.dissolve(cells)
+    assert geom.is_valid and len(geom.geoms) == 2  # one piece each side of ±180°
+    lngs = [x for poly in geom.geoms for x, _ in poly.exterior.coords]
+    assert min(lngs) >= -180 and max(lngs) <= 180
+    area = abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0]) / 1e6
+    expected = sum(h3.cell_area(c, "km^2") for c in cells)
+    assert area == pytest.approx(expected, rel=0.01)
+
+
+def test_excel_report_has_one_sheet_per_view(tiny_con, tmp_path):
+    sid = plan.baseline_scenario(tiny_con)
+    exports.excel_report(tiny_con, sid, tmp_path / "k.xlsx")
+    sheets = pd.read_excel(tmp_path / "k.xlsx", sheet_name=None)
+    assert list(sheets) == ["Territories", "Reps", "Districts", "Regions", "Pipeline by stage", "Revenue trend",
+                            "Forecast", "Definitions"]
+    terr = sheets["Territories"].set_index("rep_name")
+    assert terr.loc["Ana", "potential"] == 4000 and terr.loc["Ben", "attainment"] == pytest.approx(9)
+    assert "revenue / potential" in sheets["Definitions"].set_index("column").loc["penetration", "definition"]
+
+
+def test_cli_exports_every_format(tiny_con, db_path, tmp_path):
+    tiny_con.close()
+    runner = CliRunner()
+    for fmt, name in (("salesforce", "a.csv"), ("hubspot", "b.csv"), ("geojson", "c.geojson"), ("excel", "d.xlsx")):
+        result = runner.invoke(cli.main, ["export", fmt, str(tmp_path / name), "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).stat().st_size > 0
+    assert "wrote 4 rows to a.csv" in runner.invoke(
+        cli.main, ["export", "salesforce", str(tmp_path / "a.csv"), "--db", str(db_path)]).output
+    bad = runner.invoke(cli.main, ["export", "excel", str(tmp_path / "x.xlsx"), "--plan", "nope", "--db", str(db_path)])
+    assert bad.exit_code != 0 and "no plan named 'nope'" in bad.output
