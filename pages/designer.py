@@ -3,17 +3,17 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from territory import plan
 from territory.ui import designer as ui
 from territory.ui import rebalance, state
 
 st.title("Designer")
 state.ensure_data()
 con = state.db()
-sid = plan.working_scenario(con)
+sid = state.design_plan(con)
 view = ui.load_view(sid)
 
 with st.sidebar:
+    ui.plan_picker(sid)
     st.subheader("Paint")
     ui.toolbar(view)
     with st.expander("Select by area"):

@@ -29,10 +29,16 @@ class Balance:
     cv: float  # coefficient of variation (std / mean)
 
 
-def territory_kpis(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
-    """One row per territory: cells, the ``SUMS`` and ``dev_<metric>`` in % of the mean."""
+def territory_kpis(cells: pd.DataFrame, assignments: pd.DataFrame, territories: pd.DataFrame, *,
+                   offsets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per territory: cells, the ``SUMS`` and ``dev_<metric>`` in % of the mean.
+
+    ``offsets`` (``book.rule_offsets``) moves rule-held accounts to their rule's territory.
+    """
     joined = assignments[["cell", "territory_id"]].merge(cells, on="cell", how="left").fillna(0)
     sums = joined.groupby("territory_id")[list(SUMS)].sum()
+    if offsets is not None and len(offsets):
+        sums = sums.add(offsets.set_index("territory_id")[list(SUMS)], fill_value=0)
     sums["cells"] = joined.groupby("territory_id").size()
     out = territories[["territory_id", "name", "color"]].merge(sums, on="territory_id", how="left").fillna(0)
     for metric in BALANCED:

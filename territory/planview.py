@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from territory import kpis, plan
+from territory import book, kpis, plan
 from territory.store import Connection
 
 
@@ -28,13 +28,15 @@ class View:
     strays: frozenset[int]
     unassigned: pd.DataFrame
     disruption: dict
+    ruled: pd.DataFrame  # per territory: accounts its rules bring in (+) or take out (-), potential
 
 
 def build(con: Connection, scenario_id: int, version: int, data_version: int, cells: pd.DataFrame) -> View:
     """The plan's view; ``cells`` is :func:`territory.grid.aggregate_cells` at its resolution."""
     assignments = plan.assignments(con, scenario_id)
     terr = plan.territories(con, scenario_id)
-    table = kpis.territory_kpis(cells, assignments, terr)
+    offsets = book.rule_offsets(con, scenario_id, cells)
+    table = kpis.territory_kpis(cells, assignments, terr, offsets=offsets)
     pieces, strays = kpis.split_pieces(assignments)
     table["pieces"] = table["territory_id"].map(pieces).fillna(0).astype(int)
     overall, per = {}, pd.DataFrame(columns=["territory_id", "gained_accounts", "lost_accounts"])
@@ -44,4 +46,5 @@ def build(con: Connection, scenario_id: int, version: int, data_version: int, ce
     table = table.merge(per[["territory_id", "gained_accounts", "lost_accounts"]], on="territory_id", how="left")
     table = table.fillna({"gained_accounts": 0, "lost_accounts": 0})
     return View(scenario_id, version, data_version, plan.resolution(con, scenario_id), cells, assignments, terr,
-                table, frozenset(strays.astype(np.int64).tolist()), kpis.unassigned(cells, assignments), overall)
+                table, frozenset(strays.astype(np.int64).tolist()), kpis.unassigned(cells, assignments), overall,
+                offsets)

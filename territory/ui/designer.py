@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, planview, strokes
+from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import state
@@ -189,6 +189,19 @@ def area_form(view: View) -> None:
         st.rerun()
 
 
+def plan_picker(scenario_id: int) -> None:
+    """Which working plan to edit (scenarios are made on the Scenarios page)."""
+    names = state.plan_names(state.db(), kinds=("working",))
+    ids = list(names)
+
+    def chosen() -> None:
+        st.session_state[state.DESIGN_PLAN] = st.session_state[state.DESIGN_PLAN_PICK]
+
+    st.selectbox("Plan", ids, index=ids.index(scenario_id), format_func=names.get, key=state.DESIGN_PLAN_PICK,
+                 on_change=chosen, help="The scenario you paint. Create, compare and promote scenarios on the "
+                 "Scenarios page.")
+
+
 def kpi_panel(view: View) -> None:
     t = view.table
     active = t[t["territory_id"] == st.session_state.get(state.DESIGN_TERRITORY)]
@@ -216,6 +229,10 @@ def kpi_panel(view: View) -> None:
         st.session_state[state.DESIGN_FIT] = {"nonce": fit["nonce"] + 1,
                                               "bounds": planmap.bounds_of(view.unassigned["cell"])}
         st.rerun()
+    held = int(view.ruled["accounts"].clip(lower=0).sum()) if len(view.ruled) else 0
+    if held:
+        st.caption(f"{held:,} accounts are placed by rules (named accounts, overlays): they count in their rule's "
+                   "territory wherever you paint their cells. Rules are on the Rules & reps page.")
     shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "workload_hours", "pipeline",
                "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={
         "name": "Territory", "accounts": "Accounts", "potential": "Potential", "dev_potential": "Δ potential %",
@@ -234,8 +251,12 @@ def inspect_panel(view: View) -> None:
         return
     keep, fill = grid.parent_masks(view.resolution)
     frame = state.db().execute(
-        f"SELECT account_id, name, city, state, industry, tier, potential, revenue_12m, owner_id FROM accounts "
-        f"WHERE {grid.parent_sql()} = ? ORDER BY potential DESC", [keep, fill, int(cell)]).df()
+        "SELECT a.account_id, a.name, a.city, a.state, a.industry, a.tier, a.potential, a.revenue_12m, a.owner_id,"
+        " CASE WHEN h.account_id IS NOT NULL THEN h.assigned_by || ' rule → ' || t.name END AS placed_by"
+        f" FROM accounts a LEFT JOIN ({rules.HELD_SQL}) h USING (account_id)"
+        " LEFT JOIN territories t ON t.scenario_id = ? AND t.territory_id = h.territory_id"
+        f" WHERE {grid.parent_sql('a.cell')} = ? ORDER BY a.potential DESC",
+        [view.scenario_id, view.scenario_id, view.scenario_id, keep, fill, int(cell)]).df()
     st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts")
     st.dataframe(frame, hide_index=True)  # st.dataframe shows text, never HTML
 

@@ -7,7 +7,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from territory import sample, settings, store
+from territory import plan, sample, settings, store
 from territory.store import Connection
 
 # app.py navigates with st.navigation, but Streamlit treats a `pages/` folder beside the main
@@ -38,6 +38,20 @@ DESIGN_ACK = "designer_ack"
 DESIGN_PREVIEW = "designer_rebalance_preview"
 DESIGN_SUGGESTIONS = "designer_suggestions"
 DESIGN_STATES = "designer_states"
+DESIGN_PLAN = "designer_plan"  # the plan the Designer edits (kept across pages)
+DESIGN_PLAN_PICK = "designer_plan_pick"
+KPI_PLAN = "kpis_plan"
+KPI_REGIONS = "kpis_regions"
+KPI_INDUSTRIES = "kpis_industries"
+KPI_TIERS = "kpis_tiers"
+KPI_METRIC = "kpis_metric"
+KPI_TOP = "kpis_top"
+KPI_TERRITORY = "kpis_territory"
+KPI_REP = "kpis_rep"
+SCEN_COMPARE = "scenarios_compare"
+SCEN_MESSAGE = "scenarios_message"
+RULES_MESSAGE = "rules_message"
+ALLOC_RESULT = "allocation_result"
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,3 +87,22 @@ def data_version(con: Connection) -> int:
 def data_changed() -> None:
     """Forget cached query results after an import."""
     st.cache_data.clear()
+
+
+def design_plan(con: Connection) -> int:
+    """The working plan the Designer edits: the one chosen in this session, else the active plan
+    when it is a working plan, else the first working plan (made from the baseline if none)."""
+    ids = [r[0] for r in con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'working'").fetchall()]
+    chosen = st.session_state.get(DESIGN_PLAN)
+    if chosen not in ids:
+        active = con.execute("SELECT scenario_id FROM scenarios WHERE is_active AND kind = 'working'").fetchall()
+        chosen = active[0][0] if active else plan.working_scenario(con)
+        st.session_state[DESIGN_PLAN] = chosen
+    return int(chosen)
+
+
+def plan_names(con: Connection, *, kinds: tuple[str, ...] = ("baseline", "working")) -> dict[int, str]:
+    """Plan id -> name as shown in pickers (the active plan is marked)."""
+    rows = con.execute("SELECT scenario_id, name, is_active FROM scenarios WHERE list_contains(?, kind) "
+                       "ORDER BY kind = 'baseline' DESC, scenario_id", [list(kinds)]).fetchall()
+    return {int(sid): f"{name} (active)" if active else name for sid, name, active in rows}
