@@ -7,5 +7,8 @@ st.set_page_config(page_title="Territory planner", page_icon="⬢", layout="wide
 pages = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
     st.Page("pages/designer.py", title="Designer", icon=":material/draw:"),
+    st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:"),
+    st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
+    st.Page("pages/rules.py", title="Rules & reps", icon=":material/rule:"),
 ]
 st.navigation(pages).run()

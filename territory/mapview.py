@@ -157,3 +157,31 @@ def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
 def fmt(value) -> str:
     value = float(value)
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2f}"
+
+
+def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none") -> folium.Map:
+    """The cells whose territory differs between plans (``scenarios.changed_cells``), filled with
+    the colour of their territory in the last plan, outlined in the first plan's colour; the
+    tooltip lists the territory in each plan (escaped: names are user text)."""
+    features = []
+    last = names[-1]
+    for row in changed.itertuples(index=False):
+        values = dict(zip(changed.columns, row))
+        ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(int(values["cell"]))]
+        ring.append(ring[0])
+        props = {f"s{i}": html.escape(str(values[n]) if isinstance(values[n], str) else "unassigned")
+                 for i, n in enumerate(names)}
+        props["fill"] = values.get(f"{last} colour") if isinstance(values.get(f"{last} colour"), str) else "#999999"
+        props["line"] = values.get(f"{names[0]} colour") if isinstance(values.get(f"{names[0]} colour"), str) else "#999999"
+        props["cell"] = format(int(values["cell"]), "x")
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
+    m = base_map(tiles=tiles, bounds=_bounds(changed) if len(changed) else None)
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, name="changed cells",
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["line"],
+                                      "weight": 2, "fillOpacity": 0.7},
+            tooltip=folium.GeoJsonTooltip(fields=["cell", *[f"s{i}" for i in range(len(names))]],
+                                          aliases=["Cell", *[html.escape(n) for n in names]]),
+        ).add_to(m)
+    return offline(m)

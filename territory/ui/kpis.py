@@ -1,0 +1,196 @@
+"""KPIs page pieces: cached scorecards and forecasts, the headline, the views and the drill-downs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from territory import charts, edits, scorecard
+from territory.ui import state
+
+MONEY = st.column_config.NumberColumn(format="$%.0f")
+PCT = st.column_config.NumberColumn(format="%.1f%%")
+HOURS = st.column_config.NumberColumn(format="%.0f h")
+RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)", False),
+            "penetration": ("Penetration", True), "white_space": ("White space ($)", False),
+            "attainment": ("Attainment", True), "weighted_pipeline": ("Weighted pipeline ($)", False),
+            "win_rate": ("Win rate", True), "workload_hours": ("Workload (hours)", False),
+            "utilisation": ("Capacity used", True), "accounts": ("Accounts", False)}
+TABLE_COLUMNS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
+                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential", "revenue": "Revenue 12m",
+                 "penetration": "Penetration", "white_space": "White space", "quota": "Quota",
+                 "attainment": "Attainment", "pipeline": "Open pipeline", "weighted_pipeline": "Weighted pipeline",
+                 "win_rate": "Win rate", "workload_hours": "Workload h", "travel_hours": "Travel h",
+                 "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
+                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness"}
+PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation")
+
+
+@st.cache_data(show_spinner="Computing KPIs", max_entries=16)
+def card(scenario_id: int, version: int, data_version: int, filters: scorecard.Filters) -> scorecard.Scorecard:
+    return scorecard.build(state.db(), scenario_id, filters)
+
+
+@st.cache_data(show_spinner="Forecasting", max_entries=16)
+def forecasts(scenario_id: int, version: int, data_version: int, filters: scorecard.Filters,
+              territory_ids: tuple[str, ...]) -> dict:
+    return scorecard.forecasts(card(scenario_id, version, data_version, filters), list(territory_ids))
+
+
+def load(scenario_id: int, filters: scorecard.Filters) -> tuple[scorecard.Scorecard, tuple]:
+    con = state.db()
+    key = (scenario_id, edits.version(con, scenario_id), state.data_version(con), filters)
+    return card(*key), key
+
+
+def choices(con) -> dict[str, list[str]]:
+    """Values for the filters: regions (from reps), industries, tiers (from accounts)."""
+    def values(sql: str) -> list[str]:
+        return [r[0] for r in con.execute(sql).fetchall()]
+    return {"regions": values("SELECT DISTINCT region FROM reps WHERE region IS NOT NULL ORDER BY 1"),
+            "industries": values("SELECT DISTINCT industry FROM accounts WHERE industry IS NOT NULL ORDER BY 1"),
+            "tiers": values("SELECT DISTINCT tier FROM accounts ORDER BY 1")}
+
+
+def as_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for c in PERCENT_COLUMNS:
+        if c in out:
+            out[c] = out[c] * 100
+    return out
+
+
+def column_config() -> dict:
+    cfg = {label: MONEY for c, label in TABLE_COLUMNS.items()
+           if c in ("potential", "revenue", "white_space", "quota", "pipeline", "weighted_pipeline")}
+    cfg.update({TABLE_COLUMNS[c]: PCT for c in (*PERCENT_COLUMNS, "dev_potential_pct")})
+    cfg.update({TABLE_COLUMNS[c]: HOURS for c in ("workload_hours", "travel_hours")})
+    cfg[TABLE_COLUMNS["mean_distance_km"]] = st.column_config.NumberColumn(format="%.0f km")
+    cfg[TABLE_COLUMNS["compactness"]] = st.column_config.NumberColumn(format="%.2f")
+    return cfg
+
+
+def territory_table(table: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in TABLE_COLUMNS if c in table]
+    return as_percent(table[cols]).rename(columns=TABLE_COLUMNS)
+
+
+def headline(sc: scorecard.Scorecard) -> None:
+    t = sc.territories
+    total = scorecard.rollup(t.assign(all="all"), "all").iloc[0] if len(t) else None
+    cols = st.columns(7)
+    figures = [("Territories", f"{len(t):,}"), ("Accounts", f"{int(t['accounts'].sum()):,}"),
+               ("Potential", f"${t['potential'].sum() / 1e6:,.1f}M"), ("Revenue 12m", f"${t['revenue'].sum() / 1e6:,.1f}M")]
+    if total is not None:
+        figures += [("Penetration", f"{total['penetration']:.1%}" if total["penetration"] == total["penetration"] else "–"),
+                    ("Attainment", f"{total['attainment']:.0%}" if total["attainment"] == total["attainment"] else "–"),
+                    ("Win rate", f"{total['win_rate']:.0%}" if total["win_rate"] == total["win_rate"] else "–")]
+    for col, (label, value) in zip(cols, figures):
+        col.metric(label, value)
+
+
+def territories_view(sc: scorecard.Scorecard) -> None:
+    t = sc.territories
+    c1, c2 = st.columns([2, 1])
+    metric = c1.selectbox("Rank territories by", list(RANKABLE), format_func=lambda m: RANKABLE[m][0],
+                          key=state.KPI_METRIC)
+    top = c2.slider("Show the top", 5, max(5, len(t)), min(20, max(5, len(t))), key=state.KPI_TOP)
+    label, pct = RANKABLE[metric]
+    st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), use_container_width=True)
+    st.plotly_chart(charts.potential_vs_penetration(t), use_container_width=True)
+    counts = t["quality"].value_counts()
+    st.caption(f"Quality: {counts.get('high', 0)} high, {counts.get('medium', 0)} medium, {counts.get('low', 0)} low. "
+               "High = potential at least the mean and penetration at least the plan's; low = potential under "
+               "80 % of the mean and penetration under the plan's.")
+    st.dataframe(territory_table(t), hide_index=True, column_config=column_config(), key="kpis_territory_table")
+
+
+def rollup_view(sc: scorecard.Scorecard) -> None:
+    if sc.districts.empty and sc.regions.empty:
+        st.info("No hierarchy defined: add Region and District columns to the reps file to roll territories up.")
+        return
+    st.plotly_chart(charts.hierarchy_treemap(sc.territories), use_container_width=True)
+    for title, frame, key in (("Regions", sc.regions, "region"), ("Districts", sc.districts, "district")):
+        st.markdown(f"**{title}**")
+        st.dataframe(as_percent(frame).rename(columns={**TABLE_COLUMNS, key: key.title(), "territories": "Territories"}),
+                     hide_index=True, column_config=column_config(), key=f"kpis_{key}_table")
+
+
+def pipeline_view(sc: scorecard.Scorecard, top: int) -> None:
+    if sc.stages.empty:
+        st.info("No open opportunities in this selection.")
+        return
+    names = sc.territories.set_index("territory_id")["name"]
+    st.plotly_chart(charts.pipeline_by_stage(sc.stages, names, top=top), use_container_width=True)
+
+
+def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
+    t = sc.territories.sort_values("revenue", ascending=False).head(top)
+    fcs = forecasts(*key, tuple(t["territory_id"]))
+    good = {tid: fc for tid, fc in fcs.items() if not isinstance(fc, str)}
+    missing = {tid: why for tid, why in fcs.items() if isinstance(why, str)}
+    names = sc.territories.set_index("territory_id")["name"].to_dict()
+    if good:
+        st.plotly_chart(charts.forecast_grid(good, names), use_container_width=True)
+        rows = [{"Territory": names[tid], "Next month": fc.forecast["mean"].iloc[0],
+                 "Next 6 months": fc.forecast["mean"].sum(), "Low (6 months)": fc.forecast["lower"].sum(),
+                 "High (6 months)": fc.forecast["upper"].sum(), "Backtest MAPE": fc.mape_pct,
+                 "Backtest MAE": fc.mae, "Model": fc.model} for tid, fc in good.items()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="kpis_forecast_table", column_config={
+            **{c: MONEY for c in ("Next month", "Next 6 months", "Low (6 months)", "High (6 months)", "Backtest MAE")},
+            "Backtest MAPE": PCT})
+        st.caption("Backtest: the same model fitted without the last 6 months, scored on them. Intervals are 90 %.")
+    for tid, why in missing.items():
+        st.caption(f"{names[tid]}: no forecast ({why}).")
+
+
+def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
+    t = sc.territories.set_index("territory_id")
+    tid = st.selectbox("Territory", list(t.index), format_func=lambda i: t.loc[i, "name"], key=state.KPI_TERRITORY)
+    row = t.loc[tid]
+    st.text(f"{row['name']} · rep: {row['rep_name'] if isinstance(row['rep_name'], str) else 'none'} · "
+            f"quality: {row['quality']}")
+    cols = st.columns(6)
+    for col, (label, value) in zip(cols, [
+        ("Accounts", f"{int(row['accounts']):,}"), ("Potential", f"${row['potential']:,.0f}"),
+        ("Revenue 12m", f"${row['revenue']:,.0f}"), ("Penetration", _pct(row["penetration"])),
+        ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h")]):
+        col.metric(label, value)
+    fc = forecasts(*key, (tid,))[tid]
+    if isinstance(fc, str):
+        st.caption(f"No forecast: {fc}")
+    else:
+        st.plotly_chart(charts.forecast_chart(fc, row["name"]), use_container_width=True)
+    acc = sc.accounts[sc.accounts["territory_id"] == tid]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Industry mix**")
+        mix = acc.groupby("industry", dropna=False).agg(accounts=("account_id", "size"), potential=("potential", "sum"),
+                                                       revenue=("revenue_12m", "sum")).sort_values("potential",
+                                                                                                   ascending=False)
+        st.dataframe(mix.reset_index(), hide_index=True, column_config={"potential": MONEY, "revenue": MONEY})
+    with right:
+        st.markdown("**Largest white space**")
+        ws = acc.assign(white_space=(acc["potential"] - acc["revenue_12m"]).clip(lower=0)).nlargest(15, "white_space")
+        st.dataframe(ws[["name", "city", "industry", "tier", "potential", "revenue_12m", "white_space"]],
+                     hide_index=True, column_config={c: MONEY for c in ("potential", "revenue_12m", "white_space")})
+
+
+def rep_drill(sc: scorecard.Scorecard) -> None:
+    if sc.reps.empty:
+        st.info("No territory in this selection has a rep.")
+        return
+    rep = st.selectbox("Rep", list(sc.reps["rep_name"]), key=state.KPI_REP)
+    row = sc.reps.set_index("rep_name").loc[rep]
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, [
+        ("Territories", f"{int(row['territories'])}"), ("Quota", f"${row['quota']:,.0f}"),
+        ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h"),
+        ("Capacity used", _pct(row["utilisation"]))]):
+        col.metric(label, value)
+    st.dataframe(territory_table(sc.territories[sc.territories["rep_name"] == rep]), hide_index=True,
+                 column_config=column_config(), key="kpis_rep_table")
+
+
+def _pct(value) -> str:
+    return "–" if value != value or value is None else f"{value:.1%}"

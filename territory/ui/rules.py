@@ -1,0 +1,125 @@
+"""Rules & reps page pieces: the plan's rules (named accounts, overlays) and the rep allocation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from territory import allocation, plan, rules
+from territory.errors import TerritoryError
+from territory.ui import state
+
+ANY = "(any)"
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[state.RULES_MESSAGE] = (kind, text)
+
+
+def show_message() -> None:
+    msg = st.session_state.pop(state.RULES_MESSAGE, None)
+    if msg:
+        (st.success if msg[0] == "ok" else st.error)(msg[1])
+
+
+def _run(action, done: str) -> None:
+    try:
+        action()
+    except TerritoryError as exc:
+        say("error", str(exc))
+    else:
+        say("ok", done)
+    st.rerun()
+
+
+def rule_table(con, sid: int) -> None:
+    frame = rules.listing(con, sid)
+    if frame.empty:
+        st.info("This plan has no rules: every account belongs to the territory of its cell.")
+        return
+    st.dataframe(frame[["rule_id", "kind", "rule", "territory", "priority", "accounts"]], hide_index=True,
+                 key="rules_table", column_config={"rule_id": "Id", "kind": "Kind", "rule": "Rule",
+                                                   "territory": "Territory", "priority": "Priority",
+                                                   "accounts": "Accounts it holds"})
+    c1, c2 = st.columns([3, 1])
+    rid = c1.selectbox("Rule", list(frame["rule_id"]), key="rules_delete_pick",
+                       format_func=lambda r: f"{r}: {frame.set_index('rule_id').loc[r, 'rule']}")
+    if c2.button("Delete rule", key="rules_delete"):
+        _run(lambda: rules.delete(con, sid, int(rid)), f"Deleted rule {rid}.")
+
+
+def _territory_pick(con, sid: int, key: str) -> str:
+    terr = plan.territories(con, sid).set_index("territory_id")
+    return st.selectbox("Territory", list(terr.index), format_func=lambda t: terr.loc[t, "name"], key=key)
+
+
+def named_form(con, sid: int) -> None:
+    query = st.text_input("Find an account by name or id", key="rules_find")
+    if query.strip():
+        found = con.execute(
+            "SELECT account_id, name, city, state, industry, employees FROM accounts "
+            "WHERE name ILIKE ? OR account_id = ? ORDER BY name LIMIT 20", [f"%{query.strip()}%", query.strip()]).df()
+        st.dataframe(found, hide_index=True, key="rules_found")
+    account = st.text_input("Account id", key="rules_named_account")
+    tid = _territory_pick(con, sid, "rules_named_territory")
+    if st.button("Add named account", key="rules_named_add"):
+        _run(lambda: rules.add_named(con, sid, account, tid), f"Account {account.strip()} now always goes to {tid}.")
+
+
+def overlay_form(con, sid: int) -> None:
+    industries = [ANY] + [r[0] for r in con.execute(
+        "SELECT DISTINCT industry FROM accounts WHERE industry IS NOT NULL ORDER BY 1").fetchall()]
+    c1, c2 = st.columns(2)
+    industry = c1.selectbox("Industry", industries, key="rules_overlay_industry")
+    tier = c2.selectbox("Tier", [ANY, "A", "B", "C"], key="rules_overlay_tier")
+    employees = c1.number_input("Employees at least (0 = any)", min_value=0, value=0, step=100,
+                                key="rules_overlay_employees")
+    revenue = c2.number_input("Annual revenue at least (0 = any)", min_value=0, value=0, step=1_000_000,
+                              key="rules_overlay_revenue")
+    new = st.text_input("Into a new territory named (leave empty to pick one)", key="rules_overlay_new",
+                        placeholder="e.g. Strategic")
+    tid = None if new.strip() else _territory_pick(con, sid, "rules_overlay_territory")
+    priority = st.number_input("Priority (lower wins)", min_value=1, max_value=1000, value=100,
+                               key="rules_overlay_priority")
+    overlay = rules.Overlay(None if industry == ANY else industry, None if tier == ANY else tier,
+                            float(employees) or None, float(revenue) or None)
+    if st.button("Add overlay", key="rules_overlay_add"):
+        def add() -> None:
+            target = tid or plan.create_territory(con, sid, new)
+            rules.add_overlay(con, sid, target, overlay, priority=int(priority))
+        _run(add, f"Overlay added: {overlay.describe() or 'no condition'}.")
+
+
+def allocation_panel(con, sid: int) -> None:
+    st.caption("Fit per rep and territory, 0–1: skills vs the territory's industry mix, distance of its accounts "
+               "from the rep's home, accounts the rep owns today, capacity vs workload. The pairing with the "
+               "highest total fit is found with scipy's linear_sum_assignment.")
+    cols = st.columns(4)
+    weights = allocation.Weights(*(c.slider(label, 0.0, 1.0, default, 0.05, key=f"alloc_w_{name}") for c, (
+        name, label, default) in zip(cols, [("skills", "Skills", 0.25), ("distance", "Distance", 0.30),
+                                            ("relationships", "Relationships", 0.30), ("capacity", "Capacity", 0.15)])))
+    if st.button("Suggest reps", key="alloc_suggest"):
+        try:
+            st.session_state[state.ALLOC_RESULT] = (sid, allocation.suggest(con, sid, weights=weights))
+        except TerritoryError as exc:
+            st.error(str(exc))
+    stored = st.session_state.get(state.ALLOC_RESULT)
+    if not stored or stored[0] != sid:
+        return
+    frame = stored[1].copy()
+    current = plan.territories(con, sid).set_index("territory_id")["rep_name"]
+    frame["current"] = frame["territory_id"].map(current)
+    frame.insert(0, "accept", frame["changes"])
+    edited = st.data_editor(
+        frame[["accept", "territory", "current", "rep_name", "fit", "skills", "distance", "relationships", "capacity",
+               "reasons"]],
+        hide_index=True, key="alloc_table", disabled=["territory", "current", "rep_name", "fit", "skills", "distance",
+                                                       "relationships", "capacity", "reasons"],
+        column_config={"accept": st.column_config.CheckboxColumn("Accept"), "current": "Rep now",
+                       "rep_name": "Suggested rep", "fit": st.column_config.ProgressColumn("Fit", min_value=0, max_value=1),
+                       "reasons": st.column_config.TextColumn("Why", width="large")})
+    st.caption(f"{int(frame['changes'].sum())} of {len(frame)} territories would get another rep.")
+    picked = frame.loc[edited["accept"].to_numpy(), ["territory_id", "rep_id"]]
+    if st.button(f"Accept {len(picked)} selected", key="alloc_accept", disabled=picked.empty, type="primary"):
+        st.session_state.pop(state.ALLOC_RESULT, None)
+        _run(lambda: allocation.accept(con, sid, list(picked.itertuples(index=False, name=None))),
+             f"{len(picked)} territories have their suggested rep.")

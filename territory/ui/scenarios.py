@@ -1,0 +1,177 @@
+"""Scenarios page pieces: the plan list, create / manage forms, the comparison and the exports."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from territory import charts, edits, exports, mapview, scenarios
+from territory.errors import TerritoryError
+from territory.ui import state
+
+EXPORTS = {"salesforce": ("Salesforce Data Loader CSV (Id, OwnerId)", "csv", "text/csv"),
+           "hubspot": ("HubSpot companies CSV (Record ID, Company owner)", "csv", "text/csv"),
+           "geojson": ("Territories as GeoJSON", "geojson", "application/geo+json"),
+           "excel": ("KPI report (Excel)", "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+COMPARED_LABELS = {"potential": "Potential ($)", "accounts": "Accounts", "revenue_12m": "Revenue 12m ($)",
+                   "pipeline": "Open pipeline ($)", "workload_hours": "Workload (hours)"}
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[state.SCEN_MESSAGE] = (kind, text)
+
+
+def show_message() -> None:
+    msg = st.session_state.pop(state.SCEN_MESSAGE, None)
+    if msg:
+        (st.success if msg[0] == "ok" else st.error)(msg[1])
+
+
+def _run(action, done: str) -> None:
+    """Run a change; errors are shown, never raised into the page."""
+    try:
+        action()
+    except TerritoryError as exc:
+        say("error", str(exc))
+        return
+    say("ok", done)
+    st.rerun()
+
+
+def plan_table(con) -> pd.DataFrame:
+    frame = scenarios.listing(con)
+    frame["active"] = frame["is_active"].map({True: "● active", False: ""})
+    st.dataframe(frame[["name", "active", "kind", "parent", "territories", "rules", "version", "created_at", "notes"]],
+                 hide_index=True, key="scenarios_table", column_config={
+                     "name": "Plan", "active": "Active", "kind": "Kind", "parent": "Made from",
+                     "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm")})
+    return frame
+
+
+def create_form(con, names: dict[int, str]) -> None:
+    active = next(sid for sid, n in names.items() if n.endswith("(active)")) if any(
+        n.endswith("(active)") for n in names.values()) else next(iter(names))
+    with st.form("scenario_create", clear_on_submit=True):
+        name = st.text_input("Name", key="scenario_new_name", placeholder="e.g. West split in two")
+        source = st.selectbox("Start from", list(names), index=list(names).index(active), format_func=names.get,
+                              key="scenario_new_source", help="The active plan, the baseline or any scenario")
+        notes = st.text_area("Notes", key="scenario_new_notes", height=68)
+        if st.form_submit_button("Create scenario"):
+            def create() -> None:
+                sid = scenarios.create(con, name, source=source, notes=notes)
+                st.session_state[state.DESIGN_PLAN] = sid  # the Designer opens the new scenario
+            _run(create, f"Created {name.strip()!r}; open the Designer to paint it.")
+
+
+def manage(con, frame: pd.DataFrame) -> None:
+    rows = frame.set_index("scenario_id")
+    sid = st.selectbox("Plan", list(rows.index), format_func=lambda s: rows.loc[s, "name"], key="scenario_manage")
+    row = rows.loc[sid]
+    c1, c2 = st.columns(2)
+    new_name = c1.text_input("Rename to", value=row["name"], key=f"scenario_rename_{sid}")
+    if c1.button("Rename", key="scenario_rename_go"):
+        _run(lambda: scenarios.rename(con, sid, new_name), f"Renamed to {new_name.strip()!r}.")
+    clone_name = c2.text_input("Clone as", value=f"{row['name']} (copy)", key=f"scenario_clone_{sid}")
+    if c2.button("Clone", key="scenario_clone_go"):
+        _run(lambda: scenarios.create(con, clone_name, source=sid), f"Cloned as {clone_name.strip()!r}.")
+    notes = st.text_area("Notes", value=row["notes"] if isinstance(row["notes"], str) else "", key=f"scenario_notes_{sid}")
+    if st.button("Save notes", key="scenario_notes_go"):
+        _run(lambda: scenarios.set_notes(con, sid, notes), "Notes saved.")
+    b1, b2, b3 = st.columns(3)
+    if row["kind"] == "working" and b1.button("Open in Designer", key="scenario_open"):
+        st.session_state[state.DESIGN_PLAN] = int(sid)
+        st.switch_page("pages/designer.py")
+    if not row["is_active"] and b2.button("Promote to active", key="scenario_promote", type="primary",
+                                          help="The active plan is the one exported to the CRM; the old one is kept"):
+        _run(lambda: scenarios.promote(con, sid), f"{row['name']!r} is now the active plan.")
+    confirm = b3.checkbox("Really delete", key=f"scenario_delete_ok_{sid}")
+    if b3.button("Delete", key="scenario_delete", disabled=not confirm):
+        _run(lambda: scenarios.delete(con, sid), f"Deleted {row['name']!r}.")
+    hist = scenarios.history(con)
+    if len(hist):
+        st.markdown("**Active-plan history**")
+        st.dataframe(hist, hide_index=True, key="scenarios_history")
+
+
+@st.cache_data(show_spinner="Comparing", max_entries=8)
+def _compare(ids: tuple[int, ...], versions: tuple[int, ...], data_version: int) -> scenarios.Comparison:
+    return scenarios.compare(state.db(), list(ids))
+
+
+def compare(con, names: dict[int, str]) -> None:
+    ids = list(names)
+    default = ids[:1] + ids[-1:] if len(ids) > 1 else ids
+    chosen = st.multiselect("Plans to compare (the first is the reference)", ids, default=default,
+                            format_func=names.get, max_selections=scenarios.MAX_COMPARED, key=state.SCEN_COMPARE)
+    if len(chosen) < 2:
+        st.info("Choose two or three plans.")
+        return
+    versions = tuple(edits.version(con, s) for s in chosen)
+    try:
+        cmp = _compare(tuple(chosen), versions, state.data_version(con))
+    except TerritoryError as exc:
+        st.error(str(exc))
+        return
+    scores = cmp.scores.set_index("scenario").T
+    labels = {"max_dev_potential_pct": "Balance: max deviation, potential (%)", "cv_potential": "Balance: CV, potential",
+              "max_dev_accounts_pct": "Balance: max deviation, accounts (%)", "cv_accounts": "Balance: CV, accounts",
+              "max_dev_workload_hours_pct": "Balance: max deviation, workload (%)",
+              "cv_workload_hours": "Balance: CV, workload", "compactness": "Compactness (mean, 1 = disc)",
+              "pieces": "Territory pieces", "unassigned_accounts": "Unassigned accounts",
+              "disruption_accounts_pct": "Disruption vs baseline: accounts (%)",
+              "disruption_revenue_pct": "Disruption vs baseline: revenue (%)"}
+    st.markdown("**Scores**")
+    st.dataframe(scores.rename(index=labels).round(3), key="scenarios_scores")
+    metric = st.selectbox("Compare territories on", list(COMPARED_LABELS), format_func=COMPARED_LABELS.get,
+                          key="scenarios_metric")
+    st.plotly_chart(charts.scenario_deltas(cmp.kpis, metric, COMPARED_LABELS[metric]), use_container_width=True)
+    wide = cmp.kpis.pivot_table(index="territory", columns="scenario", values=[metric, f"delta_{metric}"],
+                                aggfunc="sum", sort=False)
+    wide.columns = [f"{s} Δ" if m.startswith("delta_") else s for m, s in wide.columns]
+    st.dataframe(wide.drop(columns=[f"{cmp.names[0]} Δ"], errors="ignore").reset_index(), hide_index=True,
+                 key="scenarios_kpi_table")
+    st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {cmp.names[-1]!r}; outline: in "
+                f"{cmp.names[0]!r})".replace("$", "\\$"))
+    if len(cmp.changed_cells):
+        st_folium(mapview.changes_map(cmp.changed_cells, cmp.names), height=420, use_container_width=True,
+                  returned_objects=[], key="scenarios_map")
+    moved = cmp.moved
+    st.markdown(f"**{len(moved):,} accounts change territory or owner** "
+                f"(${moved['revenue_12m'].sum():,.0f} revenue)".replace("$", "\\$"))
+    st.dataframe(moved[["scenario", "account_id", "name", "city", "state", "revenue_12m", "from_territory",
+                        "from_owner", "to_territory", "to_owner", "assigned_by"]],
+                 hide_index=True, key="scenarios_moved",
+                 column_config={"revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="$%.0f")})
+
+
+def _export_bytes(con, sid: int, fmt: str, changed_only: bool) -> bytes:
+    """Runs when the download is clicked (Streamlit's deferred download)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"export.{EXPORTS[fmt][1]}"
+        exports.export(con, sid, fmt, path, changed_only=changed_only)
+        return path.read_bytes()
+
+
+def export_panel(con, names: dict[int, str]) -> None:
+    ids = list(names)
+    active = next((s for s, n in names.items() if n.endswith("(active)")), ids[0])
+    c1, c2 = st.columns(2)
+    sid = c1.selectbox("Plan to export", ids, index=ids.index(active), format_func=names.get, key="export_plan")
+    fmt = c2.selectbox("Format", list(EXPORTS), format_func=lambda f: EXPORTS[f][0], key="export_format")
+    changed_only = st.checkbox("Only accounts whose owner changes (CRM files)", key="export_changed_only",
+                               disabled=fmt not in ("salesforce", "hubspot"))
+    acc, unassigned, no_rep = exports.ownership(con, sid, changed_only=changed_only)
+    if fmt in ("salesforce", "hubspot"):
+        st.caption(f"{len(acc):,} accounts will get their new owner."
+                   + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
+                      "without a rep." if unassigned or no_rep else ""))
+    stem = "".join(ch if ch.isalnum() else "-" for ch in names[sid].removesuffix(" (active)")).strip("-").lower()
+    st.download_button(f"Download {EXPORTS[fmt][0]}", data=partial(_export_bytes, con, sid, fmt, changed_only),
+                       file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2], key="export_download",
+                       on_click="ignore")
