@@ -86,7 +86,8 @@ def _forecast_traces(fig: go.Figure, fc: Forecast, *, row=None, col=None, legend
     kw = {} if row is None else {"row": row, "col": col}
     months = list(fc.forecast["month"])
     fig.add_trace(go.Scatter(x=months + months[::-1], y=list(fc.forecast["upper"]) + list(fc.forecast["lower"])[::-1],
-                             fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0), hoverinfo="skip",
+                             fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0), mode="lines",
+                             hoverinfo="skip",
                              name=f"{fc.level:.0%} interval", showlegend=legend), **kw)
     fig.add_trace(go.Scatter(x=fc.history.index, y=fc.history.to_numpy(), mode="lines", line=dict(color="#333"),
                              name="revenue", showlegend=legend, hovertemplate="%{x|%b %Y}: %{y:$,.0f}<extra></extra>"),

@@ -184,4 +184,8 @@ def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none")
             tooltip=folium.GeoJsonTooltip(fields=["cell", *[f"s{i}" for i in range(len(names))]],
                                           aliases=["Cell", *[html.escape(n) for n in names]]),
         ).add_to(m)
+        for f in features:  # a dot per cell as well: far zoomed out, single cells are too small to see
+            lng, lat = np.mean(f["geometry"]["coordinates"][0][:-1], axis=0)
+            folium.CircleMarker([lat, lng], radius=4, weight=1, color="#000000", fill=True,
+                                fill_color=f["properties"]["fill"], fill_opacity=0.9).add_to(m)
     return offline(m)

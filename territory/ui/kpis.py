@@ -8,7 +8,7 @@ import streamlit as st
 from territory import charts, edits, scorecard
 from territory.ui import state
 
-MONEY = st.column_config.NumberColumn(format="$%.0f")
+MONEY = st.column_config.NumberColumn(format="compact")  # 403.9M: headers say $
 PCT = st.column_config.NumberColumn(format="%.1f%%")
 HOURS = st.column_config.NumberColumn(format="%.0f h")
 RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)", False),
@@ -17,9 +17,9 @@ RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)"
             "win_rate": ("Win rate", True), "workload_hours": ("Workload (hours)", False),
             "utilisation": ("Capacity used", True), "accounts": ("Accounts", False)}
 TABLE_COLUMNS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
-                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential", "revenue": "Revenue 12m",
-                 "penetration": "Penetration", "white_space": "White space", "quota": "Quota",
-                 "attainment": "Attainment", "pipeline": "Open pipeline", "weighted_pipeline": "Weighted pipeline",
+                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential $", "revenue": "Revenue 12m $",
+                 "penetration": "Penetration", "white_space": "White space $", "quota": "Quota $",
+                 "attainment": "Attainment", "pipeline": "Open pipeline $", "weighted_pipeline": "Weighted pipeline $",
                  "win_rate": "Win rate", "workload_hours": "Workload h", "travel_hours": "Travel h",
                  "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
                  "dev_potential_pct": "Potential vs mean", "compactness": "Compactness"}
@@ -80,7 +80,7 @@ def headline(sc: scorecard.Scorecard) -> None:
     total = scorecard.rollup(t.assign(all="all"), "all").iloc[0] if len(t) else None
     cols = st.columns(7)
     figures = [("Territories", f"{len(t):,}"), ("Accounts", f"{int(t['accounts'].sum()):,}"),
-               ("Potential", f"${t['potential'].sum() / 1e6:,.1f}M"), ("Revenue 12m", f"${t['revenue'].sum() / 1e6:,.1f}M")]
+               ("Potential", money(t["potential"].sum())), ("Revenue 12m", money(t["revenue"].sum()))]
     if total is not None:
         figures += [("Penetration", f"{total['penetration']:.1%}" if total["penetration"] == total["penetration"] else "–"),
                     ("Attainment", f"{total['attainment']:.0%}" if total["attainment"] == total["attainment"] else "–"),
@@ -132,13 +132,13 @@ def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
     names = sc.territories.set_index("territory_id")["name"].to_dict()
     if good:
         st.plotly_chart(charts.forecast_grid(good, names), use_container_width=True)
-        rows = [{"Territory": names[tid], "Next month": fc.forecast["mean"].iloc[0],
-                 "Next 6 months": fc.forecast["mean"].sum(), "Low (6 months)": fc.forecast["lower"].sum(),
-                 "High (6 months)": fc.forecast["upper"].sum(), "Backtest MAPE": fc.mape_pct,
-                 "Backtest MAE": fc.mae, "Model": fc.model} for tid, fc in good.items()]
+        rows = [{"Territory": names[tid], "Next month $": fc.forecast["mean"].iloc[0],
+                 "Next month low $": fc.forecast["lower"].iloc[0], "Next month high $": fc.forecast["upper"].iloc[0],
+                 "Next 6 months $": fc.forecast["mean"].sum(), "Backtest MAPE": fc.mape_pct,
+                 "Backtest MAE $": fc.mae, "Model": fc.model} for tid, fc in good.items()]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="kpis_forecast_table", column_config={
-            **{c: MONEY for c in ("Next month", "Next 6 months", "Low (6 months)", "High (6 months)", "Backtest MAE")},
-            "Backtest MAPE": PCT})
+            **{c: MONEY for c in ("Next month $", "Next month low $", "Next month high $", "Next 6 months $",
+                                  "Backtest MAE $")}, "Backtest MAPE": PCT})
         st.caption("Backtest: the same model fitted without the last 6 months, scored on them. Intervals are 90 %.")
     for tid, why in missing.items():
         st.caption(f"{names[tid]}: no forecast ({why}).")
@@ -152,8 +152,8 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
             f"quality: {row['quality']}")
     cols = st.columns(6)
     for col, (label, value) in zip(cols, [
-        ("Accounts", f"{int(row['accounts']):,}"), ("Potential", f"${row['potential']:,.0f}"),
-        ("Revenue 12m", f"${row['revenue']:,.0f}"), ("Penetration", _pct(row["penetration"])),
+        ("Accounts", f"{int(row['accounts']):,}"), ("Potential", money(row["potential"])),
+        ("Revenue 12m", money(row["revenue"])), ("Penetration", _pct(row["penetration"])),
         ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h")]):
         col.metric(label, value)
     fc = forecasts(*key, (tid,))[tid]
@@ -184,12 +184,20 @@ def rep_drill(sc: scorecard.Scorecard) -> None:
     row = sc.reps.set_index("rep_name").loc[rep]
     cols = st.columns(5)
     for col, (label, value) in zip(cols, [
-        ("Territories", f"{int(row['territories'])}"), ("Quota", f"${row['quota']:,.0f}"),
+        ("Territories", f"{int(row['territories'])}"), ("Quota", money(row["quota"])),
         ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h"),
         ("Capacity used", _pct(row["utilisation"]))]):
         col.metric(label, value)
     st.dataframe(territory_table(sc.territories[sc.territories["rep_name"] == rep]), hide_index=True,
                  column_config=column_config(), key="kpis_rep_table")
+
+
+def money(value: float) -> str:
+    """$4.65B, $782.7M, $12.3k: short enough for a metric tile."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.{2 if unit == 'B' else 1}f}{unit}"
+    return f"${value:,.0f}"
 
 
 def _pct(value) -> str:

@@ -50,6 +50,7 @@ def plan_table(con) -> pd.DataFrame:
     st.dataframe(frame[["name", "active", "kind", "parent", "territories", "rules", "version", "created_at", "notes"]],
                  hide_index=True, key="scenarios_table", column_config={
                      "name": "Plan", "active": "Active", "kind": "Kind", "parent": "Made from",
+                     "territories": "Territories", "rules": "Rules", "version": "Edits", "notes": "Notes",
                      "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm")})
     return frame
 
@@ -127,7 +128,7 @@ def compare(con, names: dict[int, str]) -> None:
               "disruption_accounts_pct": "Disruption vs baseline: accounts (%)",
               "disruption_revenue_pct": "Disruption vs baseline: revenue (%)"}
     st.markdown("**Scores**")
-    st.dataframe(scores.rename(index=labels).round(3), key="scenarios_scores")
+    st.table(scores.rename(index=labels).map(lambda v: f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"))
     metric = st.selectbox("Compare territories on", list(COMPARED_LABELS), format_func=COMPARED_LABELS.get,
                           key="scenarios_metric")
     st.plotly_chart(charts.scenario_deltas(cmp.kpis, metric, COMPARED_LABELS[metric]), use_container_width=True)
@@ -135,7 +136,7 @@ def compare(con, names: dict[int, str]) -> None:
                                 aggfunc="sum", sort=False)
     wide.columns = [f"{s} Δ" if m.startswith("delta_") else s for m, s in wide.columns]
     st.dataframe(wide.drop(columns=[f"{cmp.names[0]} Δ"], errors="ignore").reset_index(), hide_index=True,
-                 key="scenarios_kpi_table")
+                 key="scenarios_kpi_table", column_config={"territory": "Territory"})
     st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {cmp.names[-1]!r}; outline: in "
                 f"{cmp.names[0]!r})".replace("$", "\\$"))
     if len(cmp.changed_cells):
@@ -147,7 +148,10 @@ def compare(con, names: dict[int, str]) -> None:
     st.dataframe(moved[["scenario", "account_id", "name", "city", "state", "revenue_12m", "from_territory",
                         "from_owner", "to_territory", "to_owner", "assigned_by"]],
                  hide_index=True, key="scenarios_moved",
-                 column_config={"revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="$%.0f")})
+                 column_config={"scenario": "Scenario", "account_id": "Account id", "name": "Account", "city": "City",
+                                "state": "State", "from_territory": "From territory", "from_owner": "From owner",
+                                "to_territory": "To territory", "to_owner": "To owner", "assigned_by": "Placed by",
+                                "revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="dollar")})
 
 
 def _export_bytes(con, sid: int, fmt: str, changed_only: bool) -> bytes:
