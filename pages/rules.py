@@ -9,8 +9,8 @@ st.title("Rules & reps")
 state.ensure_data()
 con = state.db()
 ui.show_message()
+current = state.design_plan(con)  # first: makes the working plan when there is none yet
 names = state.plan_names(con, kinds=("working",))
-current = state.design_plan(con)
 sid = st.selectbox("Plan", list(names), index=list(names).index(current), format_func=names.get, key="rules_plan",
                    help="Rules and reps belong to a plan; the baseline stays as the CRM has it.")
 

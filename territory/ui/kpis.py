@@ -96,8 +96,8 @@ def territories_view(sc: scorecard.Scorecard) -> None:
                           key=state.KPI_METRIC)
     top = c2.slider("Show the top", 5, max(5, len(t)), min(20, max(5, len(t))), key=state.KPI_TOP)
     label, pct = RANKABLE[metric]
-    st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), use_container_width=True)
-    st.plotly_chart(charts.potential_vs_penetration(t), use_container_width=True)
+    st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), width="stretch")
+    st.plotly_chart(charts.potential_vs_penetration(t), width="stretch")
     counts = t["quality"].value_counts()
     st.caption(f"Quality: {counts.get('high', 0)} high, {counts.get('medium', 0)} medium, {counts.get('low', 0)} low. "
                "High = potential at least the mean and penetration at least the plan's; low = potential under "
@@ -109,7 +109,7 @@ def rollup_view(sc: scorecard.Scorecard) -> None:
     if sc.districts.empty and sc.regions.empty:
         st.info("No hierarchy defined: add Region and District columns to the reps file to roll territories up.")
         return
-    st.plotly_chart(charts.hierarchy_treemap(sc.territories), use_container_width=True)
+    st.plotly_chart(charts.hierarchy_treemap(sc.territories), width="stretch")
     for title, frame, key in (("Regions", sc.regions, "region"), ("Districts", sc.districts, "district")):
         st.markdown(f"**{title}**")
         st.dataframe(as_percent(frame).rename(columns={**TABLE_COLUMNS, key: key.title(), "territories": "Territories"}),
@@ -121,7 +121,7 @@ def pipeline_view(sc: scorecard.Scorecard, top: int) -> None:
         st.info("No open opportunities in this selection.")
         return
     names = sc.territories.set_index("territory_id")["name"]
-    st.plotly_chart(charts.pipeline_by_stage(sc.stages, names, top=top), use_container_width=True)
+    st.plotly_chart(charts.pipeline_by_stage(sc.stages, names, top=top), width="stretch")
 
 
 def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
@@ -131,7 +131,7 @@ def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
     missing = {tid: why for tid, why in fcs.items() if isinstance(why, str)}
     names = sc.territories.set_index("territory_id")["name"].to_dict()
     if good:
-        st.plotly_chart(charts.forecast_grid(good, names), use_container_width=True)
+        st.plotly_chart(charts.forecast_grid(good, names), width="stretch")
         rows = [{"Territory": names[tid], "Next month $": fc.forecast["mean"].iloc[0],
                  "Next month low $": fc.forecast["lower"].iloc[0], "Next month high $": fc.forecast["upper"].iloc[0],
                  "Next 6 months $": fc.forecast["mean"].sum(), "Backtest MAPE": fc.mape_pct,
@@ -160,7 +160,7 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
     if isinstance(fc, str):
         st.caption(f"No forecast: {fc}")
     else:
-        st.plotly_chart(charts.forecast_chart(fc, row["name"]), use_container_width=True)
+        st.plotly_chart(charts.forecast_chart(fc, row["name"]), width="stretch")
     acc = sc.accounts[sc.accounts["territory_id"] == tid]
     left, right = st.columns(2)
     with left:

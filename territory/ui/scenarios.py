@@ -67,6 +67,7 @@ def create_form(con, names: dict[int, str]) -> None:
             def create() -> None:
                 sid = scenarios.create(con, name, source=source, notes=notes)
                 st.session_state[state.DESIGN_PLAN] = sid  # the Designer opens the new scenario
+                st.session_state[state.SCEN_COMPARE] = [active, sid]  # ... and it is compared with the active plan
             _run(create, f"Created {name.strip()!r}; open the Designer to paint it.")
 
 
@@ -131,7 +132,7 @@ def compare(con, names: dict[int, str]) -> None:
     st.table(scores.rename(index=labels).map(lambda v: f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"))
     metric = st.selectbox("Compare territories on", list(COMPARED_LABELS), format_func=COMPARED_LABELS.get,
                           key="scenarios_metric")
-    st.plotly_chart(charts.scenario_deltas(cmp.kpis, metric, COMPARED_LABELS[metric]), use_container_width=True)
+    st.plotly_chart(charts.scenario_deltas(cmp.kpis, metric, COMPARED_LABELS[metric]), width="stretch")
     wide = cmp.kpis.pivot_table(index="territory", columns="scenario", values=[metric, f"delta_{metric}"],
                                 aggfunc="sum", sort=False)
     wide.columns = [f"{s} Δ" if m.startswith("delta_") else s for m, s in wide.columns]
