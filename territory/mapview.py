@@ -175,7 +175,7 @@ def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none")
         props["line"] = values.get(f"{names[0]} colour") if isinstance(values.get(f"{names[0]} colour"), str) else "#999999"
         props["cell"] = format(int(values["cell"]), "x")
         features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
-    m = base_map(tiles=tiles, bounds=_bounds(changed) if len(changed) else None)
+    m = base_map(tiles=tiles, bounds=bounds_of(changed["cell"], pad=0.5))  # padded: one cell has no extent
     if features:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name="changed cells",
@@ -189,3 +189,13 @@ def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none")
             folium.CircleMarker([lat, lng], radius=4, weight=1, color="#000000", fill=True,
                                 fill_color=f["properties"]["fill"], fill_opacity=0.9).add_to(m)
     return offline(m)
+
+
+def bounds_of(cells, *, pad: float = 0.3) -> list[list[float]] | None:
+    """Map bounds around some cells, ``pad`` degrees wider (e.g. to zoom to the unassigned)."""
+    cells = list(cells)
+    if not cells:
+        return None
+    centers = np.array([grid.cell_center(int(c)) for c in cells])
+    return [[float(centers[:, 0].min() - pad), float(centers[:, 1].min() - pad)],
+            [float(centers[:, 0].max() + pad), float(centers[:, 1].max() + pad)]]

@@ -27,7 +27,7 @@ from branca.element import MacroElement, Template
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw
 
-from territory import grid, mapview
+from territory import mapview
 
 SHADES = 4  # opacity steps for the metric shading (the colour says the territory)
 
@@ -124,13 +124,3 @@ def plan_map(layer: dict, *, reps: pd.DataFrame | None = None, tiles: str = "non
                                      "circlemarker": False, "polygon": True, "rectangle": True},
          edit_options={"edit": False, "remove": False}).add_to(m)
     return mapview.offline(m)
-
-
-def bounds_of(cells, *, pad: float = 0.3) -> list[list[float]] | None:
-    """Map bounds around some cells, ``pad`` degrees wider (e.g. to zoom to the unassigned)."""
-    cells = list(cells)
-    if not cells:
-        return None
-    centers = np.array([grid.cell_center(int(c)) for c in cells])
-    return [[float(centers[:, 0].min() - pad), float(centers[:, 1].min() - pad)],
-            [float(centers[:, 0].max() + pad), float(centers[:, 1].max() + pad)]]

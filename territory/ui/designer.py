@@ -227,7 +227,7 @@ def kpi_panel(view: View) -> None:
     if n_cells and st.button("Zoom to unassigned", key="designer_zoom_unassigned"):
         fit = st.session_state.get(state.DESIGN_FIT) or {"nonce": 0}
         st.session_state[state.DESIGN_FIT] = {"nonce": fit["nonce"] + 1,
-                                              "bounds": planmap.bounds_of(view.unassigned["cell"])}
+                                              "bounds": mapview.bounds_of(view.unassigned["cell"])}
         st.rerun()
     held = int(view.ruled["accounts"].clip(lower=0).sum()) if len(view.ruled) else 0
     if held:

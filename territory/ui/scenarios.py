@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 from territory import charts, edits, exports, mapview, scenarios
 from territory.errors import TerritoryError
 from territory.ui import state
+from territory.ui.designer import plain
 
 EXPORTS = {"salesforce": ("Salesforce Data Loader CSV (Id, OwnerId)", "csv", "text/csv"),
            "hubspot": ("HubSpot companies CSV (Record ID, Company owner)", "csv", "text/csv"),
@@ -177,6 +178,8 @@ def export_panel(con, names: dict[int, str]) -> None:
                    + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
                       "without a rep." if unassigned or no_rep else ""))
     stem = "".join(ch if ch.isalnum() else "-" for ch in names[sid].removesuffix(" (active)")).strip("-").lower()
-    st.download_button(f"Download {EXPORTS[fmt][0]}", data=partial(_export_bytes, con, sid, fmt, changed_only),
-                       file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2], key="export_download",
+    label = f"Download {EXPORTS[fmt][0]} · {plain(names[sid].removesuffix(' (active)'))}"
+    st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only),
+                       file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2],
+                       key=f"export_download_{sid}_{fmt}_{changed_only}",  # one per file: no stale data
                        on_click="ignore")

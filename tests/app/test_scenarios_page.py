@@ -90,4 +90,5 @@ def test_export_panel_counts_what_the_crm_file_will_hold(page):
     finally:
         con.close()
     assert any(c.value.startswith(f"{len(rows):,} accounts will get their new owner") for c in at.caption)
-    assert at.get("download_button")[0].proto.label.startswith("Download Salesforce Data Loader CSV")
+    assert at.get("download_button")[0].proto.label == (
+        "Download Salesforce Data Loader CSV (Id, OwnerId) · Baseline (CRM ownership)")

@@ -1,0 +1,79 @@
+"""Scenarios in a real browser: create one, change it in the Designer, compare it with the active
+plan and see the accounts that move, then export both plans and find exactly those owners changed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.e2e.conftest import wait_until_idle
+from tests.e2e.helpers import CHICAGO, _alert, _count, _map_ready, _point
+
+pytestmark = pytest.mark.e2e
+
+
+def _go(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=120_000)
+    wait_until_idle(page)
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']", has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)
+
+
+def _download(page, label: str) -> list[dict]:
+    """Click the download button labelled ``label`` (it names the plan, so it is the current one)."""
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name=label, exact=True).click()
+    text = info.value.path().read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_create_change_compare_and_export_a_scenario(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    page.goto(server.url)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # the demo loads first
+    wait_until_idle(page)
+
+    _go(page, "Scenarios")
+    page.get_by_label("Name", exact=True).fill("Chicago cell <to> the first territory")
+    page.get_by_role("button", name="Create scenario").click()
+    page.get_by_text("Created 'Chicago cell <to> the first territory'").wait_for(timeout=60_000)
+
+    # the Designer opens the new scenario; one click moves a Chicago cell to the active territory
+    _go(page, "Designer")
+    page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
+    plan_box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Plan").first
+    assert plan_box.locator("input").input_value() == "Chicago cell <to> the first territory"
+    page.mouse.click(*_point(page, CHICAGO))
+    _alert(page, "Painted 1 cell")
+    _map_ready(page)
+    moved = _count(page, "Accounts changing owner")
+    assert moved > 0
+
+    # compared with the active plan (the baseline): the same accounts move, and one cell differs
+    _go(page, "Scenarios")
+    page.get_by_text(re.compile(rf"^{moved:,} accounts change territory or owner")).wait_for(timeout=120_000)
+    page.get_by_text("1 cells differ").wait_for()
+    changes = page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("path.leaflet-interactive")
+    page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()  # iframes load lazily
+    changes.first.wait_for(state="attached", timeout=60_000)
+    assert changes.count() == 2  # the changed cell's hexagon and the dot that keeps it visible zoomed out
+
+    # export both plans for Salesforce: exactly the moved accounts have another owner
+    # the active plan is the one offered first
+    sf = "Download Salesforce Data Loader CSV (Id, OwnerId) · "
+    before = {r["Id"]: r["OwnerId"] for r in _download(page, sf + "Baseline (CRM ownership)")}
+    _choose(page, "Plan to export", "Chicago cell <to> the first territory")
+    after_rows = _download(page, sf + "Chicago cell <to> the first territory")
+    after = {r["Id"]: r["OwnerId"] for r in after_rows}
+    assert list(after_rows[0]) == ["Id", "OwnerId", "Territory", "Name", "BillingLatitude", "BillingLongitude"]
+    assert len(after) == len(before) == 50_000
+    assert sum(before[i] != after[i] for i in after) == moved
+    page.close()
