@@ -32,6 +32,7 @@ _REVENUE_PER_EMPLOYEE = np.array([320, 450, 180, 260, 150, 600, 90, 210, 230, 80
 STAGES = (("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 30), ("Proposal", 60),
           ("Negotiation", 80), ("Closed Won", 100), ("Closed Lost", 0))
 _STAGE_WEIGHTS = np.array([18, 16, 14, 12, 8, 20, 12], dtype=float)
+PENETRATION = 0.17  # the demo's revenue / potential, about; quotas follow it
 DEMO_LAST_MONTH = np.datetime64("2026-10")  # fixed, so the demo never depends on today
 _WORDS_A = ("Blue", "North", "Summit", "Prairie", "Harbor", "Granite", "Cedar", "Pioneer",
             "Silver", "Atlas", "Evergreen", "Lakeside", "Redwood", "Union", "Beacon", "Frontier")
@@ -179,17 +180,25 @@ def _rep_frame(rng: np.random.Generator, reps: pd.DataFrame, accounts: pd.DataFr
     first = ("Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Isla", "Jamal")
     last = ("Garcia", "Nguyen", "Okafor", "Smith", "Kowalski", "Haddad", "Lee", "Rossi", "Patel")
     owned = accounts.groupby("OwnerId")["Sales_Potential__c"].sum()
+    # a book's yearly visit hours (settings.Workload's defaults by size tier), so capacity
+    # (the hours of the team behind the rep) and quota fit the book like real plans do
+    employees = accounts["NumberOfEmployees"].fillna(0)
+    visits = np.select([employees >= settings.TIER_A_EMPLOYEES, employees >= settings.TIER_B_EMPLOYEES], [24, 12], 4)
+    hours = pd.Series(visits, index=accounts.index).groupby(accounts["OwnerId"]).sum()
+    stretch = 0.9 + 0.05 * (np.arange(len(reps)) % 5)  # quotas from 90 % to 110 % of the book's pace
     region = np.select([reps["lng"] < -104, reps["lng"] < -87], ["West", "Central"], "East")
     district = [f"{r} {'North' if lat > 37 else 'South'}" for r, lat in zip(region, reps["lat"])]
     names = [f"{first[i % len(first)]} {last[(i * 4) % len(last)]}" for i in range(len(reps))]
     skills = [";".join(rng.choice(INDUSTRIES, 3, replace=False)) for _ in range(len(reps))]
+    jitter = rng.integers(16, 19, len(reps)) / 17  # 0.94-1.06
     return pd.DataFrame({
         "Id": reps["rep_id"], "Name": names,
         "Email": [n.lower().replace(" ", ".") + "@example.com" for n in names],
         "HomeCity": reps["city"], "HomeState": reps["state"],
         "HomeLatitude": reps["lat"].round(5), "HomeLongitude": reps["lng"].round(5),
-        "Skills": skills, "CapacityHours": rng.integers(16, 19, len(reps)) * 100,
-        "Quota": [round(owned.get(r, 0) * 0.12, -4) for r in reps["rep_id"]],
+        "Skills": skills,
+        "CapacityHours": [round(hours.get(r, 0) * 2 * j, -2) for r, j in zip(reps["rep_id"], jitter)],
+        "Quota": [round(owned.get(r, 0) * PENETRATION * f, -4) for r, f in zip(reps["rep_id"], stretch)],
         "Region": region, "District": district,
     })
 
