@@ -32,7 +32,7 @@ _REVENUE_PER_EMPLOYEE = np.array([320, 450, 180, 260, 150, 600, 90, 210, 230, 80
 STAGES = (("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 30), ("Proposal", 60),
           ("Negotiation", 80), ("Closed Won", 100), ("Closed Lost", 0))
 _STAGE_WEIGHTS = np.array([18, 16, 14, 12, 8, 20, 12], dtype=float)
-PENETRATION = 0.17  # the demo's revenue / potential, about; quotas follow it
+QUOTA_RATE = 0.22  # quota per dollar of potential given in the file (some potentials are derived later)
 DEMO_LAST_MONTH = np.datetime64("2026-10")  # fixed, so the demo never depends on today
 _WORDS_A = ("Blue", "North", "Summit", "Prairie", "Harbor", "Granite", "Cedar", "Pioneer",
             "Silver", "Atlas", "Evergreen", "Lakeside", "Redwood", "Union", "Beacon", "Frontier")
@@ -198,7 +198,7 @@ def _rep_frame(rng: np.random.Generator, reps: pd.DataFrame, accounts: pd.DataFr
         "HomeLatitude": reps["lat"].round(5), "HomeLongitude": reps["lng"].round(5),
         "Skills": skills,
         "CapacityHours": [round(hours.get(r, 0) * 2 * j, -2) for r, j in zip(reps["rep_id"], jitter)],
-        "Quota": [round(owned.get(r, 0) * PENETRATION * f, -4) for r, f in zip(reps["rep_id"], stretch)],
+        "Quota": [round(owned.get(r, 0) * QUOTA_RATE * f, -4) for r, f in zip(reps["rep_id"], stretch)],
         "Region": region, "District": district,
     })
 
