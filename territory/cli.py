@@ -111,6 +111,20 @@ def cells(res, db, as_json):
         click.echo(f"{len(frame):,} cells at resolution {res}")
 
 
+@main.command()
+@click.option("--res", "res", type=int, default=settings.DEFAULT_PLAN_RES, show_default=True,
+              help="H3 resolution of the plan, 4-9.")
+@db_option
+def baseline(res, db):
+    """(Re)build the baseline plan from the CRM ownership of the loaded accounts."""
+    con = store.connect(db)
+    if store.is_empty(con):
+        raise click.ClickException("no accounts are loaded; import an accounts file first")
+    sid = plan.create_baseline(con, resolution=res)
+    click.echo(f"baseline plan {sid}: {len(plan.territories(con, sid)):,} territories, "
+               f"{len(plan.assignments(con, sid)):,} cells at resolution {res}")
+
+
 @main.command("export")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(exports.FORMATS))
 @click.argument("file", type=click.Path(dir_okay=False))

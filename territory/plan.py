@@ -61,6 +61,15 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
     return ScenarioId(sid)
 
 
+def ensure_baseline(con: Connection) -> ScenarioId | None:
+    """The baseline, created from CRM ownership when accounts are loaded but it is missing
+    (e.g. after a first import of the user's own files); None while there are no accounts."""
+    existing = baseline_scenario(con)
+    if existing is not None or store.is_empty(con):
+        return existing
+    return create_baseline(con)
+
+
 def _delete(con: Connection, scenario_id: int) -> None:
     for table in ("cell_assignments", "territories", "edit_log", "rules", "scenarios"):
         con.execute(f"DELETE FROM {table} WHERE scenario_id = ?", [scenario_id])

@@ -94,7 +94,9 @@ def territories_view(sc: scorecard.Scorecard) -> None:
     c1, c2 = st.columns([2, 1])
     metric = c1.selectbox("Rank territories by", list(RANKABLE), format_func=lambda m: RANKABLE[m][0],
                           key=state.KPI_METRIC)
-    top = c2.slider("Show the top", 5, max(5, len(t)), min(20, max(5, len(t))), key=state.KPI_TOP)
+    top = len(t)
+    if len(t) > 5:  # the slider's range follows the territories shown (filters change it)
+        top = c2.slider("Show the top", 5, len(t), min(20, len(t)), key=f"{state.KPI_TOP}_{len(t)}")
     label, pct = RANKABLE[metric]
     st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), width="stretch")
     st.plotly_chart(charts.potential_vs_penetration(t), width="stretch")

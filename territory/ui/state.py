@@ -69,6 +69,9 @@ def ensure_data() -> None:
     """Load the demo on first run (empty database), once, even with several tabs open."""
     con, lock = _database(str(settings.db_path()))
     if not store.is_empty(con.cursor()):
+        if plan.baseline_scenario(con.cursor()) is None:  # the user's own first import
+            with lock:
+                plan.ensure_baseline(con.cursor())
         return
     with lock:
         cur = con.cursor()

@@ -92,3 +92,23 @@ def test_forecast_table_shows_a_backtest_error_per_territory(page):
     assert len(fc) == min(20, len(_table(at, "kpis_territory_table")))
     assert fc["Backtest MAPE"].between(0, 100).all()
     assert (fc["Next month low $"] < fc["Next month $"]).all() and (fc["Next month $"] < fc["Next month high $"]).all()
+
+
+def test_own_import_without_a_plan_gets_a_baseline_on_first_open(tmp_path, monkeypatch, accounts_file):
+    """A database with the user's own accounts (no demo, no plan yet): the pages work at once."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from territory import ingest, settings
+
+    db = tmp_path / "own.duckdb"
+    con = store.connect(db)
+    ingest.import_file(con, accounts_file, "accounts")
+    con.close()
+    monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/kpis.py").run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Territories") == "1" and _metric(at, "Accounts") == "10"

@@ -61,3 +61,25 @@ def test_demo_command(tmp_path):
     assert result.exit_code == 0, result.output
     assert "1,500 accounts, 30 reps" in result.output and "1 plans" in result.output
     assert (tmp_path / "demo" / "accounts.csv").is_file()  # the demo files sit beside the database
+
+
+def test_baseline_from_a_users_own_import(tmp_path, accounts_file):
+    """After importing their own accounts a user gets a baseline plan (CLI, or the app by itself)."""
+    db = tmp_path / "cli.duckdb"
+    assert run("baseline", "--db", db).exit_code == 1  # nothing loaded yet: refused, one line
+    run("import", "accounts", accounts_file, "--db", db)
+    result = run("baseline", "--res", "7", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "1 territories" in result.output and "at resolution 7" in result.output
+    plans = run("plans", "--db", db).output
+    assert "*" in plans and "Baseline (CRM ownership)" in plans
+
+
+def test_ensure_baseline_makes_one_only_when_missing(con, accounts_file):
+    from territory import ingest, plan
+
+    assert plan.ensure_baseline(con) is None  # no accounts, no plan
+    ingest.import_file(con, accounts_file, "accounts")
+    first = plan.ensure_baseline(con)
+    assert first is not None and plan.active_scenario(con) == first
+    assert plan.ensure_baseline(con) == first
