@@ -39,24 +39,31 @@ def accounts(con: Connection, scenario_id: int, *, workload: settings.Workload =
     ).df()
 
 
-def rule_offsets(con: Connection, scenario_id: int, cells: pd.DataFrame) -> pd.DataFrame:
+def rule_offsets(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
     """What rules change in per-territory sums computed from cells (``grid.aggregate_cells``).
 
     One row per territory: for each of ``grid.CELL_METRICS`` the ruled accounts' values added to
     their rule's territory minus the same values taken from the territory of their cell.
-    Empty when the plan has no rules.
+    Empty when the plan has no rules. One query over the ruled accounts only (per stroke).
     """
-    held = rules.held(con, scenario_id)
+    keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
+    visits = [workload.hours(t) for t in settings.TIERS]
     metrics = list(grid.CELL_METRICS)
-    if held.empty:
+    moved = con.execute(
+        "SELECT h.territory_id AS to_t, ca.territory_id AS from_t, count(*) AS accounts,"
+        " sum(a.potential) AS potential, sum(a.revenue_12m) AS revenue_12m, sum(a.pipeline) AS pipeline,"
+        " sum(a.weighted_pipeline) AS weighted_pipeline,"
+        " sum(CASE a.tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END) AS workload_hours"
+        f" FROM ({rules.HELD_SQL}) h JOIN accounts a USING (account_id)"
+        f" LEFT JOIN cell_assignments ca ON ca.scenario_id = ? AND ca.cell = {grid.parent_sql('a.cell')}"
+        " GROUP BY ALL",
+        [*visits, scenario_id, scenario_id, scenario_id, keep, fill],
+    ).df()
+    if moved.empty:
         return pd.DataFrame(columns=["territory_id", *metrics])
-    frame = accounts(con, scenario_id)
-    frame = frame[frame["account_id"].isin(held["account_id"])].assign(accounts=1)
-    frame["workload_hours"] = frame["visit_hours"]
-    plus = frame.groupby("territory_id")[metrics].sum()
-    minus = frame.dropna(subset=["map_territory_id"]).groupby("map_territory_id")[metrics].sum()
-    out = plus.sub(minus, fill_value=0).rename_axis("territory_id").reset_index()
-    return out
+    plus = moved.groupby("to_t")[metrics].sum()
+    minus = moved.dropna(subset=["from_t"]).groupby("from_t")[metrics].sum()
+    return plus.sub(minus, fill_value=0).rename_axis("territory_id").reset_index()
 
 
 def distance_km(lat1, lng1, lat2, lng2) -> np.ndarray:

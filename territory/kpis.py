@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from territory import grid, plan
+from territory import grid, plan, rules
 from territory.store import Connection
 
 SUMS = ("accounts", "potential", "revenue_12m", "pipeline", "weighted_pipeline", "workload_hours")
@@ -223,7 +223,8 @@ def stray_cells(parts: dict[str, list[set[int]]]) -> list[int]:
 
 
 def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dict, pd.DataFrame]:
-    """Accounts and revenue whose territory differs from the baseline, overall and per territory.
+    """Accounts and revenue whose territory differs from the baseline, overall and per territory
+    (rules applied on both sides).
 
     Per territory of the plan: ``gained`` accounts/revenue (now here, before elsewhere or
     unassigned) and ``lost`` ones (before here, now elsewhere).
@@ -231,11 +232,13 @@ def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dic
     k1, f1 = grid.parent_masks(plan.resolution(con, scenario_id))
     k0, f0 = grid.parent_masks(plan.resolution(con, baseline_id))
     frame = con.execute(
-        f"SELECT a.account_id, a.revenue_12m, now_.territory_id AS now_t, was.territory_id AS was_t "
-        f"FROM accounts a "
+        "SELECT a.account_id, a.revenue_12m, coalesce(hn.territory_id, now_.territory_id) AS now_t,"
+        " coalesce(hw.territory_id, was.territory_id) AS was_t FROM accounts a "
         f"LEFT JOIN cell_assignments now_ ON now_.scenario_id = ? AND now_.cell = {grid.parent_sql('a.cell')} "
-        f"LEFT JOIN cell_assignments was ON was.scenario_id = ? AND was.cell = {grid.parent_sql('a.cell')}",
-        [scenario_id, k1, f1, baseline_id, k0, f0],
+        f"LEFT JOIN cell_assignments was ON was.scenario_id = ? AND was.cell = {grid.parent_sql('a.cell')} "
+        f"LEFT JOIN ({rules.HELD_SQL}) hn ON hn.account_id = a.account_id "
+        f"LEFT JOIN ({rules.HELD_SQL}) hw ON hw.account_id = a.account_id",
+        [scenario_id, k1, f1, baseline_id, k0, f0, scenario_id, scenario_id, baseline_id, baseline_id],
     ).df()
     moved = frame["now_t"].fillna("") != frame["was_t"].fillna("")
     total_rev = frame["revenue_12m"].sum()

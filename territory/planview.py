@@ -35,7 +35,7 @@ def build(con: Connection, scenario_id: int, version: int, data_version: int, ce
     """The plan's view; ``cells`` is :func:`territory.grid.aggregate_cells` at its resolution."""
     assignments = plan.assignments(con, scenario_id)
     terr = plan.territories(con, scenario_id)
-    offsets = book.rule_offsets(con, scenario_id, cells)
+    offsets = book.rule_offsets(con, scenario_id)
     table = kpis.territory_kpis(cells, assignments, terr, offsets=offsets)
     pieces, strays = kpis.split_pieces(assignments)
     table["pieces"] = table["territory_id"].map(pieces).fillna(0).astype(int)

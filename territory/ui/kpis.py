@@ -104,7 +104,8 @@ def territories_view(sc: scorecard.Scorecard) -> None:
     st.caption(f"Quality: {counts.get('high', 0)} high, {counts.get('medium', 0)} medium, {counts.get('low', 0)} low. "
                "High = potential at least the mean and penetration at least the plan's; low = potential under "
                "80 % of the mean and penetration under the plan's.")
-    st.dataframe(territory_table(t), hide_index=True, column_config=column_config(), key="kpis_territory_table")
+    st.dataframe(territory_table(t), hide_index=True, column_config=column_config(), key="kpis_territory_table",
+                 height=min(38 + 35 * len(t), 720))
 
 
 def rollup_view(sc: scorecard.Scorecard) -> None:

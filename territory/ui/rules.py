@@ -114,8 +114,11 @@ def allocation_panel(con, sid: int) -> None:
                "reasons"]],
         hide_index=True, key="alloc_table", disabled=["territory", "current", "rep_name", "fit", "skills", "distance",
                                                        "relationships", "capacity", "reasons"],
-        column_config={"accept": st.column_config.CheckboxColumn("Accept"), "current": "Rep now",
-                       "rep_name": "Suggested rep", "fit": st.column_config.ProgressColumn("Fit", min_value=0, max_value=1),
+        column_config={"accept": st.column_config.CheckboxColumn("Accept"), "territory": "Territory",
+                       "current": "Rep now", "rep_name": "Suggested rep",
+                       "fit": st.column_config.ProgressColumn("Fit", min_value=0, max_value=1, format="percent"),
+                       **{c: st.column_config.NumberColumn(c.title(), format="percent")
+                          for c in ("skills", "distance", "relationships", "capacity")},
                        "reasons": st.column_config.TextColumn("Why", width="large")})
     st.caption(f"{int(frame['changes'].sum())} of {len(frame)} territories would get another rep.")
     picked = frame.loc[edited["accept"].to_numpy(), ["territory_id", "rep_id"]]

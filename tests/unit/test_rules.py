@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from territory import book, plan, rebalance, rules, scorecard, store
+from territory import book, kpis, plan, rebalance, rules, scorecard, store
 from territory.errors import NotFoundError, ValidationError
 from territory.optimizer import Options
 
@@ -48,6 +48,8 @@ def test_rules_reach_kpis_and_the_rule_listing(working):
     assert card.loc["Strategic", "accounts"] == 1 and card.loc["Strategic", "potential"] == 4000
     ben = card[card["rep_id"] == "R2"].iloc[0]
     assert ben["potential"] == 2000 and ben["revenue"] == 600
+    moved, per = kpis.disruption(con, sid, plan.baseline_scenario(con))  # the Designer's "changing owner"
+    assert moved["accounts_moved"] == 1 and per.set_index("territory_id").loc[strategic, "gained_accounts"] == 1
     listing = rules.listing(con, sid)
     assert listing.loc[0, "rule"] == "tier = A" and listing.loc[0, "accounts"] == 1
 
@@ -55,7 +57,7 @@ def test_rules_reach_kpis_and_the_rule_listing(working):
 def test_rule_offsets_move_ruled_sums_between_territories(working):
     con, sid, strategic = working
     rules.add_named(con, sid, "A2", strategic)
-    off = book.rule_offsets(con, sid, None).set_index("territory_id")
+    off = book.rule_offsets(con, sid).set_index("territory_id")
     assert off.loc[strategic, "potential"] == 3000 and off.loc["R1", "potential"] == -3000
     assert off.loc[strategic, "accounts"] == 1 and off.loc["R1", "workload_hours"] == -12
 
