@@ -1,13 +1,15 @@
 """Plotly figures for the KPI and scenario pages: pure functions from frames to figures.
 
-Built to stay readable with 50+ territories: ranked bars show the top N with the rest summed,
-the potential/penetration scatter shows every territory at once, forecasts come as small
-multiples. Text reaches Plotly as data (never as HTML templates built from user strings), and
-Plotly escapes it.
+Built to stay readable with 50+ territories: ranked bars show the top N, the
+potential/penetration scatter shows every territory at once, forecasts come as small multiples.
+Plotly renders a subset of HTML in labels, titles and hover text (``<b>``, ``<a href>``, ``<br>``),
+so every user string (territory, scenario, stage, region names) goes through :func:`esc` first:
+a name like ``Strategic <A>`` shows as typed and can never become a link.
 """
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -21,6 +23,11 @@ STAGE_ORDER = ("Prospecting", "Qualification", "Needs Analysis", "Proposal", "Ne
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
 
+def esc(text) -> str:
+    """User text for Plotly: its HTML-like markup shown literally."""
+    return html.escape(str(text), quote=False)
+
+
 def _money(v: float) -> str:
     return f"${v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"${v:,.0f}"
 
@@ -32,7 +39,7 @@ def ranked_bars(table: pd.DataFrame, metric: str, label: str, *, top: int = 20, 
     data = data.iloc[::-1]  # plotly draws the first bar at the bottom
     values = data[metric] * (100 if percent else 1)
     fig = go.Figure(go.Bar(
-        x=values, y=data["name"], orientation="h",
+        x=values, y=[esc(n) for n in data["name"]], orientation="h",
         marker_color=[QUALITY_COLOURS.get(q, "#888") for q in data.get("quality", [])] or None,
         text=[f"{v:.1f}%" if percent else _money(v) if "$" in label else f"{v:,.0f}" for v in values],
         textposition="auto", hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
@@ -57,7 +64,7 @@ def potential_vs_penetration(table: pd.DataFrame) -> go.Figure:
             x=d["potential"], y=d["penetration"] * 100, mode="markers", name=quality,
             marker=dict(color=colour, size=(d["accounts"].clip(lower=1) ** 0.5).clip(upper=60) / 2 + 6,
                         line=dict(width=1, color="white")),
-            text=d["name"], hovertemplate="%{text}<br>potential %{x:$,.0f}<br>penetration %{y:.1f}%<extra></extra>"))
+            text=[esc(n) for n in d["name"]], hovertemplate="%{text}<br>potential %{x:$,.0f}<br>penetration %{y:.1f}%<extra></extra>"))
     if table["potential"].sum():
         fig.add_vline(x=table["potential"].mean(), line_dash="dot", line_color="#555")
         fig.add_hline(y=table["revenue"].sum() / table["potential"].sum() * 100, line_dash="dot", line_color="#555")
@@ -75,8 +82,8 @@ def pipeline_by_stage(stages: pd.DataFrame, names: pd.Series, *, top: int = 20) 
     fig = go.Figure()
     for stage in stage_list:
         d = data[data["stage"] == stage].set_index("territory").reindex(order)
-        fig.add_trace(go.Bar(x=d["amount"].fillna(0), y=list(order), name=stage, orientation="h",
-                             hovertemplate=f"%{{y}} · {stage}: %{{x:$,.0f}}<extra></extra>"))
+        fig.add_trace(go.Bar(x=d["amount"].fillna(0), y=[esc(t) for t in order], name=esc(stage), orientation="h",
+                             hovertemplate="%{y} · %{fullData.name}: %{x:$,.0f}<extra></extra>"))
     fig.update_layout(barmode="stack", title=f"Open pipeline by stage (top {len(order)} territories)",
                       height=max(320, 22 * len(order) + 110), xaxis_title="Open amount ($)", **_LAYOUT)
     return fig
@@ -103,7 +110,7 @@ def _forecast_traces(fig: go.Figure, fc: Forecast, *, row=None, col=None, legend
 def forecast_chart(fc: Forecast, title: str) -> go.Figure:
     fig = go.Figure()
     _forecast_traces(fig, fc, legend=True)
-    fig.update_layout(title=f"{title}: {fc.model}; backtest error {fc.mape_pct:.1f}% MAPE", height=380,
+    fig.update_layout(title=f"{esc(title)}: {fc.model}; backtest error {fc.mape_pct:.1f}% MAPE", height=380,
                       yaxis_title="Revenue ($)", **_LAYOUT)
     return fig
 
@@ -113,7 +120,7 @@ def forecast_grid(forecasts: dict[str, Forecast], titles: dict[str, str], *, col
     items = list(forecasts.items())
     rows = max(1, math.ceil(len(items) / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"{titles[t]} · MAPE {fc.mape_pct:.1f}%" for t, fc in items], vertical_spacing=0.5 / rows)
+        f"{esc(titles[t])} · MAPE {fc.mape_pct:.1f}%" for t, fc in items], vertical_spacing=0.5 / rows)
     for i, (_, fc) in enumerate(items):
         _forecast_traces(fig, fc, row=i // cols + 1, col=i % cols + 1, legend=i == 0)
     fig.update_layout(height=230 * rows + 80, title="Revenue forecast per territory", **_LAYOUT)
@@ -125,19 +132,21 @@ def hierarchy_treemap(table: pd.DataFrame) -> go.Figure:
     """Region → district → territory, sized by potential, coloured by penetration."""
     t = table.fillna({"region": "(no region)", "district": "(no district)"})
     ids, labels, parents, values, colours = [], [], [], [], []
+    key_of: dict[tuple, str] = {(): ""}  # (region,) or (region, district) -> node id (names may hold "/")
     for keys in (["region"], ["region", "district"]):
         g = t.groupby(keys).agg(potential=("potential", "sum"), revenue=("revenue", "sum")).reset_index()
         for r in g.itertuples(index=False):
-            path = "/".join(str(getattr(r, k)) for k in keys)
-            ids.append(path)
-            labels.append(str(getattr(r, keys[-1])))
-            parents.append("/".join(str(getattr(r, k)) for k in keys[:-1]))
+            path = tuple(getattr(r, k) for k in keys)
+            key_of[path] = f"n{len(key_of)}"
+            ids.append(key_of[path])
+            labels.append(esc(path[-1]))
+            parents.append(key_of[path[:-1]])
             values.append(r.potential)
             colours.append(r.revenue / r.potential * 100 if r.potential else 0)
     for r in t.itertuples(index=False):
-        ids.append(f"{r.region}/{r.district}/{r.territory_id}")
-        labels.append(str(r.name))
-        parents.append(f"{r.region}/{r.district}")
+        ids.append(f"t{len(ids)}")
+        labels.append(esc(r.name))
+        parents.append(key_of[(r.region, r.district)])
         values.append(r.potential)
         colours.append((r.penetration or 0) * 100)
     fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
@@ -155,7 +164,7 @@ def scenario_deltas(kpis: pd.DataFrame, metric: str, label: str, *, top: int = 2
     fig = go.Figure()
     for name, d in kpis[kpis["territory"].isin(order)].groupby("scenario", sort=False):
         d = d.set_index("territory").reindex(order)
-        fig.add_trace(go.Bar(x=list(order), y=d[metric], name=name,
+        fig.add_trace(go.Bar(x=[esc(t) for t in order], y=d[metric], name=esc(name),
                              hovertemplate="%{x}: %{y:,.0f}<extra>" + "%{fullData.name}" + "</extra>"))
     fig.update_layout(barmode="group", title=f"{label} per territory (the {len(order)} that change most)",
                       height=420, yaxis_title=label, **_LAYOUT)

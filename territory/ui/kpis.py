@@ -7,6 +7,7 @@ import streamlit as st
 
 from territory import charts, edits, scorecard
 from territory.ui import state
+from territory.ui.designer import plain
 
 MONEY = st.column_config.NumberColumn(format="compact")  # 403.9M: headers say $
 PCT = st.column_config.NumberColumn(format="%.1f%%")
@@ -144,7 +145,7 @@ def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
                                   "Backtest MAE $")}, "Backtest MAPE": PCT})
         st.caption("Backtest: the same model fitted without the last 6 months, scored on them. Intervals are 90 %.")
     for tid, why in missing.items():
-        st.caption(f"{names[tid]}: no forecast ({why}).")
+        st.caption(f"{plain(names[tid])}: no forecast ({why}).")
 
 
 def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:

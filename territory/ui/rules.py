@@ -7,12 +7,14 @@ import streamlit as st
 from territory import allocation, plan, rules
 from territory.errors import TerritoryError
 from territory.ui import state
+from territory.ui.designer import plain
 
 ANY = "(any)"
 
 
 def say(kind: str, text: str) -> None:
-    st.session_state[state.RULES_MESSAGE] = (kind, text)
+    """Keep a message for the next run; ids and names in it are user text, so markdown is escaped."""
+    st.session_state[state.RULES_MESSAGE] = (kind, plain(text))
 
 
 def show_message() -> None:

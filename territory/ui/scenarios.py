@@ -25,7 +25,8 @@ COMPARED_LABELS = {"potential": "Potential ($)", "accounts": "Accounts", "revenu
 
 
 def say(kind: str, text: str) -> None:
-    st.session_state[state.SCEN_MESSAGE] = (kind, text)
+    """Keep a message for the next run; plan names in it are user text, so markdown is escaped."""
+    st.session_state[state.SCEN_MESSAGE] = (kind, plain(text))
 
 
 def show_message() -> None:
@@ -139,14 +140,14 @@ def compare(con, names: dict[int, str]) -> None:
     wide.columns = [f"{s} Δ" if m.startswith("delta_") else s for m, s in wide.columns]
     st.dataframe(wide.drop(columns=[f"{cmp.names[0]} Δ"], errors="ignore").reset_index(), hide_index=True,
                  key="scenarios_kpi_table", column_config={"territory": "Territory"})
-    st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {cmp.names[-1]!r}; outline: in "
-                f"{cmp.names[0]!r})".replace("$", "\\$"))
+    st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {plain(repr(cmp.names[-1]))}; "
+                f"outline: in {plain(repr(cmp.names[0]))})")
     if len(cmp.changed_cells):
         st_folium(mapview.changes_map(cmp.changed_cells, cmp.names), height=420, use_container_width=True,
                   returned_objects=[], key="scenarios_map")
     moved = cmp.moved
     st.markdown(f"**{len(moved):,} accounts change territory or owner** "
-                f"(${moved['revenue_12m'].sum():,.0f} revenue)".replace("$", "\\$"))
+                f"(\\${moved['revenue_12m'].sum():,.0f} revenue)")
     st.dataframe(moved[["scenario", "account_id", "name", "city", "state", "revenue_12m", "from_territory",
                         "from_owner", "to_territory", "to_owner", "assigned_by"]],
                  hide_index=True, key="scenarios_moved",

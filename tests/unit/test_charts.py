@@ -1,0 +1,59 @@
+"""Charts: names typed by users reach Plotly escaped (Plotly renders <b>, <a href>, <br> in text)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from territory import charts, forecast
+
+EVIL = "<a href='javascript:alert(1)'>Strategic</a> <b>&</b>"
+
+
+def _strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _strings(v)
+    elif isinstance(obj, np.ndarray):
+        yield from (v for v in obj.tolist() if isinstance(v, str))
+
+
+def _check(fig) -> None:
+    texts = list(_strings(fig.to_plotly_json()))
+    assert not any("<a href" in t or "<b>&" in t for t in texts), [t for t in texts if "<a" in t]
+    assert any("&lt;a href='javascript:alert(1)'&gt;Strategic&lt;/a&gt;" in t for t in texts)
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "territory_id": ["T1", "T2", "T3"], "name": [EVIL, "North", "South"], "potential": [300.0, 200.0, 100.0],
+        "revenue": [30.0, 50.0, 5.0], "penetration": [0.1, 0.25, 0.05], "accounts": [10, 20, 5],
+        "quality": ["medium", "high", "low"], "region": [EVIL, "West", "West"], "district": ["D1", "D2", "D2"]})
+
+
+def test_every_chart_escapes_user_names():
+    t = _table()
+    _check(charts.ranked_bars(t, "potential", "Potential ($)"))
+    _check(charts.potential_vs_penetration(t))
+    _check(charts.hierarchy_treemap(t))
+    stages = pd.DataFrame({"territory_id": ["T1", "T2"], "stage": [EVIL, "Proposal"], "amount": [5.0, 6.0]})
+    _check(charts.pipeline_by_stage(stages, t.set_index("territory_id")["name"]))
+    kpis = pd.DataFrame({"scenario": [EVIL, EVIL, "B", "B"], "territory": [EVIL, "North"] * 2,
+                         "potential": [1.0, 2.0, 3.0, 4.0], "delta_potential": [0.0, 0.0, 2.0, 2.0]})
+    _check(charts.scenario_deltas(kpis, "potential", "Potential ($)"))
+    history = pd.Series(100 + np.arange(24.0), index=pd.date_range("2024-01-01", periods=24, freq="MS"))
+    fc = forecast.forecast(history)
+    _check(charts.forecast_chart(fc, EVIL))
+    _check(charts.forecast_grid({"T1": fc}, {"T1": EVIL}))
+
+
+def test_ranked_bars_show_the_top_n_sorted():
+    fig = charts.ranked_bars(_table(), "potential", "Potential ($)", top=2)
+    bar = fig.data[0]
+    assert list(bar.x) == [200.0, 300.0]  # drawn bottom-up: the largest on top
+    assert "top 2 of 3" in fig.layout.title.text
