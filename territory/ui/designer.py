@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import streamlit.components.v1 as components
 from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
-from territory.ui import state
+from territory.ui import feedback, state
 
 TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect"}
 
@@ -97,18 +96,11 @@ def toolbar(view: View) -> None:
 
 
 def show_message() -> None:
-    kind, text = st.session_state.get(state.DESIGN_MESSAGE, (None, None))
-    if text:  # messages quote territory names: shown as typed, never as markdown
-        {"ok": st.success, "warn": st.warning, "error": st.error}[kind](plain(text))
-
-
-def plain(text: str) -> str:
-    """Text for Streamlit's markdown elements, with every markdown and LaTeX character escaped."""
-    return re.sub(r"([\\`*_\[\]<>#!|$~])", r"\\\1", text)
+    feedback.show(state.DESIGN_MESSAGE, keep=True)
 
 
 def say(kind: str, text: str) -> None:
-    st.session_state[state.DESIGN_MESSAGE] = (kind, text)
+    feedback.say(state.DESIGN_MESSAGE, kind, text)
 
 
 def apply_stroke(scenario_id: int, cells: list[int]) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from territory import charts, edits, scorecard
 from territory.ui import state
-from territory.ui.designer import plain
+from territory.ui.feedback import plain
 
 MONEY = st.column_config.NumberColumn(format="compact")  # 403.9M: headers say $
 PCT = st.column_config.NumberColumn(format="%.1f%%")

@@ -6,31 +6,17 @@ import streamlit as st
 
 from territory import allocation, plan, rules
 from territory.errors import TerritoryError
-from territory.ui import state
-from territory.ui.designer import plain
+from territory.ui import feedback, state
 
 ANY = "(any)"
 
 
-def say(kind: str, text: str) -> None:
-    """Keep a message for the next run; ids and names in it are user text, so markdown is escaped."""
-    st.session_state[state.RULES_MESSAGE] = (kind, plain(text))
-
-
 def show_message() -> None:
-    msg = st.session_state.pop(state.RULES_MESSAGE, None)
-    if msg:
-        (st.success if msg[0] == "ok" else st.error)(msg[1])
+    feedback.show(state.RULES_MESSAGE)
 
 
 def _run(action, done: str) -> None:
-    try:
-        action()
-    except TerritoryError as exc:
-        say("error", str(exc))
-    else:
-        say("ok", done)
-    st.rerun()
+    feedback.run(state.RULES_MESSAGE, action, done)
 
 
 def rule_table(con, sid: int) -> None:
@@ -103,7 +89,7 @@ def allocation_panel(con, sid: int) -> None:
         try:
             st.session_state[state.ALLOC_RESULT] = (sid, allocation.suggest(con, sid, weights=weights))
         except TerritoryError as exc:
-            st.error(str(exc))
+            st.error(feedback.plain(str(exc)))
     stored = st.session_state.get(state.ALLOC_RESULT)
     if not stored or stored[0] != sid:
         return

@@ -12,8 +12,8 @@ from streamlit_folium import st_folium
 
 from territory import charts, edits, exports, mapview, scenarios
 from territory.errors import TerritoryError
-from territory.ui import state
-from territory.ui.designer import plain
+from territory.ui import feedback, state
+from territory.ui.feedback import plain
 
 EXPORTS = {"salesforce": ("Salesforce Data Loader CSV (Id, OwnerId)", "csv", "text/csv"),
            "hubspot": ("HubSpot companies CSV (Record ID, Company owner)", "csv", "text/csv"),
@@ -24,26 +24,12 @@ COMPARED_LABELS = {"potential": "Potential ($)", "accounts": "Accounts", "revenu
                    "pipeline": "Open pipeline ($)", "workload_hours": "Workload (hours)"}
 
 
-def say(kind: str, text: str) -> None:
-    """Keep a message for the next run; plan names in it are user text, so markdown is escaped."""
-    st.session_state[state.SCEN_MESSAGE] = (kind, plain(text))
-
-
 def show_message() -> None:
-    msg = st.session_state.pop(state.SCEN_MESSAGE, None)
-    if msg:
-        (st.success if msg[0] == "ok" else st.error)(msg[1])
+    feedback.show(state.SCEN_MESSAGE)
 
 
 def _run(action, done: str) -> None:
-    """Run a change; errors are shown, never raised into the page."""
-    try:
-        action()
-    except TerritoryError as exc:
-        say("error", str(exc))
-        return
-    say("ok", done)
-    st.rerun()
+    feedback.run(state.SCEN_MESSAGE, action, done)
 
 
 def plan_table(con) -> pd.DataFrame:
@@ -120,7 +106,7 @@ def compare(con, names: dict[int, str]) -> None:
     try:
         cmp = _compare(tuple(chosen), versions, state.data_version(con))
     except TerritoryError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     scores = cmp.scores.set_index("scenario").T
     labels = {"max_dev_potential_pct": "Balance: max deviation, potential (%)", "cv_potential": "Balance: CV, potential",

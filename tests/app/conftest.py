@@ -22,3 +22,11 @@ def app(demo_db, tmp_path, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     return at, db
+
+
+def open_page(app, script: str):
+    """(AppTest switched to ``script`` and run without an exception, its database path)."""
+    at, db = app
+    at.switch_page(script).run()
+    assert not at.exception, at.exception
+    return at, db

@@ -7,14 +7,12 @@ import pandas as pd
 import pytest
 
 from territory import grid, plan, store
+from tests.app.conftest import open_page
 
 
 @pytest.fixture
 def page(app):
-    at, db = app
-    at.switch_page("pages/designer.py").run()
-    assert not at.exception, at.exception
-    return at, db
+    return open_page(app, "pages/designer.py")
 
 
 def _kpis(at) -> pd.DataFrame:

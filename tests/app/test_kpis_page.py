@@ -6,14 +6,12 @@ import pandas as pd
 import pytest
 
 from territory import book, plan, store
+from tests.app.conftest import open_page
 
 
 @pytest.fixture
 def page(app):
-    at, db = app
-    at.switch_page("pages/kpis.py").run()
-    assert not at.exception, at.exception
-    return at, db
+    return open_page(app, "pages/kpis.py")
 
 
 TABLES = {"kpis_territory_table": ("Territory", "Quality"), "kpis_rep_table": ("Territory", "Rep"),

@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 
 from territory import plan, store
+from tests.app.conftest import open_page
 
 
 @pytest.fixture
 def page(app):
-    at, db = app
-    at.switch_page("pages/rules.py").run()
-    assert not at.exception, at.exception
-    return at, db
+    return open_page(app, "pages/rules.py")
 
 
 def _count(db, sql: str, params=()) -> int:

@@ -6,14 +6,12 @@ import pandas as pd
 import pytest
 
 from territory import edits, plan, scenarios, store
+from tests.app.conftest import open_page
 
 
 @pytest.fixture
 def page(app):
-    at, db = app
-    at.switch_page("pages/scenarios.py").run()
-    assert not at.exception, at.exception
-    return at, db
+    return open_page(app, "pages/scenarios.py")
 
 
 def _frame(at, *columns) -> pd.DataFrame:
