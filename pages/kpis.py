@@ -10,10 +10,11 @@ st.title("KPIs")
 state.ensure_data()
 con = state.db()
 names = state.plan_names(con)
-active = next((sid for sid, name in names.items() if name.endswith("(active)")), next(iter(names)))
+active = state.active_plan(con)
 
 with st.sidebar:
     st.subheader("Plan and filters")
+    state.keep_valid(state.KPI_PLAN, names)
     sid = st.selectbox("Plan", list(names), index=list(names).index(active), format_func=names.get, key=state.KPI_PLAN)
     options = ui.choices(con)
     filters = scorecard.Filters(

@@ -11,6 +11,7 @@ con = state.db()
 ui.show_message()
 current = state.design_plan(con)  # first: makes the working plan when there is none yet
 names = state.plan_names(con, kinds=("working",))
+state.keep_valid("rules_plan", names)
 sid = st.selectbox("Plan", list(names), index=list(names).index(current), format_func=names.get, key="rules_plan",
                    help="Rules and reps belong to a plan; the baseline stays as the CRM has it.")
 

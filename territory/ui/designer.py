@@ -189,6 +189,8 @@ def plan_picker(scenario_id: int) -> None:
     def chosen() -> None:
         st.session_state[state.DESIGN_PLAN] = st.session_state[state.DESIGN_PLAN_PICK]
 
+    if st.session_state.get(state.DESIGN_PLAN_PICK) != scenario_id:  # chosen elsewhere (Scenarios) or deleted
+        st.session_state.pop(state.DESIGN_PLAN_PICK, None)
     st.selectbox("Plan", ids, index=ids.index(scenario_id), format_func=names.get, key=state.DESIGN_PLAN_PICK,
                  on_change=chosen, help="The scenario you paint. Create, compare and promote scenarios on the "
                  "Scenarios page.")

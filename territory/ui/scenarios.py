@@ -44,8 +44,8 @@ def plan_table(con) -> pd.DataFrame:
 
 
 def create_form(con, names: dict[int, str]) -> None:
-    active = next(sid for sid, n in names.items() if n.endswith("(active)")) if any(
-        n.endswith("(active)") for n in names.values()) else next(iter(names))
+    active = state.active_plan(con)
+    state.keep_valid("scenario_new_source", names)
     with st.form("scenario_create", clear_on_submit=True):
         name = st.text_input("Name", key="scenario_new_name", placeholder="e.g. West split in two")
         source = st.selectbox("Start from", list(names), index=list(names).index(active), format_func=names.get,
@@ -61,6 +61,7 @@ def create_form(con, names: dict[int, str]) -> None:
 
 def manage(con, frame: pd.DataFrame) -> None:
     rows = frame.set_index("scenario_id")
+    state.keep_valid("scenario_manage", rows.index)
     sid = st.selectbox("Plan", list(rows.index), format_func=lambda s: rows.loc[s, "name"], key="scenario_manage")
     row = rows.loc[sid]
     c1, c2 = st.columns(2)
@@ -96,9 +97,11 @@ def _compare(ids: tuple[int, ...], versions: tuple[int, ...], data_version: int)
 
 def compare(con, names: dict[int, str]) -> None:
     ids = list(names)
-    default = ids[:1] + ids[-1:] if len(ids) > 1 else ids
-    chosen = st.multiselect("Plans to compare (the first is the reference)", ids, default=default,
-                            format_func=names.get, max_selections=scenarios.MAX_COMPARED, key=state.SCEN_COMPARE)
+    state.keep_valid(state.SCEN_COMPARE, ids)
+    if state.SCEN_COMPARE not in st.session_state:  # first visit: the active plan and the newest one
+        st.session_state[state.SCEN_COMPARE] = list(dict.fromkeys([state.active_plan(con), ids[-1]]))
+    chosen = st.multiselect("Plans to compare (the first is the reference)", ids, format_func=names.get,
+                            max_selections=scenarios.MAX_COMPARED, key=state.SCEN_COMPARE)
     if len(chosen) < 2:
         st.info("Choose two or three plans.")
         return
@@ -153,8 +156,9 @@ def _export_bytes(con, sid: int, fmt: str, changed_only: bool) -> bytes:
 
 def export_panel(con, names: dict[int, str]) -> None:
     ids = list(names)
-    active = next((s for s, n in names.items() if n.endswith("(active)")), ids[0])
+    active = state.active_plan(con)
     c1, c2 = st.columns(2)
+    state.keep_valid("export_plan", ids)
     sid = c1.selectbox("Plan to export", ids, index=ids.index(active), format_func=names.get, key="export_plan")
     fmt = c2.selectbox("Format", list(EXPORTS), format_func=lambda f: EXPORTS[f][0], key="export_format")
     changed_only = st.checkbox("Only accounts whose owner changes (CRM files)", key="export_changed_only",
@@ -164,8 +168,9 @@ def export_panel(con, names: dict[int, str]) -> None:
         st.caption(f"{len(acc):,} accounts will get their new owner."
                    + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
                       "without a rep." if unassigned or no_rep else ""))
-    stem = "".join(ch if ch.isalnum() else "-" for ch in names[sid].removesuffix(" (active)")).strip("-").lower()
-    label = f"Download {EXPORTS[fmt][0]} · {plain(names[sid].removesuffix(' (active)'))}"
+    name = state.plan_names(con, mark_active=False)[sid]
+    stem = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower()
+    label = f"Download {EXPORTS[fmt][0]} · {plain(name)}"
     st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only),
                        file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2],
                        key=f"export_download_{sid}_{fmt}_{changed_only}",  # one per file: no stale data

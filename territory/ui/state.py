@@ -104,8 +104,26 @@ def design_plan(con: Connection) -> int:
     return int(chosen)
 
 
-def plan_names(con: Connection, *, kinds: tuple[str, ...] = ("baseline", "working")) -> dict[int, str]:
-    """Plan id -> name as shown in pickers (the active plan is marked)."""
+def plan_names(con: Connection, *, kinds: tuple[str, ...] = ("baseline", "working"),
+               mark_active: bool = True) -> dict[int, str]:
+    """Plan id -> name as shown in pickers (the active plan marked, unless ``mark_active`` is off)."""
     rows = con.execute("SELECT scenario_id, name, is_active FROM scenarios WHERE list_contains(?, kind) "
                        "ORDER BY kind = 'baseline' DESC, scenario_id", [list(kinds)]).fetchall()
-    return {int(sid): f"{name} (active)" if active else name for sid, name, active in rows}
+    return {int(sid): f"{name} (active)" if active and mark_active else name for sid, name, active in rows}
+
+
+def active_plan(con: Connection) -> int:
+    """The active plan (the one exported to the CRM)."""
+    return int(plan.active_scenario(con))
+
+
+def keep_valid(key: str, options) -> None:
+    """Drop a remembered choice (or the chosen items of a multiselect) that is no longer among
+    ``options`` — e.g. a plan deleted in another tab — before its widget is drawn."""
+    if key not in st.session_state:
+        return
+    value, allowed = st.session_state[key], set(options)
+    if isinstance(value, list):
+        st.session_state[key] = [v for v in value if v in allowed]
+    elif value not in allowed:
+        del st.session_state[key]

@@ -91,3 +91,29 @@ def test_export_panel_counts_what_the_crm_file_will_hold(page):
     assert any(c.value.startswith(f"{len(rows):,} accounts will get their new owner") for c in at.caption)
     assert at.get("download_button")[0].proto.label == (
         "Download Salesforce Data Loader CSV (Id, OwnerId) · Baseline (CRM ownership)")
+
+
+def test_a_deleted_scenario_chosen_on_other_pages_leaves_them_working(page):
+    """Chosen on the KPIs, Rules and Designer pages, then deleted: every page falls back to a plan
+    that exists instead of failing on the stale choice."""
+    at, _ = page
+    _create(at, "Short-lived")
+    sid = at.multiselect(key="scenarios_compare").value[-1]
+    for script, key in (("pages/kpis.py", "kpis_plan"), ("pages/rules.py", "rules_plan")):
+        at.switch_page(script).run()
+        at.session_state[key] = sid
+        at.run()
+        assert not at.exception, at.exception
+    at.switch_page("pages/scenarios.py").run()
+    at.session_state["scenario_manage"] = sid
+    at.session_state["export_plan"] = sid
+    at.run()
+    at.checkbox(key=f"scenario_delete_ok_{sid}").check().run()
+    at.button(key="scenario_delete").click().run()
+    assert "Deleted 'Short-lived'" in at.success[0].value
+    assert sid not in at.multiselect(key="scenarios_compare").value
+    for script in ("pages/kpis.py", "pages/rules.py", "pages/designer.py", "pages/scenarios.py"):
+        at.switch_page(script).run()
+        assert not at.exception, (script, at.exception)
+        if script == "pages/designer.py":
+            assert "Short-lived" not in at.sidebar.selectbox(key="designer_plan_pick").options
