@@ -37,11 +37,13 @@ def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
             "annual_revenue", "employees", "owner_id", "rating"]
     potential = _col("potential", names)
     tier = _col("tier", names)
+    has_emails = con.execute("SELECT count(*) FROM reps WHERE email IS NOT NULL").fetchall()[0][0] > 0
+    owner = _OWNER if has_emails else "g.owner_id"  # the e-mail lookup only when it can match
     sql = f"""
         INSERT INTO accounts ({", ".join(text)}, postal_code, lat, lng, geocode, cell, tier,
                               potential, potential_derived, revenue_12m, pipeline,
                               weighted_pipeline, import_id)
-        SELECT {", ".join(_OWNER if c == "owner_id" and c in names else "g." + c if c in names else "NULL"
+        SELECT {", ".join(owner if c == "owner_id" and c in names else "g." + c if c in names else "NULL"
                           for c in text)},
                {"g.postal_code" if "postal_code" in names else "NULL"},
                g._lat, g._lng, g._precision, g.cell,
