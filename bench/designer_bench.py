@@ -87,6 +87,7 @@ def browser_clicks(server: Server, points: list[tuple[float, float]], zoom: int)
         page.locator("[data-testid='stSidebarNav'] a", has_text="Designer").click()
         page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=300_000)
         wait_until_idle(page)
+        page.frame_locator(MAP).locator("canvas.territory-plan-canvas").wait_for(state="attached", timeout=120_000)
         frame = next(f for f in page.frames if "st_folium" in (f.url or ""))
         frame.wait_for_function("() => window.__tpStats && window.__tpStats.ready && window.__tpStats.patchVersion !== null",
                                 timeout=120_000)

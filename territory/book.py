@@ -46,9 +46,11 @@ def rule_offsets(con: Connection, scenario_id: int, *, workload: settings.Worklo
     their rule's territory minus the same values taken from the territory of their cell.
     Empty when the plan has no rules. One query over the ruled accounts only (per stroke).
     """
+    metrics = list(grid.CELL_METRICS)
+    if not rules.has_rules(con, scenario_id):
+        return pd.DataFrame(columns=["territory_id", *metrics])
     keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
     visits = [workload.hours(t) for t in settings.TIERS]
-    metrics = list(grid.CELL_METRICS)
     moved = con.execute(
         "SELECT h.territory_id AS to_t, ca.territory_id AS from_t, count(*) AS accounts,"
         " sum(a.potential) AS potential, sum(a.revenue_12m) AS revenue_12m, sum(a.pipeline) AS pipeline,"

@@ -231,15 +231,20 @@ def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dic
     """
     k1, f1 = grid.parent_masks(plan.resolution(con, scenario_id))
     k0, f0 = grid.parent_masks(plan.resolution(con, baseline_id))
-    frame = con.execute(
-        "SELECT a.account_id, a.revenue_12m, coalesce(hn.territory_id, now_.territory_id) AS now_t,"
-        " coalesce(hw.territory_id, was.territory_id) AS was_t FROM accounts a "
-        f"LEFT JOIN cell_assignments now_ ON now_.scenario_id = ? AND now_.cell = {grid.parent_sql('a.cell')} "
-        f"LEFT JOIN cell_assignments was ON was.scenario_id = ? AND was.cell = {grid.parent_sql('a.cell')} "
-        f"LEFT JOIN ({rules.HELD_SQL}) hn ON hn.account_id = a.account_id "
-        f"LEFT JOIN ({rules.HELD_SQL}) hw ON hw.account_id = a.account_id",
-        [scenario_id, k1, f1, baseline_id, k0, f0, scenario_id, scenario_id, baseline_id, baseline_id],
-    ).df()
+    sides = {"now": (scenario_id, k1, f1), "was": (baseline_id, k0, f0)}
+    select, joins, params = [], [], []
+    for side, (sid, keep, fill) in sides.items():
+        joins.append(f"LEFT JOIN cell_assignments {side}_c ON {side}_c.scenario_id = ? "
+                     f"AND {side}_c.cell = {grid.parent_sql('a.cell')}")
+        params += [sid, keep, fill]
+        if rules.has_rules(con, sid):  # most plans have none: no rule join on every stroke then
+            joins.append(f"LEFT JOIN ({rules.HELD_SQL}) {side}_h ON {side}_h.account_id = a.account_id")
+            params += [sid, sid]
+            select.append(f"coalesce({side}_h.territory_id, {side}_c.territory_id) AS {side}_t")
+        else:
+            select.append(f"{side}_c.territory_id AS {side}_t")
+    frame = con.execute(f"SELECT a.account_id, a.revenue_12m, {', '.join(select)} FROM accounts a {' '.join(joins)}",
+                        params).df()
     moved = frame["now_t"].fillna("") != frame["was_t"].fillna("")
     total_rev = frame["revenue_12m"].sum()
     overall = {

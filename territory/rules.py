@@ -129,6 +129,11 @@ def listing(con: Connection, scenario_id: int) -> pd.DataFrame:
     return frame
 
 
+def has_rules(con: Connection, scenario_id: int) -> bool:
+    """Whether a plan has rules (most have none: callers then skip the rule joins)."""
+    return con.execute("SELECT count(*) FROM rules WHERE scenario_id = ?", [scenario_id]).fetchall()[0][0] > 0
+
+
 def held(con: Connection, scenario_id: int) -> pd.DataFrame:
     """account_id, territory_id, rule_id, assigned_by ('named' / 'overlay') of every ruled account."""
     return con.execute(HELD_SQL, [scenario_id, scenario_id]).df()
