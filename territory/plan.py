@@ -34,7 +34,7 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
     with store.transaction(con):
         old = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'baseline'").fetchall()
         for (sid,) in old:
-            _delete(con, sid)
+            delete_rows(con, sid)
         sid = con.execute("SELECT nextval('scenario_seq')").fetchall()[0][0]
         has_active = con.execute("SELECT count(*) FROM scenarios WHERE is_active").fetchall()[0][0] > 0
         con.execute(
@@ -70,7 +70,8 @@ def ensure_baseline(con: Connection) -> ScenarioId | None:
     return create_baseline(con)
 
 
-def _delete(con: Connection, scenario_id: int) -> None:
+def delete_rows(con: Connection, scenario_id: int) -> None:
+    """Every row of a plan (cells, territories, history, rules, the plan); inside the caller's transaction."""
     for table in ("cell_assignments", "territories", "edit_log", "rules", "scenarios"):
         con.execute(f"DELETE FROM {table} WHERE scenario_id = ?", [scenario_id])
 

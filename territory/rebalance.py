@@ -132,7 +132,7 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
     tids = terr["territory_id"].tolist()
     code = {t: i for i, t in enumerate(tids)}
     # territories that only hold rule accounts (e.g. "Strategic") stay off the map: locked
-    rule_only = set(rules.listing(con, scenario_id)["territory_id"]) - set(assignments["territory_id"])
+    rule_only = rules.territories(con, scenario_id) - set(assignments["territory_id"])
     index = assignments["cell"].astype(np.int64)
     now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=index)
     locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=index)

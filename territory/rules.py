@@ -134,6 +134,12 @@ def has_rules(con: Connection, scenario_id: int) -> bool:
     return con.execute("SELECT count(*) FROM rules WHERE scenario_id = ?", [scenario_id]).fetchall()[0][0] > 0
 
 
+def territories(con: Connection, scenario_id: int) -> set[str]:
+    """The territories a plan's rules assign accounts to."""
+    rows = con.execute("SELECT DISTINCT territory_id FROM rules WHERE scenario_id = ?", [scenario_id]).fetchall()
+    return {r[0] for r in rows}
+
+
 def held(con: Connection, scenario_id: int) -> pd.DataFrame:
     """account_id, territory_id, rule_id, assigned_by ('named' / 'overlay') of every ruled account."""
     return con.execute(HELD_SQL, [scenario_id, scenario_id]).df()

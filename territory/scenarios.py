@@ -66,8 +66,7 @@ def delete(con: Connection, scenario_id: int) -> None:
     if row["is_active"]:
         raise ValidationError(f"{row['name']!r} is the active plan; promote another plan first, then delete it")
     with store.transaction(con):
-        for table in ("cell_assignments", "territories", "edit_log", "rules", "scenarios"):
-            con.execute(f"DELETE FROM {table} WHERE scenario_id = ?", [scenario_id])
+        plan.delete_rows(con, scenario_id)
 
 
 def promote(con: Connection, scenario_id: int) -> None:
@@ -145,9 +144,10 @@ def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.Dat
     for m in ("potential", "accounts", "workload_hours"):
         b = kpis.balance(per[m])
         out[f"max_dev_{m}_pct"], out[f"cv_{m}"] = b.max_deviation_pct, b.cv
-    comp = compactness(plan.assignments(con, scenario_id), plan.resolution(con, scenario_id))
+    assignments = plan.assignments(con, scenario_id)
+    comp = compactness(assignments, plan.resolution(con, scenario_id))
     out["compactness"] = float(comp.mean()) if len(comp) else float("nan")
-    out["pieces"] = int(sum(len(p) for p in kpis.contiguity(plan.assignments(con, scenario_id)).values()))
+    out["pieces"] = int(sum(kpis.split_pieces(assignments)[0].values()))
     out["unassigned_accounts"] = int(accounts["territory_id"].isna().sum())
     if baseline is not None:
         changed = owner_changes(baseline, accounts)

@@ -154,6 +154,13 @@ def _export_bytes(con, sid: int, fmt: str, changed_only: bool) -> bytes:
         return path.read_bytes()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _owner_counts(sid: int, version: int, data_version: int, changed_only: bool) -> tuple[int, int, int]:
+    """(accounts the CRM file will hold, unassigned, in territories without a rep), once per plan version."""
+    acc, unassigned, no_rep = exports.ownership(state.db(), sid, changed_only=changed_only)
+    return len(acc), unassigned, no_rep
+
+
 def export_panel(con, names: dict[int, str]) -> None:
     ids = list(names)
     active = state.active_plan(con)
@@ -163,9 +170,9 @@ def export_panel(con, names: dict[int, str]) -> None:
     fmt = c2.selectbox("Format", list(EXPORTS), format_func=lambda f: EXPORTS[f][0], key="export_format")
     changed_only = st.checkbox("Only accounts whose owner changes (CRM files)", key="export_changed_only",
                                disabled=fmt not in ("salesforce", "hubspot"))
-    acc, unassigned, no_rep = exports.ownership(con, sid, changed_only=changed_only)
     if fmt in ("salesforce", "hubspot"):
-        st.caption(f"{len(acc):,} accounts will get their new owner."
+        rows, unassigned, no_rep = _owner_counts(sid, edits.version(con, sid), state.data_version(con), changed_only)
+        st.caption(f"{rows:,} accounts will get their new owner."
                    + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
                       "without a rep." if unassigned or no_rep else ""))
     name = state.plan_names(con, mark_active=False)[sid]
