@@ -75,3 +75,17 @@ def browser() -> Iterator[Browser]:
 def wait_until_idle(page, timeout: float = 180_000) -> None:
     """Wait for Streamlit to finish the current script run."""
     page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)
+
+
+def wait_until_settled(page, quiet_ms: int = 1_000, timeout: float = 180_000) -> None:
+    """Wait until no script run has started for ``quiet_ms``: a map component that reports its
+    value after a rerun starts another one, and a widget clicked during that run can be reset."""
+    page.evaluate("() => { delete window.__tpIdleSince; }")
+    page.wait_for_function(
+        """(quiet) => {
+          const idle = !!document.querySelector("[data-test-script-state='notRunning']");
+          const now = performance.now();
+          if (!idle || window.__tpIdleSince === undefined) window.__tpIdleSince = idle ? now : undefined;
+          return idle && now - window.__tpIdleSince >= quiet;
+        }""",
+        arg=quiet_ms, polling=100, timeout=timeout)

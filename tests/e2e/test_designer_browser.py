@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_until_idle
+from tests.e2e.conftest import wait_until_idle, wait_until_settled
 from tests.e2e.helpers import (
     BROOKLYN,
     CHICAGO,
@@ -107,7 +107,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     _wait_fill(page, NEW_YORK, active_colour)
 
     # lock the active territory: painting with it is refused, and the map is not recoloured
-    wait_until_idle(page)  # a click landing during a rerun can be undone by it
+    wait_until_settled(page)  # a click landing during a rerun can be undone by it
     page.locator("[data-testid='stSidebar'] summary", has_text="Territories").click()
     toggle = page.locator("[data-testid='stSidebar'] [data-testid='stCheckbox']", has_text="Locked")
     toggle.wait_for()
