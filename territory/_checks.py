@@ -8,6 +8,8 @@ fills ``_problems`` with one row per (row, column, value, reason), every problem
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from territory._readers import quote_ident
@@ -21,6 +23,7 @@ _COMMA_NUMBER = "[+-]?([0-9]+|[0-9]{1,3}(\\.[0-9]{3})+)(,[0-9]+)?"
 _DATE_FORMATS = "['%Y-%m-%d', '%m/%d/%Y', '%d.%m.%Y', '%Y/%m/%d', '%Y-%m', '%m/%Y', '%Y-%m-%d %H:%M:%S']"
 _TRUE = "('true', 't', 'yes', 'y', '1')"
 _FALSE = "('false', 'f', 'no', 'n', '0')"
+_US_NAMES_RE = "|".join(re.escape(n) for n in US_NAMES if n)  # a fixed constant, no user input
 # US with Alaska and Hawaii: used to spot latitude/longitude given the wrong way round.
 _US_LAT = (18.0, 72.0)
 _US_LNG = (-180.0, -64.0)
@@ -72,6 +75,49 @@ def select_columns(fields: list[Field], mapping: dict[str, str], *, decimal: str
         if typed:
             cols.append(f"{typed} AS {f.name}__v")
     return cols
+
+
+NUMERIC_KINDS = frozenset({Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT})
+# kinds the one-pass load handles: numbers come parsed from the reader, text stays text
+ONE_PASS_KINDS = NUMERIC_KINDS | {Kind.ID, Kind.TEXT, Kind.ZIP}
+
+
+def typed_columns(fields: list[Field], mapping: dict[str, str]) -> list[str] | None:
+    """Select expressions for the one-pass load from a reader that parsed the numbers itself.
+
+    The names match ``select_columns`` so that every check applies unchanged; a number's
+    ``<field>`` is the number itself (it parsed, so "not a number" cannot happen). None when
+    a field needs the full path (dates, booleans, a required number).
+    """
+    if any(f.kind not in ONE_PASS_KINDS or (f.required and f.kind in NUMERIC_KINDS) for f in fields):
+        return None
+    cols = []
+    for f in fields:
+        col = quote_ident(mapping[f.name])
+        if f.kind in NUMERIC_KINDS:
+            cols += [f"CAST({col} AS DOUBLE) AS {f.name}", f"CAST({col} AS DOUBLE) AS {f.name}__v"]
+            continue
+        raw = f"nullif(CAST({col} AS VARCHAR), '')"
+        cols.append(f"{raw} AS {f.name}")
+        if f.kind is Kind.ZIP:
+            cols.append(f"{ZIP_REPAIR_SQL.format(z=raw)} AS {f.name}__v")
+    return cols
+
+
+def located_sql(dataset: str, names: set[str], table: str) -> str:
+    """``table`` with ``_lat``, ``_lng``, ``_precision`` worked out in SQL: what ``locate`` gives."""
+    lat, lng, zip_field, _ = _LOCATION[dataset]
+    ok = coords_ok_sql(dataset, names)
+    lat_x = f"{lat}__v" if lat in names else "NULL::DOUBLE"
+    lng_x = f"{lng}__v" if lng in names else "NULL::DOUBLE"
+    rows = f"(SELECT *, {ok} AS _ok FROM {table}) t"
+    if zip_field not in names:
+        return (f"SELECT t.*, CASE WHEN _ok THEN {lat_x} END AS _lat, CASE WHEN _ok THEN {lng_x} END AS _lng, "
+                f"CASE WHEN _ok THEN 'exact' END AS _precision FROM {rows}")
+    return (f"SELECT t.*, CASE WHEN _ok THEN {lat_x} ELSE z.zip_lat END AS _lat, "
+            f"CASE WHEN _ok THEN {lng_x} ELSE z.zip_lng END AS _lng, "
+            f"CASE WHEN _ok THEN 'exact' WHEN z.zip IS NOT NULL THEN 'zip' END AS _precision "
+            f"FROM {rows} LEFT JOIN _zips z ON z.zip = t.{zip_field}__v")
 
 
 def fix_numbers(con: Connection, fields: list[Field], *, decimal: str) -> None:
@@ -165,7 +211,8 @@ def _swapped_sql(lat: str, lng: str, names: set[str]) -> str:
     """True when the point lies outside the US but its mirror (lng, lat) lies inside."""
     us = "TRUE"
     if "country" in names:
-        us = f"(country IS NULL OR lower(trim(country)) IN {tuple(n for n in US_NAMES if n)})"
+        # a regex, not IN: DuckDB plans an IN list as a join over every row, which CASE cannot skip
+        us = f"(country IS NULL OR regexp_full_match(lower(trim(country)), '{_US_NAMES_RE}'))"
     inside = f"{{a}} BETWEEN {_US_LAT[0]} AND {_US_LAT[1]} AND {{b}} BETWEEN {_US_LNG[0]} AND {_US_LNG[1]}"
     # CASE evaluates the text test on country only for the few rows the geometry flags
     return (
@@ -188,13 +235,7 @@ def collect_problems(con: Connection, dataset: str, fields: list[Field], mapping
         "CREATE OR REPLACE TEMP TABLE _problems "
         "(_row BIGINT, column_name VARCHAR, value VARCHAR, reason VARCHAR)"
     )
-    names = {f.name for f in fields}
-    checks = [(cond, f.name, reason) for f in fields for cond, reason in _field_checks(f)]
-    if dataset in _LOCATION:
-        checks += _location_checks(dataset, names)
-    if dataset in ("opportunities", "revenue"):
-        checks.append(("account_id IS NOT NULL AND account_id NOT IN (SELECT account_id FROM accounts)",
-                       "account_id", "unknown account id; import the accounts first or fix the id"))
+    checks = row_checks(dataset, fields)
     any_bad = " OR ".join(f"({c})" for c, _, _ in checks)
     if con.execute(f"SELECT count(*) FROM _parsed WHERE {any_bad}").fetchall()[0][0]:
         for condition, field, reason in checks:
@@ -207,6 +248,19 @@ def collect_problems(con: Connection, dataset: str, fields: list[Field], mapping
         if f.kind is Kind.ID:
             _add_duplicates(con, f.name, mapping[f.name])
     return con.execute("SELECT count(*) FROM _problems").fetchall()[0][0]
+
+
+def row_checks(dataset: str, fields: list[Field], *, zip_lookup: bool = True) -> list[Check]:
+    """Every check that looks at one row on its own (duplicates are checked across rows);
+    ``zip_lookup=False`` leaves out the one that looks ZIPs up."""
+    names = {f.name for f in fields}
+    checks = [(cond, f.name, reason) for f in fields for cond, reason in _field_checks(f)]
+    if dataset in _LOCATION:
+        checks += _location_checks(dataset, names, zip_lookup=zip_lookup)
+    if dataset in ("opportunities", "revenue"):
+        checks.append(("account_id IS NOT NULL AND account_id NOT IN (SELECT account_id FROM accounts)",
+                       "account_id", "unknown account id; import the accounts first or fix the id"))
+    return checks
 
 
 def _field_checks(f: Field) -> list[tuple[str, str]]:
@@ -248,7 +302,7 @@ def _add_duplicates(con: Connection, field: str, label: str) -> None:
     con.execute(sql, [label])
 
 
-def _location_checks(dataset: str, names: set[str]) -> list[Check]:
+def _location_checks(dataset: str, names: set[str], *, zip_lookup: bool = True) -> list[Check]:
     lat, lng, zip_field, required = _LOCATION[dataset]
     checks: list[Check] = []
     if lat in names and lng in names:
@@ -267,7 +321,7 @@ def _location_checks(dataset: str, names: set[str]) -> list[Check]:
     if not required:
         return checks
     raw_coords = f"{lat} IS NOT NULL OR {lng} IS NOT NULL" if lat in names and lng in names else "FALSE"
-    if zip_field in names:
+    if zip_field in names and zip_lookup:
         checks.append((
             f"NOT ({raw_coords}) AND {zip_field} IS NOT NULL "
             f"AND coalesce({zip_field}__v NOT IN (SELECT zip FROM _zips), TRUE)",

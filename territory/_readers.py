@@ -93,6 +93,22 @@ def _describe(con: Connection, relation: str, params: list, path: Path) -> list[
     return [r[0] for r in rows]
 
 
+def typed_view(con: Connection, source: Source, numbers: set[str], name: str = "_src") -> bool:
+    """A temp view ``name`` reading the file with the columns in ``numbers`` parsed as DOUBLE
+    by the reader itself (text stays text). Reading it raises on the first value that does not
+    parse. False for sources without such a reader (Excel)."""
+    suffix = source.path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        relation = con.read_csv(str(source.path), header=True, sep=source.delimiter, all_varchar=True,
+                                dtype={c: "DOUBLE" for c in numbers})
+    elif suffix in PARQUET_SUFFIXES:
+        relation = con.read_parquet(str(source.path))
+    else:
+        return False
+    relation.create_view(name, replace=True)
+    return True
+
+
 def stage(con: Connection, source: Source, columns: list[str], table: str = "_parsed") -> int:
     """One pass over the file into temp ``table``: ``columns`` are SQL select expressions.
 

@@ -30,7 +30,8 @@ _OWNER = ("coalesce((SELECT min(r.rep_id) FROM reps r WHERE r.email IS NOT NULL"
           " AND lower(r.email) = lower(trim(g.owner_id))), g.owner_id)")
 
 
-def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
+def write_accounts(con: Connection, names: set[str], import_id: int, *, replace: bool = True) -> int:
+    """Insert ``_good`` as accounts; ``replace`` first deletes the accounts with the same ids."""
     spend = ", ".join("(?::VARCHAR, ?::DOUBLE)" for _ in settings.SPEND_PER_EMPLOYEE)
     spend_params = [x for kv in settings.SPEND_PER_EMPLOYEE.items() for x in kv]
     text = ["account_id", "name", "type", "street", "city", "state", "country", "industry",
@@ -61,12 +62,12 @@ def write_accounts(con: Connection, names: set[str], import_id: int) -> int:
                coalesce(r.revenue_12m, 0), coalesce(p.pipeline, 0), coalesce(p.weighted_pipeline, 0), ?
         FROM _good g
         LEFT JOIN (VALUES {spend}) s(industry, spend) ON s.industry = {"g.industry" if "industry" in names else "NULL"}
-        LEFT JOIN ({REVENUE_12M_SQL if _has_rows(con, "revenue_monthly") else _NO_REVENUE}) r
+        LEFT JOIN ({REVENUE_12M_SQL if has_rows(con, "revenue_monthly") else _NO_REVENUE}) r
                ON r.account_id = g.account_id
-        LEFT JOIN ({PIPELINE_SQL if _has_rows(con, "opportunities") else _NO_PIPELINE}) p
+        LEFT JOIN ({PIPELINE_SQL if has_rows(con, "opportunities") else _NO_PIPELINE}) p
                ON p.account_id = g.account_id
     """
-    if _has_rows(con, "accounts"):
+    if replace and has_rows(con, "accounts"):
         con.execute("DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM _good)")
     params = [settings.DEFAULT_SPEND_PER_EMPLOYEE, settings.REVENUE_SHARE,
               settings.FALLBACK_POTENTIAL, import_id, *spend_params]  # in the order of the ?s
@@ -141,7 +142,7 @@ _NO_REVENUE = "SELECT NULL::VARCHAR AS account_id, 0.0 AS revenue_12m LIMIT 0"
 _NO_PIPELINE = "SELECT NULL::VARCHAR AS account_id, 0.0 AS pipeline, 0.0 AS weighted_pipeline LIMIT 0"
 
 
-def _has_rows(con: Connection, table: str) -> bool:
+def has_rows(con: Connection, table: str) -> bool:
     return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0])
 
 

@@ -16,6 +16,7 @@ from territory.store import Connection
 
 # {z} is a SQL expression holding the raw ZIP text.
 ZIP_REPAIR_SQL = """(CASE
+    WHEN regexp_full_match({z}, '[0-9]{{5}}') THEN {z}
     WHEN regexp_full_match(regexp_replace(trim({z}), '\\.0+$', ''), '[0-9]{{3,5}}(-[0-9]{{4}})?')
     THEN lpad(split_part(regexp_replace(trim({z}), '\\.0+$', ''), '-', 1), 5, '0')
     END)"""

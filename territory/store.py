@@ -84,13 +84,22 @@ def transaction(con: Connection) -> Iterator[Connection]:
 
 
 @contextmanager
-def unordered_writes(con: Connection) -> Iterator[Connection]:
-    """Let DuckDB write rows in any order (faster in parallel); tables here have no order."""
+def unordered_writes(con: Connection, *, joins_as_written: bool = False) -> Iterator[Connection]:
+    """Let DuckDB write rows in any order (faster in parallel); tables here have no order.
+
+    ``joins_as_written`` keeps each join's right side as its hash table: a file read has no
+    row count up front, and DuckDB would otherwise hash a million file rows to probe a small
+    lookup table with them.
+    """
     con.execute("SET preserve_insertion_order = false")
+    if joins_as_written:
+        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     try:
         yield con
     finally:
         con.execute("SET preserve_insertion_order = true")
+        if joins_as_written:
+            con.execute("RESET disabled_optimizers")
 
 
 def is_empty(con: Connection) -> bool:
