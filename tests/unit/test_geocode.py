@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from territory import geocode
+from territory import geocode, settings
 
 
 @pytest.mark.parametrize(("raw", "fixed"), [
@@ -33,3 +33,13 @@ def test_zip_table_covers_the_country():
     table = geocode.zip_table()
     assert table.num_rows > 40_000
     assert len(set(table.column("zip_state").to_pylist())) >= 50
+
+
+def test_zip_table_is_kept_on_disk_and_a_broken_copy_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    built = geocode.zip_table.__wrapped__()  # nothing on disk: built from the package, then kept
+    (kept,) = (tmp_path / "cache").iterdir()
+    assert geocode.zip_table.__wrapped__().equals(built)  # read back from the file
+    kept.write_bytes(b"not an arrow file")
+    assert geocode.zip_table.__wrapped__().equals(built)
+    assert kept.read_bytes()[:6] == b"ARROW1"  # and the broken copy was replaced
