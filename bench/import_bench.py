@@ -117,6 +117,7 @@ def main() -> None:
     print(f"our full import ({loaded:,} rows) -> file : {ours:6.2f} s")
     print(f"ratio vs in-memory read  : {ratio:5.2f}   (median of {args.repeat} interleaved rounds; target <= 2.0)")
     print(f"ratio vs DuckDB file load: {ratio_file:5.2f}")
+    print("per-round ratios vs in-memory read: " + ", ".join(f"{r[2] / r[0]:.2f}" for r in rounds))
     for res, (in_db, frame, cells) in roll.items():
         print(f"roll-up to res {res} ({cells:>7,} cells): {in_db * 1000:5.0f} ms in DuckDB, "
               f"{frame * 1000:5.0f} ms as a pandas frame (target <= 150 ms)")

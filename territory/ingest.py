@@ -97,7 +97,9 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
     validate_mapping(mapping, dataset, columns=source.columns)
     fields = _checks.field_list(dataset, mapping)
     names = {f.name for f in fields}
-    _readers.sample_rows(con, source, mapping)
+    numbers = {f.name: mapping[f.name] for f in fields if f.kind in _checks.NUMERIC_KINDS}
+    if numbers:  # the decimal separator is judged on the first rows of the number columns
+        _readers.sample_rows(con, source, numbers)
     decimal = _checks.detect_decimal(con, fields, delimiter=source.delimiter)
     fast = _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, report, started)
     if fast is not None:
