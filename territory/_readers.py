@@ -29,6 +29,7 @@ class Source:
     relation: str  # SQL text of a FROM-able relation; bind ``params`` with it
     params: list
     delimiter: str | None = None
+    dialect: tuple = ()  # CSV: (quote, escape, new line) as the sniffer found them
 
 
 def quote_ident(name: str) -> str:
@@ -66,12 +67,13 @@ def _is_blank(path: Path) -> bool:
 def _open_csv(con: Connection, path: Path) -> Source:
     params = [str(path)]
     try:
-        delim = con.execute("SELECT Delimiter FROM sniff_csv(?, header = true)", params).fetchall()[0][0]
+        delim, *dialect = con.execute("SELECT Delimiter, Quote, Escape, NewLineDelimiter "
+                                      "FROM sniff_csv(?, header = true)", params).fetchall()[0]
     except duckdb.Error as exc:
         raise ValidationError(f"{path.name}: cannot read as CSV: {_first_line(exc)}") from exc
     relation = "read_csv(?, all_varchar = true, header = true, delim = ?)"
     params = [str(path), delim]
-    return Source(path, _describe(con, relation, params, path), relation, params, delim)
+    return Source(path, _describe(con, relation, params, path), relation, params, delim, tuple(dialect))
 
 
 def _open_excel(con: Connection, path: Path) -> Source:
@@ -99,8 +101,18 @@ def typed_view(con: Connection, source: Source, numbers: set[str], name: str = "
     parse. False for sources without such a reader (Excel)."""
     suffix = source.path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        relation = con.read_csv(str(source.path), header=True, sep=source.delimiter, all_varchar=True,
-                                dtype={c: "DOUBLE" for c in numbers})
+        # the dialect the sniffer found when the file was opened, so no second sniff; where its
+        # sample had no quotes, the standard CSV quote (a later quoted cell still reads right)
+        quote, escape, new_line = ('"' if v == "(empty)" else v for v in source.dialect)
+        if new_line not in ("\\n", "\\r\\n", "\\r"):  # e.g. a one-line file: let the full path read it
+            return False
+        columns = {c: "DOUBLE" if c in numbers else "VARCHAR" for c in source.columns}
+        try:
+            relation = con.sql("SELECT * FROM read_csv(?, auto_detect = false, header = true, delim = ?, "
+                               "quote = ?, escape = ?, new_line = ?, columns = ?)",
+                               params=[str(source.path), source.delimiter, quote, escape, new_line, columns])
+        except duckdb.Error:
+            return False
     elif suffix in PARQUET_SUFFIXES:
         relation = con.read_parquet(str(source.path))
     else:

@@ -20,7 +20,7 @@ ROWS = [
     sf_row(4, BillingCountry="Germany", BillingLatitude="52.52", BillingLongitude="13.40",
            BillingPostalCode=""),                                                  # outside the US
     sf_row(5, AnnualRevenue="", NumberOfEmployees=""),                             # the fallback potential
-    sf_row(6, Name="O'Brien <b>&</b> 東京", Industry=""),
+    sf_row(6, Name='O\'Brien, "Müller" <b>&</b> 東京', Industry=""),          # quoted cell
 ]
 
 
@@ -28,10 +28,12 @@ def _stored(con) -> pd.DataFrame:
     return con.execute("SELECT * EXCLUDE (import_id) FROM accounts ORDER BY account_id").df()
 
 
-def test_a_clean_file_is_read_once_and_stored_as_the_full_check_stores_it(db_path, tmp_path, caplog):
-    csv_file = write_csv(tmp_path / "a.csv", ROWS)
+@pytest.mark.parametrize(("delimiter", "newline", "encoding"), [(",", "\n", "utf-8"), ("\t", "\r\n", "utf-8-sig")])
+def test_a_clean_file_is_read_once_and_stored_as_the_full_check_stores_it(tmp_path, caplog, delimiter, newline,
+                                                                          encoding):
+    csv_file = write_csv(tmp_path / "a.csv", ROWS, delimiter=delimiter, newline=newline, encoding=encoding)
     xlsx_file = tmp_path / "a.xlsx"
-    pd.read_csv(csv_file, dtype=str, keep_default_na=False).to_excel(xlsx_file, index=False)  # Excel: full check
+    pd.DataFrame(ROWS).to_excel(xlsx_file, index=False)  # Excel: the full check
 
     one = store.connect(tmp_path / "one.duckdb")
     with caplog.at_level(logging.INFO, logger="territory.ingest"):
