@@ -30,6 +30,7 @@ Method (deterministic for a seed):
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -52,6 +53,8 @@ RESTARTS = 6  # starts tried while the tolerance is not met (and half the time l
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
 PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
+ROUND_PASSES = 8  # local-search passes between two rounds of shifting weight along the territory graph
+FLOW_ROUNDS = 30
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,9 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
             centres = centres + rng.normal(scale=0.3 * spread, size=centres.shape)
         plan = _start(units, adj, centres, opts, current, fixed, locked_t, weight, start, say, cancelled)
         state = _State(units, plan, k, opts, ~locked_t)
-        was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
+        was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled, max_passes=ROUND_PASSES)
+        state, was_cancelled = _rebalance_rounds(units, state, opts, fixed, locked_t, rng, start, say, cancelled,
+                                                 was_cancelled)
         if best is None or state.objective() < best.objective():
             best = state
         report = _report(units, best, opts, locked_t, time.perf_counter() - start, was_cancelled)
@@ -319,6 +324,33 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     state = best
     say(1.0, "done")
     return state.plan.copy(), report
+
+
+def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng, start, say, cancelled,
+                      was_cancelled: bool) -> tuple[_State, bool]:
+    """While the tolerance is not met and time is left: shift weight along the territory graph
+    (:func:`_flow_balance`), then local search again; the best plan by the objective is kept."""
+    best_plan, best_value = state.plan.copy(), state.objective()
+    for round_ in range(FLOW_ROUNDS):
+        if was_cancelled or time.perf_counter() - start > 0.8 * opts.time_limit:
+            break
+        if _report(units, state, opts, locked_t, 0.0, False).feasible:
+            break
+        say(min(0.1 + 0.85 * (time.perf_counter() - start) / opts.time_limit, 0.95),
+            f"shifting weight between territories (round {round_ + 1})")
+        if not _flow_balance(state, fixed, locked_t, start + opts.time_limit):
+            break
+        was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled, max_passes=ROUND_PASSES)
+        value = state.objective()
+        if value < best_value:
+            best_plan, best_value = state.plan.copy(), value
+    if not was_cancelled:  # polish to a local optimum with the time that is left
+        was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
+        if state.objective() < best_value:
+            best_plan, best_value = state.plan.copy(), state.objective()
+    if not np.array_equal(best_plan, state.plan):
+        state = _State(units, best_plan, state.k, opts, state.active)
+    return state, was_cancelled
 
 
 def _start(units: Units, adj, centres: np.ndarray, opts: Options, current, fixed, locked_t, weight, start: float,
@@ -519,8 +551,9 @@ def _pieces(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return csgraph.connected_components(g, directed=False)[1]
 
 
-def _search(state: _State, fixed, locked_t, rng, start, opts: Options, say, cancelled) -> bool:
-    """Boundary moves until no move improves the objective, the time is up, or cancel."""
+def _search(state: _State, fixed, locked_t, rng, start, opts: Options, say, cancelled, max_passes: int = 10**9) -> bool:
+    """Boundary moves until no move improves the objective, ``max_passes`` passes, the time is
+    up, or cancel (then True)."""
     plan, adj = state.plan, state.adj
     movable = ~fixed & ~locked_t[plan]
     edges_a, edges_b = _edge_arrays(adj)
@@ -578,8 +611,89 @@ def _search(state: _State, fixed, locked_t, rng, start, opts: Options, say, canc
                     improved += 1
         say(min(0.1 + 0.85 * (time.perf_counter() - start) / max(opts.time_limit, 1e-9), 0.95),
             f"pass {passes}: {improved:,} moves")
-        if improved == 0:
+        if improved == 0 or passes >= max_passes:
             return False
+
+
+def _flow_balance(state: _State, fixed: np.ndarray, locked_t: np.ndarray, deadline: float) -> int:
+    """Shift weight between territories along a least-cost flow on the territory graph.
+
+    Local moves cannot fix a regional imbalance: a cluster of heavy territories next to a cluster
+    of light ones, with balanced ones between, where every single move makes a neighbour worse.
+    Here each territory's excess on the attribute furthest off is routed to the light
+    territories over as few borders as possible (a small linear programme on
+    the K territories); each border then moves its flow as whole units, nearest to the receiving
+    territory first, never splitting the one that gives. Returns how many units moved.
+    """
+    plan = state.plan
+    sums = np.array(state.sums) / np.array(state.target)  # territory x attribute, 1.0 = on target
+    live = state.active & ~locked_t & (np.array(state.cnt) > 0)
+    worst = int(np.argmax(np.abs(sums[live] - 1).max(axis=0))) if live.any() else 0
+    # route the attribute furthest off this round (the rounds take turns as that changes)
+    unit_load = state.vals[:, worst] / state.target[worst]  # a unit's weight in targets
+    load = sums[:, worst]
+    ea, eb = _edge_arrays(state.adj)
+    cross = (plan[ea] != plan[eb]) & (plan[ea] >= 0) & (plan[eb] >= 0)
+    ta, tb = plan[ea][cross], plan[eb][cross]
+    keep = live[ta] & live[tb]
+    pairs = np.unique(np.column_stack([ta[keep], tb[keep]]), axis=0)  # both directions of every border
+    if len(pairs) == 0:
+        return 0
+    nodes = np.flatnonzero(live)
+    excess = load[nodes] - load[nodes].mean()
+    row = {t: r for r, t in enumerate(nodes.tolist())}
+    p = len(pairs)
+    # out - in + slack_plus - slack_minus = excess; minimise flow, slack (unroutable) costs far more
+    rows = np.concatenate([[row[a] for a in pairs[:, 0]], [row[b] for b in pairs[:, 1]],
+                           np.arange(len(nodes)), np.arange(len(nodes))])
+    cols = np.concatenate([np.arange(p), np.arange(p), p + np.arange(len(nodes)), p + len(nodes) + np.arange(len(nodes))])
+    vals = np.concatenate([np.ones(p), -np.ones(p), np.ones(len(nodes)), -np.ones(len(nodes))])
+    a_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(len(nodes), p + 2 * len(nodes)))
+    cost = np.concatenate([np.ones(p), np.full(2 * len(nodes), 1e3)])
+    res = linprog(cost, A_eq=a_eq, b_eq=excess, bounds=(0, None), method="highs")
+    if res.status != 0:
+        return 0
+    flows = res.x[:p]
+    moved = 0
+    for e in np.argsort(-flows, kind="stable").tolist():
+        if flows[e] < 0.25 * min(state.tol) or time.perf_counter() > deadline:
+            break
+        moved += _shift(state, int(pairs[e, 0]), int(pairs[e, 1]), float(flows[e]), unit_load, fixed)
+    return moved
+
+
+def _shift(state: _State, a: int, b: int, amount: float, unit_load: np.ndarray, fixed: np.ndarray) -> int:
+    """Move about ``amount`` (in targets) from territory a to its neighbour b: a's units on the
+    border first, nearest to b's centre, each only if a stays in one piece."""
+    plan, adj = state.plan, state.adj
+    cx, cy = state.sx[b] / state.cnt[b], state.sy[b] / state.cnt[b]
+
+    def key(i: int) -> tuple[float, int]:
+        return ((state.x[i] - cx) ** 2 + (state.y[i] - cy) ** 2, i)
+
+    heap = sorted(key(i) for i in {i for j in np.flatnonzero(plan == b).tolist() for i in adj[j] if plan[i] == a})
+    seen = {i for _, i in heap}
+    shifted, moved, visits = 0.0, 0, 0
+    while heap and visits < 20_000:
+        _, i = heapq.heappop(heap)
+        visits += 1
+        if plan[i] != a or fixed[i] or state.cnt[a] <= 1:
+            continue
+        w = float(unit_load[i])
+        if shifted + w - amount > amount - shifted:  # overshooting by more than it closes: skip it
+            continue
+        if not state.stays_connected(i, a):
+            continue
+        state.move(i, b)
+        shifted += w
+        moved += 1
+        if shifted >= amount:
+            break
+        for j in adj[i]:
+            if j not in seen and plan[j] == a:
+                seen.add(j)
+                heapq.heappush(heap, key(j))
+    return moved
 
 
 def _edge_arrays(adj) -> tuple[np.ndarray, np.ndarray]:
