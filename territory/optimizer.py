@@ -53,7 +53,7 @@ RESTARTS = 6  # starts tried while the tolerance is not met (and half the time l
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
 PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
-ROUND_PASSES = 8  # local-search passes between two rounds of shifting weight along the territory graph
+ROUND_PASSES = 16  # local-search passes between two rounds of shifting weight along the territory graph
 FLOW_ROUNDS = 30
 
 

@@ -134,3 +134,22 @@ def test_suggested_moves_each_improve_the_plan_and_keep_it_contiguous():
         after = optimizer.evaluate(units, plan, {"a": 0.05})
         assert move.max_deviation_pct["a"] == pytest.approx(after.balance["a"]["max_deviation_pct"])
     assert before.contiguous
+
+
+def test_weight_is_shifted_through_a_balanced_territory_to_a_light_one():
+    """Heavy | balanced | light in a strip: the excess crosses the middle territory, which gives
+    as much as it takes; every territory stays in one piece."""
+    cols, rows = 30, 10
+    xy = np.array([(c, r) for c in range(cols) for r in range(rows)], dtype=float)
+    idx = np.arange(cols * rows).reshape(cols, rows)
+    edges = np.array([(idx[c, r], idx[c + 1, r]) for c in range(cols - 1) for r in range(rows)]
+                     + [(idx[c, r], idx[c, r + 1]) for c in range(cols) for r in range(rows - 1)])
+    units = optimizer.Units(np.arange(cols * rows), xy, pd.DataFrame({"a": np.ones(cols * rows)}), edges)
+    plan = np.repeat([0] * 13 + [1] * 10 + [2] * 7, rows)  # 130 / 100 / 70 units against a target of 100
+    opts = optimizer.Options(k=3, balance={"a": 0.05})
+    state = optimizer._State(units, plan.copy(), 3, opts, np.ones(3, dtype=bool))
+    moved = optimizer._flow_balance(state, np.zeros(len(plan), dtype=bool), np.zeros(3, dtype=bool), time.perf_counter() + 10)
+    sizes = np.bincount(state.plan, minlength=3)
+    assert moved >= 60  # ~30 from the heavy one to the middle, ~30 from the middle to the light one
+    assert np.abs(sizes / 100 - 1).max() <= 0.05, sizes
+    assert set(_pieces(units, state.plan).values()) == {1}
