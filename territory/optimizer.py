@@ -21,7 +21,14 @@ Method (deterministic for a seed):
    of inertia from running sums, O(1) per move) and disruption — accepted only when the
    territory it leaves stays in one piece. Empty units may be crossed towards a lighter
    territory (so light territories reach the weight beyond empty land).
-5. **Report** (:class:`Report`): balance per attribute (max deviation, coefficient of
+5. **Shifting weight along the territory graph** (while the tolerance is not met): each
+   territory's excess on the attribute furthest off is routed to the light territories over as
+   few borders as possible (a linear programme on the K territories), and every border moves its
+   flow as whole units, nearest to the receiving territory first, keeping the giving territory
+   in one piece; then local search again (``ROUND_PASSES`` passes). This fixes regional
+   imbalances — a cluster of heavy territories, balanced ones between, light ones beyond — that
+   no single move can, because each one makes a neighbour worse. The best plan is kept.
+6. **Report** (:class:`Report`): balance per attribute (max deviation, coefficient of
    variation), pieces per territory, compactness (moment of inertia, cut edges, largest
    within-territory distance), disruption and run time; when the tolerance is not met, a plain
    explanation of why. :func:`evaluate` reports any plan (e.g. a baseline's) the same way;
@@ -331,6 +338,7 @@ def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng,
     """While the tolerance is not met and time is left: shift weight along the territory graph
     (:func:`_flow_balance`), then local search again; the best plan by the objective is kept."""
     best_plan, best_value = state.plan.copy(), state.objective()
+    stale = 0
     for round_ in range(FLOW_ROUNDS):
         if was_cancelled or time.perf_counter() - start > 0.8 * opts.time_limit:
             break
@@ -343,7 +351,11 @@ def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng,
         was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled, max_passes=ROUND_PASSES)
         value = state.objective()
         if value < best_value:
-            best_plan, best_value = state.plan.copy(), value
+            best_plan, best_value, stale = state.plan.copy(), value, 0
+        else:
+            stale += 1
+            if stale == 2:  # two rounds without a better plan: the tolerance is out of reach this way
+                break
     if not was_cancelled:  # polish to a local optimum with the time that is left
         was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
         if state.objective() < best_value:
