@@ -346,7 +346,7 @@ def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng,
             break
         say(min(0.1 + 0.85 * (time.perf_counter() - start) / opts.time_limit, 0.95),
             f"shifting weight between territories (round {round_ + 1})")
-        if not _flow_balance(state, fixed, locked_t, start + opts.time_limit):
+        if not _flow_balance(state, fixed, locked_t, start + opts.time_limit, cancelled):
             break
         was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled, max_passes=ROUND_PASSES)
         value = state.objective()
@@ -359,7 +359,7 @@ def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng,
     if not was_cancelled:  # polish to a local optimum with the time that is left
         was_cancelled = _search(state, fixed, locked_t, rng, start, opts, say, cancelled)
         if state.objective() < best_value:
-            best_plan, best_value = state.plan.copy(), state.objective()
+            best_plan = state.plan.copy()
     if not np.array_equal(best_plan, state.plan):
         state = _State(units, best_plan, state.k, opts, state.active)
     return state, was_cancelled
@@ -627,7 +627,8 @@ def _search(state: _State, fixed, locked_t, rng, start, opts: Options, say, canc
             return False
 
 
-def _flow_balance(state: _State, fixed: np.ndarray, locked_t: np.ndarray, deadline: float) -> int:
+def _flow_balance(state: _State, fixed: np.ndarray, locked_t: np.ndarray, deadline: float,
+                  cancelled: Callable[[], bool] = lambda: False) -> int:
     """Shift weight between territories along a least-cost flow on the territory graph.
 
     Local moves cannot fix a regional imbalance: a cluster of heavy territories next to a cluster
@@ -668,7 +669,7 @@ def _flow_balance(state: _State, fixed: np.ndarray, locked_t: np.ndarray, deadli
     flows = res.x[:p]
     moved = 0
     for e in np.argsort(-flows, kind="stable").tolist():
-        if flows[e] < 0.25 * min(state.tol) or time.perf_counter() > deadline:
+        if flows[e] < 0.25 * min(state.tol) or time.perf_counter() > deadline or cancelled():
             break
         moved += _shift(state, int(pairs[e, 0]), int(pairs[e, 1]), float(flows[e]), unit_load, fixed)
     return moved
