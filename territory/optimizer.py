@@ -41,7 +41,7 @@ import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -294,6 +294,8 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     adj = _adjacency(n, units.edges)
     say = opts.progress or (lambda _f, _m: None)
     cancelled = opts.cancel or (lambda: False)
+    # the search stops a little early, so that the report is written within the time limit
+    opts = replace(opts, time_limit=0.95 * opts.time_limit)
 
     say(0.02, "placing centres")
     keep_current = current is not None and opts.k in (None, int(current.max()) + 1) and (current >= 0).any()
