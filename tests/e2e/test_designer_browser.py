@@ -111,8 +111,16 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.locator("[data-testid='stSidebar'] summary", has_text="Territories").click()
     toggle = page.locator("[data-testid='stSidebar'] [data-testid='stCheckbox']", has_text="Locked")
     toggle.wait_for()
-    toggle.click()
-    expect(page.get_by_role("switch", name="Locked")).to_be_checked()
+    switch = page.get_by_role("switch", name="Locked")
+    # In full CI runs a click on this toggle has twice been lost (never checked, 5 s later) though it
+    # never was in a run of its own; the cause is not found. Click again only once the page is idle and
+    # the switch is still off, so a slow first click is never undone by a second.
+    for _ in range(3):
+        toggle.click()
+        wait_until_settled(page)
+        if switch.is_checked():
+            break
+    expect(switch).to_be_checked()
     wait_until_idle(page)
     page.get_by_role("button", name="Save territory").click()
     _alert(page, "(locked)")
