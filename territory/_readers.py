@@ -103,7 +103,9 @@ def typed_view(con: Connection, source: Source, numbers: set[str], name: str = "
     if suffix in CSV_SUFFIXES:
         # the dialect the sniffer found when the file was opened, so no second sniff; where its
         # sample had no quotes, the standard CSV quote (a later quoted cell still reads right)
-        quote, escape, new_line = ('"' if v == "(empty)" else v for v in source.dialect)
+        quote, escape, new_line = source.dialect
+        quote = '"' if quote == "(empty)" else quote
+        escape = quote if escape == "(empty)" else escape  # a quote doubled inside quotes, as in RFC 4180
         if new_line not in ("\\n", "\\r\\n", "\\r"):  # e.g. a one-line file: let the full path read it
             return False
         columns = {c: "DOUBLE" if c in numbers else "VARCHAR" for c in source.columns}

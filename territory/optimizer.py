@@ -344,7 +344,8 @@ def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng,
     for round_ in range(FLOW_ROUNDS):
         if was_cancelled or time.perf_counter() - start > 0.8 * opts.time_limit:
             break
-        if _report(units, state, opts, locked_t, 0.0, False).feasible:
+        sums = np.array(state.sums)[~locked_t] / np.array(state.target)
+        if (np.abs(sums - 1) <= np.array(state.tol) + 1e-11).all():  # every attribute within tolerance
             break
         say(min(0.1 + 0.85 * (time.perf_counter() - start) / opts.time_limit, 0.95),
             f"shifting weight between territories (round {round_ + 1})")
