@@ -78,8 +78,14 @@ def select_columns(fields: list[Field], mapping: dict[str, str], *, decimal: str
 
 
 NUMERIC_KINDS = frozenset({Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT})
+TYPED_KINDS = NUMERIC_KINDS | {Kind.ZIP, Kind.DATE, Kind.BOOL}  # staged with a typed ``<field>__v`` beside the text
 # kinds the one-pass load handles: numbers come parsed from the reader, text stays text
 ONE_PASS_KINDS = NUMERIC_KINDS | {Kind.ID, Kind.TEXT, Kind.ZIP}
+
+
+def good_columns(fields: list[Field]) -> str:
+    """The select list of ``_good``: each field's typed value where it has one, else its text."""
+    return ", ".join(f"{f.name}__v AS {f.name}" if f.kind in TYPED_KINDS else f.name for f in fields)
 
 
 def typed_columns(fields: list[Field], mapping: dict[str, str]) -> list[str] | None:

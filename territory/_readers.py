@@ -70,7 +70,7 @@ def _open_csv(con: Connection, path: Path) -> Source:
         delim, *dialect = con.execute("SELECT Delimiter, Quote, Escape, NewLineDelimiter "
                                       "FROM sniff_csv(?, header = true)", params).fetchall()[0]
     except duckdb.Error as exc:
-        raise ValidationError(f"{path.name}: cannot read as CSV: {_first_line(exc)}") from exc
+        raise ValidationError(f"{path.name}: cannot read as CSV: {first_line(exc)}") from exc
     relation = "read_csv(?, all_varchar = true, header = true, delim = ?)"
     params = [str(path), delim]
     return Source(path, _describe(con, relation, params, path), relation, params, delim, tuple(dialect))
@@ -91,7 +91,7 @@ def _describe(con: Connection, relation: str, params: list, path: Path) -> list[
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()
     except duckdb.Error as exc:
-        raise ValidationError(f"{path.name}: cannot read the file: {_first_line(exc)}") from exc
+        raise ValidationError(f"{path.name}: cannot read the file: {first_line(exc)}") from exc
     return [r[0] for r in rows]
 
 
@@ -133,7 +133,7 @@ def stage(con: Connection, source: Source, columns: list[str], table: str = "_pa
     try:
         con.execute(sql, source.params)
     except duckdb.Error as exc:
-        raise ValidationError(f"{source.path.name}: cannot read the file: {_first_line(exc)}") from exc
+        raise ValidationError(f"{source.path.name}: cannot read the file: {first_line(exc)}") from exc
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if n == 0:
         raise ValidationError(
@@ -150,5 +150,5 @@ def sample_rows(con: Connection, source: Source, mapping: dict[str, str], *, row
     return "_sample"
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

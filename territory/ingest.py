@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from territory import _checks, _readers, _writers, geocode, grid, settings, store
 from territory.errors import Problem, ValidationError
-from territory.fields import DATASETS, Kind, guess_mapping, validate_mapping
+from territory.fields import DATASETS, guess_mapping, validate_mapping
 from territory.store import Connection
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
     if numbers:  # the decimal separator is judged on the first rows of the number columns
         _readers.sample_rows(con, source, numbers)
     decimal = _checks.detect_decimal(con, fields, delimiter=source.delimiter)
-    fast = _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, report, started)
+    fast = _one_pass(con, path, source, dataset, mapping, fields, set(numbers.values()), decimal, on_error, report,
+                     started)
     if fast is not None:
         return fast
     report(0.05, f"checking {path.name} row by row")
@@ -144,7 +145,8 @@ _PENDING = -1  # the import id of rows a one-pass load is writing, until they ha
 _FULL_CHECK = "territory: a row needs the full check"
 
 
-def _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, report, started) -> ImportResult | None:
+def _one_pass(con, path, source, dataset, mapping, fields, numbers: set[str], decimal, on_error, report,
+              started) -> ImportResult | None:
     """Load a clean accounts file in one read, straight into the table; None: use the full path.
 
     The reader parses the numbers, every row check of ``_checks`` runs inside the INSERT, and the
@@ -156,21 +158,19 @@ def _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, re
     if dataset != "accounts" or decimal != ".":
         return None
     columns = _checks.typed_columns(fields, mapping)
-    numbers = {mapping[f.name] for f in fields if f.kind in _checks.NUMERIC_KINDS}
     if columns is None or not _readers.typed_view(con, source, numbers):
         return None
     names = {f.name for f in fields}
     geocode.register_zips(con)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT {', '.join(columns)} FROM _src")
-    typed = {f.name for f in fields if f.kind in _checks.NUMERIC_KINDS or f.kind is Kind.ZIP}
-    select = ", ".join(f"{f.name}__v AS {f.name}" if f.name in typed else f.name for f in fields)
     # a ZIP that is not known leaves the row without a location: "_lat IS NULL" below covers it
     checks = [c for c, _, _ in _checks.row_checks(dataset, fields, zip_lookup=False)]
     # the reader parses "NaN" and "inf"; the full path reports them as not numbers
     checks += [f"NOT isfinite({f.name}__v)" for f in fields if f.kind in _checks.NUMERIC_KINDS]
     bad = " OR ".join(f"({c})" for c in checks)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {select}, _lat, _lng, _precision, 0::UBIGINT AS cell "
+        f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {_checks.good_columns(fields)}, _lat, _lng, _precision, "
+        f"0::UBIGINT AS cell "
         f"FROM ({_checks.located_sql(dataset, names, '_typed')}) "
         f"WHERE CASE WHEN {bad} OR _lat IS NULL THEN error('{_FULL_CHECK}') ELSE TRUE END"
     )
@@ -182,7 +182,7 @@ def _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, re
             duplicates = con.execute("SELECT count(*) - count(DISTINCT account_id) FROM accounts "
                                      "WHERE import_id = ?", [_PENDING]).fetchall()[0][0]
             if not loaded or duplicates:
-                raise _NeedsFullCheck
+                raise _NeedsFullCheck("duplicate ids" if loaded else "no rows")
             if had_rows:  # a re-import replaces the accounts with the same ids
                 con.execute("DELETE FROM accounts WHERE import_id IS DISTINCT FROM ? AND account_id IN "
                             "(SELECT account_id FROM accounts WHERE import_id = ?)", [_PENDING, _PENDING])
@@ -192,7 +192,7 @@ def _one_pass(con, path, source, dataset, mapping, fields, decimal, on_error, re
             _log_import(con, import_id, dataset, path, loaded, loaded, 0, on_error, mapping)
             report(0.95, "committing")
     except (_NeedsFullCheck, duckdb.Error) as exc:
-        log.info("%s: full check (%s)", path.name, str(exc).splitlines()[0] if str(exc) else "duplicate ids or no rows")
+        log.info("%s: full check (%s)", path.name, _readers.first_line(exc))
         return None
     report(1.0, f"imported {loaded:,} rows")
     log.info("imported %s rows of %s from %s in one pass", loaded, dataset, path)
@@ -273,11 +273,9 @@ def _locate(con: Connection, dataset: str, mapping: dict[str, str], n: int) -> t
 def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> None:
     """``_good``: typed columns of the rows without problems, with their location columns."""
     con.register("_loc", pa.table(located))
-    typed = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
-    select = [f"{f.name}__v AS {f.name}" if f"{f.name}__v" in typed else f.name for f in fields]
     where = " WHERE _row NOT IN (SELECT _row FROM _problems)" if filtered else ""
     # joined on rowid (the file position): a scan's order is not guaranteed on large tables
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {', '.join(select)}, _loc.* "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {_checks.good_columns(fields)}, _loc.* "
                 f"FROM _parsed JOIN _loc ON _loc._rid = _parsed.rowid{where}")
 
 
