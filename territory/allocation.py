@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from territory import book, plan, scorecard, settings, store
+from territory import book, plan, scorecard, settings
 from territory.errors import ValidationError
 from territory.store import Connection
 
@@ -115,9 +115,10 @@ def reasons(r) -> str:
     return "; ".join(parts)
 
 
-def accept(con: Connection, scenario_id: int, pairs: list[tuple[str, str]]) -> int:
+def accept(con: Connection, scenario_id: int, pairs: list[tuple[str, str]], *,
+           expected_version: int | None = None) -> int:
     """Give each (territory, rep) pair's territory to its rep, all or nothing; returns how many changed."""
-    with store.transaction(con):
+    with plan.change(con, scenario_id, expected_version):
         known = {r[0] for r in con.execute("SELECT rep_id FROM reps").fetchall()}
         terr = set(plan.territories(con, scenario_id)["territory_id"])
         for tid, rep in pairs:
@@ -125,5 +126,4 @@ def accept(con: Connection, scenario_id: int, pairs: list[tuple[str, str]]) -> i
                 raise ValidationError(f"cannot give territory {tid!r} to rep {rep!r}: one of them no longer exists")
             con.execute("UPDATE territories SET rep_id = ? WHERE scenario_id = ? AND territory_id = ?",
                         [rep, scenario_id, tid])
-        plan.bump_version(con, scenario_id)
     return len(pairs)

@@ -130,12 +130,16 @@ def baseline(res, db):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--plan", "plan_name", metavar="NAME", help="Plan name or id (default: the active plan).")
 @click.option("--changed-only", is_flag=True, help="CRM files: only accounts whose owner changes.")
+@click.option("--no-formula-guard", is_flag=True,
+              help="CSV files: write text exactly as stored. By default a text cell starting with = + - @ "
+                   "gets a leading ' so that spreadsheets do not run it as a formula.")
 @db_option
-def export_(fmt, file, plan_name, changed_only, db):
+def export_(fmt, file, plan_name, changed_only, no_formula_guard, db):
     """Export a plan: salesforce / hubspot ownership CSV, geojson territories, excel KPI report."""
     con = store.connect(db)
     sid = _plan_id(con, plan_name)
-    click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only).summary())
+    click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only,
+                              formula_safe=not no_formula_guard).summary())
 
 
 @main.command("plans")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from territory import plan, store
-from territory.errors import TerritoryError
+from territory.errors import ConflictError, TerritoryError
 from territory.store import Connection
 
 HISTORY_LIMIT = 100  # undo steps kept per scenario (the oldest are dropped)
@@ -22,8 +22,7 @@ class EditRefused(TerritoryError, ValueError):
     """The edit touches only locked cells or territories, or something that does not exist."""
 
 
-class ConflictError(TerritoryError, RuntimeError):
-    """The plan changed since the caller last read it (another tab or user edited it)."""
+__all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "undo", "redo", "history", "version"]
 
 
 @dataclass(frozen=True)
@@ -36,20 +35,8 @@ class Edit:
     skipped_locked: int = 0
 
 
-def version(con: Connection, scenario_id: int) -> int:
-    rows = con.execute("SELECT version FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
-    if not rows:
-        raise EditRefused(f"there is no plan with id {scenario_id}")
-    return int(rows[0][0])
-
-
-def _check_version(con: Connection, scenario_id: int, expected: int | None) -> None:
-    current = version(con, scenario_id)
-    if expected is not None and expected != current:
-        raise ConflictError(
-            "this plan was changed elsewhere (another tab or user) since you last saw it; "
-            "the map now shows the latest version, repeat your stroke if it is still needed"
-        )
+version = plan.version
+_check_version = plan.check_version
 
 
 def assign(

@@ -54,6 +54,17 @@ class StoreError(TerritoryError, RuntimeError):
     """The database cannot be opened or is newer than this version of the app."""
 
 
+STALE_PLAN = ("this plan was changed elsewhere (another tab or user) since you last saw it, so nothing was "
+              "changed; the page now shows the latest version: check it and repeat your change if it is still needed")
+
+
+class ConflictError(TerritoryError, RuntimeError):
+    """The plan changed since the caller last read it (another tab or user wrote it); nothing was written."""
+
+    def __init__(self, message: str = STALE_PLAN) -> None:
+        super().__init__(message)
+
+
 class NotFoundError(TerritoryError, KeyError):
     """A scenario, territory or other named thing does not exist."""
 

@@ -13,6 +13,12 @@
 
 Accounts the plan leaves unassigned, or puts in a territory without a rep, are not written to the
 CRM files (the CRM keeps their owner); :class:`Export` counts them so the user is told.
+
+**Safe to open.** A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return would run as a formula in Excel or LibreOffice; CSV files get a leading ``'`` on such
+cells, as OWASP recommends (``formula_safe=False`` writes text exactly as stored, e.g. for a
+Data Loader round trip of ids that really start with ``-``). The Excel report stores every text
+as a text cell, never as a formula, whatever it starts with.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from territory.errors import ValidationError
 from territory.store import Connection
 
 FORMATS = ("salesforce", "hubspot", "geojson", "excel")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -62,23 +69,40 @@ def ownership(con: Connection, scenario_id: int, *, changed_only: bool = False) 
     return out, unassigned, no_rep
 
 
-def salesforce_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False) -> Export:
+def salesforce_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False,
+                   formula_safe: bool = True) -> Export:
     acc, unassigned, no_rep = ownership(con, scenario_id, changed_only=changed_only)
     frame = pd.DataFrame({"Id": acc["account_id"], "OwnerId": acc["rep_id"], "Territory": acc["territory"],
                           "Name": acc["name"], "BillingLatitude": acc["lat"], "BillingLongitude": acc["lng"]})
-    return _write_csv(frame, path, unassigned, no_rep)
+    return _write_csv(frame, path, unassigned, no_rep, formula_safe=formula_safe)
 
 
-def hubspot_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False) -> Export:
+def hubspot_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False,
+                formula_safe: bool = True) -> Export:
     acc, unassigned, no_rep = ownership(con, scenario_id, changed_only=changed_only)
     frame = pd.DataFrame({"Record ID": acc["account_id"], "Company owner": acc["email"].fillna(acc["rep_id"]),
                           "Territory": acc["territory"], "Company name": acc["name"],
                           "Latitude": acc["lat"], "Longitude": acc["lng"]})
-    return _write_csv(frame, path, unassigned, no_rep)
+    return _write_csv(frame, path, unassigned, no_rep, formula_safe=formula_safe)
 
 
-def _write_csv(frame: pd.DataFrame, path: str | Path, unassigned: int, no_rep: int) -> Export:
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells that a spreadsheet would run as a formula start with ``'``."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue  # numbers stay numbers: -3.5 is a value, not a formula
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        out[column] = values.where(~risky, "'" + values.astype(str))
+    return out
+
+
+def _write_csv(frame: pd.DataFrame, path: str | Path, unassigned: int, no_rep: int, *,
+               formula_safe: bool = True) -> Export:
     path = Path(path)
+    if formula_safe:
+        frame = neutralise_formulas(frame)
     # UTF-8 with a byte-order mark: Excel and Data Loader then read accented names correctly
     frame.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.7f")
     return Export(path, len(frame), unassigned, no_rep)
@@ -175,15 +199,25 @@ def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, frame in sheets.items():
             frame.to_excel(xl, sheet_name=name, index=False)
+            _as_text(xl.sheets[name])
     return Export(path, len(terr))
 
 
-def export(con: Connection, scenario_id: int, fmt: str, path: str | Path, *, changed_only: bool = False) -> Export:
+def _as_text(sheet) -> None:
+    """Store every text that openpyxl took for a formula (it starts with ``=``) as plain text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
+def export(con: Connection, scenario_id: int, fmt: str, path: str | Path, *, changed_only: bool = False,
+           formula_safe: bool = True) -> Export:
     """Any export by name (what the CLI and the Scenarios page call)."""
     if fmt == "salesforce":
-        return salesforce_csv(con, scenario_id, path, changed_only=changed_only)
+        return salesforce_csv(con, scenario_id, path, changed_only=changed_only, formula_safe=formula_safe)
     if fmt == "hubspot":
-        return hubspot_csv(con, scenario_id, path, changed_only=changed_only)
+        return hubspot_csv(con, scenario_id, path, changed_only=changed_only, formula_safe=formula_safe)
     if fmt == "geojson":
         return geojson_file(con, scenario_id, path)
     if fmt == "excel":

@@ -2,13 +2,16 @@
 
 Leaflet is vendored under ``static/vendor/leaflet`` (served by Streamlit's static serving at
 ``/app/static/...``); :func:`offline` points every folium element at those files and drops
-the CDN libraries (jQuery, Bootstrap, Font Awesome) that our maps do not use. Every text
-shown in a tooltip or legend is HTML-escaped here, so callers cannot forget it.
+the CDN libraries (jQuery, Bootstrap, Font Awesome) that our maps do not use.
+
+Text never meets markup here: tooltips and legends are built in the browser from JSON data
+with ``textContent`` (:func:`text_tooltip`, :func:`legend`), so a name like ``${alert(1)}`` or
+``<img onerror>`` is shown as typed. No folium ``Tooltip``/``Popup`` (they paste text into a
+JavaScript template literal and into HTML) is used anywhere.
 """
 
 from __future__ import annotations
 
-import html
 import json
 
 import folium
@@ -72,7 +75,7 @@ def bins(values: np.ndarray, n: int = len(SEQUENTIAL)) -> np.ndarray:
 
 
 def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
-    """GeoJSON of hexagons with escaped, formatted properties for the tooltip."""
+    """GeoJSON of hexagons with formatted properties for the tooltip (shown as text)."""
     features = []
     for cell, value, accounts, potential, color in zip(
         frame["cell"], frame[metric], frame["accounts"], frame["potential"], colors
@@ -84,9 +87,9 @@ def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
             "geometry": {"type": "Polygon", "coordinates": [ring]},
             "properties": {
                 "cell": format(int(cell), "x"),
-                "value": html.escape(fmt(value)),
-                "accounts": html.escape(fmt(accounts)),
-                "potential": html.escape(fmt(potential)),
+                "value": fmt(value),
+                "accounts": fmt(accounts),
+                "potential": fmt(potential),
                 "fill": color,
             },
         })
@@ -113,37 +116,67 @@ def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none
     layers = frame_or_layers if isinstance(frame_or_layers, dict) else density_layers(frame_or_layers, metric)
     label = METRIC_LABELS[layers["metric"]]
     m = base_map(tiles=tiles, bounds=layers["bounds"])
-    folium.GeoJson(
+    cells = folium.GeoJson(
         layers["cells"],
         name="cells",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
                                   "weight": 0.5, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["cell", "value", "accounts", "potential"],
-            aliases=["Cell", html.escape(label), "Accounts", "Potential ($)"],
-        ),
     ).add_to(m)
+    text_tooltip([("cell", "Cell"), ("value", label), ("accounts", "Accounts"), ("potential", "Potential ($)")]
+                 ).add_to(cells)
     legend(label, np.array(layers["edges"])).add_to(m)
     return offline(m)
 
 
+def script_json(value) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element (no ``</script>``, no ``<!--``)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+class _Script(MacroElement):
+    """JavaScript run with the map; ``data`` reaches it as JSON through ``{{ this.data }}`` (a value
+    Jinja inserts is never evaluated as a template, so ``{{ ... }}`` in a name stays text)."""
+
+    def __init__(self, js: str, data) -> None:
+        super().__init__()
+        self.data = script_json(data)
+        self._template = Template("{% macro script(this, kwargs) %}" + js + "{% endmacro %}")
+
+
+def text_tooltip(rows: list[tuple[str, str]]) -> MacroElement:
+    """A tooltip for the features of the parent ``folium.GeoJson``: one line per
+    ``(property, label)``, built with ``textContent`` (the data is never parsed as HTML)."""
+    return _Script(
+        "{{ this._parent.get_name() }}.bindTooltip(function (layer) {"
+        "var p = layer.feature.properties, box = document.createElement('div');"
+        "({{ this.data }}).forEach(function (r) {"
+        "var line = document.createElement('div'), b = document.createElement('b');"
+        "b.textContent = r[1] + ': '; line.appendChild(b);"
+        "line.appendChild(document.createTextNode(p[r[0]] == null ? '' : String(p[r[0]])));"
+        "box.appendChild(line);});"
+        "return box;}, {sticky: true});",
+        [list(r) for r in rows],
+    )
+
+
 def legend(title: str, edges: np.ndarray) -> MacroElement:
-    rows = "".join(
-        f'<div><span style="background:{SEQUENTIAL[i]};width:14px;height:10px;display:inline-block;'
-        f'margin-right:6px"></span>{html.escape(fmt(lo))} – {html.escape(fmt(hi))}</div>'
-        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))
+    """A colour legend in the map's corner, built from JSON data with ``textContent``."""
+    rows = [[SEQUENTIAL[i], f"{fmt(lo)} – {fmt(hi)}"] for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))]
+    return _Script(
+        "(function (data) {var d = document.createElement('div'), t = document.createElement('b');"
+        "d.className = 'territory-legend';"
+        "d.style.cssText = 'position:absolute;bottom:24px;right:10px;z-index:1000;background:white;"
+        "padding:6px 8px;font:12px sans-serif;border:1px solid #999;border-radius:4px';"
+        "t.textContent = data.title; d.appendChild(t);"
+        "data.rows.forEach(function (r) {"
+        "var line = document.createElement('div'), sw = document.createElement('span');"
+        "sw.style.cssText = 'width:14px;height:10px;display:inline-block;margin-right:6px';"
+        "sw.style.background = r[0]; line.appendChild(sw); line.appendChild(document.createTextNode(r[1]));"
+        "d.appendChild(line);});"
+        "{{ this._parent.get_name() }}.getContainer().appendChild(d);})({{ this.data }});",
+        {"title": title, "rows": rows},
     )
-    box = (f'<div class="territory-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;'
-           f'background:white;padding:6px 8px;font:12px sans-serif;border:1px solid #999;border-radius:4px">'
-           f"<b>{html.escape(title)}</b>{rows}</div>")
-    element = MacroElement()
-    element._template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function(){var d=document.createElement('div');d.innerHTML=" + json.dumps(box) + ";"
-        "{{ this._parent.get_name() }}.getContainer().appendChild(d.firstChild);})();"
-        "{% endmacro %}"
-    )
-    return element
 
 
 def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
@@ -162,28 +195,26 @@ def fmt(value) -> str:
 def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none") -> folium.Map:
     """The cells whose territory differs between plans (``scenarios.changed_cells``), filled with
     the colour of their territory in the last plan, outlined in the first plan's colour; the
-    tooltip lists the territory in each plan (escaped: names are user text)."""
+    tooltip lists the territory in each plan (names are user text: shown with textContent)."""
     features = []
     last = names[-1]
     for row in changed.itertuples(index=False):
         values = dict(zip(changed.columns, row))
         ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(int(values["cell"]))]
         ring.append(ring[0])
-        props = {f"s{i}": html.escape(str(values[n]) if isinstance(values[n], str) else "unassigned")
-                 for i, n in enumerate(names)}
+        props = {f"s{i}": values[n] if isinstance(values[n], str) else "unassigned" for i, n in enumerate(names)}
         props["fill"] = values.get(f"{last} colour") if isinstance(values.get(f"{last} colour"), str) else "#999999"
         props["line"] = values.get(f"{names[0]} colour") if isinstance(values.get(f"{names[0]} colour"), str) else "#999999"
         props["cell"] = format(int(values["cell"]), "x")
         features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
     m = base_map(tiles=tiles, bounds=bounds_of(changed["cell"], pad=0.5))  # padded: one cell has no extent
     if features:
-        folium.GeoJson(
+        layer = folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name="changed cells",
             style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["line"],
                                       "weight": 2, "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(fields=["cell", *[f"s{i}" for i in range(len(names))]],
-                                          aliases=["Cell", *[html.escape(n) for n in names]]),
         ).add_to(m)
+        text_tooltip([("cell", "Cell"), *[(f"s{i}", n) for i, n in enumerate(names)]]).add_to(layer)
         for f in features:  # a dot per cell as well: far zoomed out, single cells are too small to see
             lng, lat = np.mean(f["geometry"]["coordinates"][0][:-1], axis=0)
             folium.CircleMarker([lat, lng], radius=4, weight=1, color="#000000", fill=True,

@@ -92,8 +92,9 @@ class Options:
     disruption_attr: str | None = "accounts"
     compactness_weight: float = 0.05
     seed: int = 0
-    time_limit: float = 30.0
-    progress: Callable[[float, str], None] | None = None
+    time_limit: float = 30.0  # seconds, counted from ``started_at``
+    started_at: float | None = None  # time.perf_counter() when the caller's clock started (its set-up counts)
+    progress: Callable[[float, str], None] | None = None  # (fraction done, message with the time left)
     cancel: Callable[[], bool] | None = None
 
 
@@ -272,7 +273,7 @@ class _State:
 
 def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     """The rebalanced plan (territory code per unit) and its :class:`Report`."""
-    start = time.perf_counter()
+    start = time.perf_counter() if opts.started_at is None else opts.started_at
     n = len(units.ids)
     if not 1 <= len(opts.balance) <= 3:
         raise ValidationError("balance on one to three attributes")
@@ -292,7 +293,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         if opts.locked_units is not None:
             fixed |= np.asarray(opts.locked_units, dtype=bool) & (current >= 0)
     adj = _adjacency(n, units.edges)
-    say = opts.progress or (lambda _f, _m: None)
+    say = _with_time_left(opts.progress, start, opts.time_limit)
     cancelled = opts.cancel or (lambda: False)
     # the search stops a little early, so that the report is written within the time limit
     opts = replace(opts, time_limit=0.95 * opts.time_limit)
@@ -333,6 +334,13 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     state = best
     say(1.0, "done")
     return state.plan.copy(), report
+
+
+def _with_time_left(progress, start: float, limit: float) -> Callable[[float, str], None]:
+    """The caller's progress callback, its message followed by the seconds left of the time limit."""
+    if progress is None:
+        return lambda _f, _m: None
+    return lambda f, m: progress(f, f"{m} · {max(0.0, limit - (time.perf_counter() - start)):.0f} s left")
 
 
 def _rebalance_rounds(units, state: _State, opts: Options, fixed, locked_t, rng, start, say, cancelled,

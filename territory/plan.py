@@ -7,10 +7,12 @@ scenario features build on the same tables (``scenarios``, ``territories``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NewType
 
 from territory import grid, settings, store
-from territory.errors import NotFoundError, ValidationError
+from territory.errors import ConflictError, NotFoundError, ValidationError
 from territory.store import Connection
 
 ScenarioId = NewType("ScenarioId", int)
@@ -157,6 +159,13 @@ def territories(con: Connection, scenario_id: int):
     ).df()
 
 
+def territory_name(con: Connection, scenario_id: int, territory_id: str) -> str:
+    """A territory's name (its id when it no longer exists), for messages."""
+    rows = con.execute("SELECT name FROM territories WHERE scenario_id = ? AND territory_id = ?",
+                       [scenario_id, territory_id]).fetchall()
+    return rows[0][0] if rows else str(territory_id)
+
+
 def assignments(con: Connection, scenario_id: int):
     return con.execute(
         "SELECT cell, territory_id, locked FROM cell_assignments WHERE scenario_id = ?", [scenario_id]
@@ -164,9 +173,9 @@ def assignments(con: Connection, scenario_id: int):
 
 
 def create_territory(con: Connection, scenario_id: int, name: str, *, color: str | None = None,
-                     rep_id: str | None = None) -> TerritoryId:
+                     rep_id: str | None = None, expected_version: int | None = None) -> TerritoryId:
     name = _valid_name(name)
-    with store.transaction(con):
+    with change(con, scenario_id, expected_version):
         existing = territories(con, scenario_id)
         if name in set(existing["name"]):
             raise ValidationError(f"a territory named {name!r} exists already")
@@ -181,46 +190,48 @@ def create_territory(con: Connection, scenario_id: int, name: str, *, color: str
             "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) VALUES (?, ?, ?, ?, ?)",
             [scenario_id, tid, name, color, rep_id],
         )
-        bump_version(con, scenario_id)
     return TerritoryId(tid)
 
 
+NO_REP = ""  # update_territory(rep_id=NO_REP) takes the territory's rep away
+
+
 def update_territory(con: Connection, scenario_id: int, territory_id: str, *, name: str | None = None,
-                     color: str | None = None, rep_id: str | None = None, locked: bool | None = None) -> None:
-    """Rename, recolour, assign a rep or (un)lock; only the given values change."""
+                     color: str | None = None, rep_id: str | None = None, locked: bool | None = None,
+                     expected_version: int | None = None) -> None:
+    """Rename, recolour, assign a rep (``NO_REP``: none) or (un)lock; only the given values change."""
     changes = {"name": _valid_name(name) if name is not None else None, "color": color,
                "rep_id": rep_id, "locked": locked}
     changes = {k: v for k, v in changes.items() if v is not None}
     if color is not None and not _is_colour(color):
         raise ValidationError(f"{color!r} is not a colour; use #RRGGBB")
-    with store.transaction(con):
+    with change(con, scenario_id, expected_version):
         _territory_exists(con, scenario_id, territory_id)
         for column, value in changes.items():  # column names come from the fixed dict above
             con.execute(f"UPDATE territories SET {column} = ? WHERE scenario_id = ? AND territory_id = ?",
-                        [value, scenario_id, territory_id])
-        bump_version(con, scenario_id)
+                        [None if column == "rep_id" and value == NO_REP else value, scenario_id, territory_id])
 
 
-def delete_territory(con: Connection, scenario_id: int, territory_id: str) -> int:
+def delete_territory(con: Connection, scenario_id: int, territory_id: str, *,
+                     expected_version: int | None = None) -> int:
     """Delete a territory; its cells become unassigned. Returns how many cells it had."""
-    with store.transaction(con):
+    with change(con, scenario_id, expected_version):
         _territory_exists(con, scenario_id, territory_id)
         n = con.execute("SELECT count(*) FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?",
                         [scenario_id, territory_id]).fetchall()[0][0]
         con.execute("DELETE FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
         con.execute("DELETE FROM territories WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
         con.execute("DELETE FROM rules WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
-        bump_version(con, scenario_id)
     return int(n)
 
 
-def lock_cells(con: Connection, scenario_id: int, cells: list[int], *, locked: bool = True) -> None:
-    with store.transaction(con):
+def lock_cells(con: Connection, scenario_id: int, cells: list[int], *, locked: bool = True,
+               expected_version: int | None = None) -> None:
+    with change(con, scenario_id, expected_version):
         con.execute(
             "UPDATE cell_assignments SET locked = ? WHERE scenario_id = ? AND cell IN (SELECT unnest(?::UBIGINT[]))",
             [locked, scenario_id, [int(c) for c in cells]],
         )
-        bump_version(con, scenario_id)
 
 
 def _territory_exists(con: Connection, scenario_id: int, territory_id: str) -> None:
@@ -238,6 +249,30 @@ def _valid_name(name: str) -> str:
 
 def _is_colour(value: str) -> bool:
     return len(value) == 7 and value[0] == "#" and all(ch in "0123456789abcdefABCDEF" for ch in value[1:])
+
+
+def version(con: Connection, scenario_id: int) -> int:
+    """The plan's version: bumped by every write, so a tab can tell whether it has seen the latest."""
+    rows = con.execute("SELECT version FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
+    if not rows:
+        raise NotFoundError(f"there is no plan with id {scenario_id}; it may have been deleted in another tab")
+    return int(rows[0][0])
+
+
+def check_version(con: Connection, scenario_id: int, expected: int | None) -> None:
+    """Refuse (:class:`ConflictError`) a write from a caller that saw another version; ``None``
+    skips the check (the CLI and scripts, which read and write in one go)."""
+    if version(con, scenario_id) != expected and expected is not None:
+        raise ConflictError()
+
+
+@contextmanager
+def change(con: Connection, scenario_id: int, expected_version: int | None) -> Iterator[Connection]:
+    """One write to a plan: a transaction that refuses a stale caller and bumps the version."""
+    with store.transaction(con):
+        check_version(con, scenario_id, expected_version)
+        yield con
+        bump_version(con, scenario_id)
 
 
 def bump_version(con: Connection, scenario_id: int) -> None:

@@ -16,8 +16,6 @@ neighbouring cells differ, recolours clicked cells at once and applies each patc
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 
 import folium
 import h3
@@ -94,7 +92,8 @@ def patch(layer: dict, assignments: pd.DataFrame, territories: pd.DataFrame, *, 
 
 
 class PlanLayer(JSCSSMixin, MacroElement):
-    """The canvas layer of ``planmap.js``, fed with a :func:`base` (no user text in it)."""
+    """The canvas layer of ``planmap.js``, fed with a :func:`base` and the reps' homes as JSON
+    (names are drawn with ``textContent`` in the browser)."""
 
     default_js = [("h3", mapview.LOCAL_JS["h3"]), ("territory_planmap", mapview.LOCAL_JS["territory_planmap"])]
     _template = Template(
@@ -103,23 +102,20 @@ class PlanLayer(JSCSSMixin, MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, layer: dict) -> None:
+    def __init__(self, layer: dict, homes: list[list] | None = None) -> None:
         super().__init__()
         self._name = "TerritoryPlan"
         public = {k: v for k, v in layer.items() if not k.startswith("_")}
-        # JSON inside a <script>: never let a value close the tag
-        self.payload = json.dumps(public, separators=(",", ":")).replace("<", "\\u003c")
+        self.payload = mapview.script_json({**public, "homes": homes or []})
 
 
 def plan_map(layer: dict, *, reps: pd.DataFrame | None = None, tiles: str = "none") -> folium.Map:
     """A fresh folium map for ``layer`` (folium objects must not be reused across reruns)."""
     m = mapview.base_map(tiles=tiles)  # the plan layer fits the view itself, once its frame has its size
-    PlanLayer(layer).add_to(m)
-    if reps is not None:
-        for rep in reps.dropna(subset=["home_lat", "home_lng"]).sort_values("name").itertuples():
-            folium.CircleMarker([rep.home_lat, rep.home_lng], radius=6, color="#000000", weight=2,
-                                fill=True, fill_color="#ffffff", fill_opacity=1,
-                                tooltip=html.escape(f"{rep.name} (home)")).add_to(m)
+    homes = [] if reps is None else [
+        [float(r.home_lat), float(r.home_lng), str(r.name)]
+        for r in reps.dropna(subset=["home_lat", "home_lng"]).sort_values("name").itertuples()]
+    PlanLayer(layer, homes).add_to(m)
     Draw(export=False, draw_options={"polyline": False, "circle": False, "marker": False,
                                      "circlemarker": False, "polygon": True, "rectangle": True},
          edit_options={"edit": False, "remove": False}).add_to(m)

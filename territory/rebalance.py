@@ -8,6 +8,7 @@ still stand apart are linked to their nearest unit and reported.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -143,7 +144,9 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
 
 def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,
               keep_locks: bool = True) -> Preview:
-    """Run the optimizer on a stored plan; nothing is written (see :func:`accept`)."""
+    """Run the optimizer on a stored plan; nothing is written (see :func:`accept`). The time limit
+    counts from this call: reading the plan and building its graph are part of it."""
+    options.started_at = time.perf_counter()
     version = edits.version(con, scenario_id)
     stored = _stored_plan(con, scenario_id)
     options.current = stored.current

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from territory import plan, settings, store
+from territory import plan, settings
 from territory.errors import NotFoundError, ValidationError
 from territory.store import Connection
 
@@ -64,17 +64,19 @@ class Overlay:
         return " and ".join(parts)
 
 
-def add_named(con: Connection, scenario_id: int, account_id: str, territory_id: str) -> int:
+def add_named(con: Connection, scenario_id: int, account_id: str, territory_id: str, *,
+              expected_version: int | None = None) -> int:
     """Assign one account to a territory whatever its location; returns the rule id."""
     account_id = (account_id or "").strip()
-    with store.transaction(con):
+    with plan.change(con, scenario_id, expected_version):
         _check_territory(con, scenario_id, territory_id)
         if not con.execute("SELECT count(*) FROM accounts WHERE account_id = ?", [account_id]).fetchall()[0][0]:
             raise NotFoundError(f"there is no account with id {account_id!r}; copy the id from the Data page or the CRM")
         return _insert(con, scenario_id, territory_id, account_id=account_id)
 
 
-def add_overlay(con: Connection, scenario_id: int, territory_id: str, overlay: Overlay, *, priority: int = 100) -> int:
+def add_overlay(con: Connection, scenario_id: int, territory_id: str, overlay: Overlay, *, priority: int = 100,
+                expected_version: int | None = None) -> int:
     """Assign every account matching ``overlay`` to a territory; returns the rule id."""
     if not overlay.describe():
         raise ValidationError("an overlay needs at least one condition (industry, tier, employees or annual revenue)")
@@ -83,7 +85,7 @@ def add_overlay(con: Connection, scenario_id: int, territory_id: str, overlay: O
     for label, value in (("employees", overlay.min_employees), ("annual revenue", overlay.min_annual_revenue)):
         if value is not None and value < 0:
             raise ValidationError(f"the minimum {label} must be 0 or more, not {value}")
-    with store.transaction(con):
+    with plan.change(con, scenario_id, expected_version):
         _check_territory(con, scenario_id, territory_id)
         return _insert(con, scenario_id, territory_id, industry=overlay.industry or None, tier=overlay.tier or None,
                        min_employees=overlay.min_employees, min_annual_revenue=overlay.min_annual_revenue,
@@ -95,17 +97,15 @@ def _insert(con: Connection, scenario_id: int, territory_id: str, **values) -> i
     columns = ["rule_id", "scenario_id", "territory_id", *values]  # names from this module only
     con.execute(f"INSERT INTO rules ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                 [rule_id, scenario_id, territory_id, *values.values()])
-    plan.bump_version(con, scenario_id)
     return int(rule_id)
 
 
-def delete(con: Connection, scenario_id: int, rule_id: int) -> None:
-    with store.transaction(con):
+def delete(con: Connection, scenario_id: int, rule_id: int, *, expected_version: int | None = None) -> None:
+    with plan.change(con, scenario_id, expected_version):
         if not con.execute("SELECT count(*) FROM rules WHERE scenario_id = ? AND rule_id = ?",
                            [scenario_id, rule_id]).fetchall()[0][0]:
             raise NotFoundError(f"this plan has no rule {rule_id}")
         con.execute("DELETE FROM rules WHERE scenario_id = ? AND rule_id = ?", [scenario_id, rule_id])
-        plan.bump_version(con, scenario_id)
 
 
 def listing(con: Connection, scenario_id: int) -> pd.DataFrame:

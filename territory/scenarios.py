@@ -40,9 +40,9 @@ def create(con: Connection, name: str, *, source: int, notes: str = "") -> plan.
     return sid
 
 
-def rename(con: Connection, scenario_id: int, name: str) -> None:
+def rename(con: Connection, scenario_id: int, name: str, *, expected_version: int | None = None) -> None:
     name = _valid_name(name)
-    with store.transaction(con):
+    with plan.change(con, scenario_id, expected_version):
         _get(con, scenario_id)
         if con.execute("SELECT count(*) FROM scenarios WHERE name = ? AND scenario_id <> ?",
                        [name, scenario_id]).fetchall()[0][0]:
@@ -58,7 +58,7 @@ def set_notes(con: Connection, scenario_id: int, notes: str) -> None:
         con.execute("UPDATE scenarios SET notes = ? WHERE scenario_id = ?", [notes, scenario_id])
 
 
-def delete(con: Connection, scenario_id: int) -> None:
+def delete(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> None:
     """Delete a working scenario; the baseline and the active plan cannot be deleted."""
     row = _get(con, scenario_id)
     if row["kind"] == "baseline":
@@ -66,13 +66,16 @@ def delete(con: Connection, scenario_id: int) -> None:
     if row["is_active"]:
         raise ValidationError(f"{row['name']!r} is the active plan; promote another plan first, then delete it")
     with store.transaction(con):
+        plan.check_version(con, scenario_id, expected_version)
         plan.delete_rows(con, scenario_id)
 
 
-def promote(con: Connection, scenario_id: int) -> None:
-    """Make a plan the active one (the one exports use); the previous active plan is kept."""
+def promote(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> None:
+    """Make a plan the active one (the one exports use); the previous active plan is kept.
+    Refused when the plan changed since the caller saw it (``expected_version``)."""
     _get(con, scenario_id)
     with store.transaction(con):
+        plan.check_version(con, scenario_id, expected_version)
         prev = con.execute("SELECT scenario_id FROM scenarios WHERE is_active").fetchall()
         con.execute("UPDATE scenarios SET is_active = (scenario_id = ?)", [scenario_id])
         con.execute("INSERT INTO promotions (scenario_id, previous_id) VALUES (?, ?)",

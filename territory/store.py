@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from territory import settings
-from territory.errors import StoreError
+from territory.errors import ConflictError, StoreError
 from territory.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,30 @@ def migrate(con: Connection, *, upgrade_to: int = LATEST) -> int:
 
 @contextmanager
 def transaction(con: Connection) -> Iterator[Connection]:
-    """``BEGIN`` ... ``COMMIT``; any exception rolls everything back and re-raises."""
+    """``BEGIN`` ... ``COMMIT``; any exception rolls everything back and re-raises.
+
+    Two writers that really overlap (DuckDB's "Conflict on update") become a
+    :class:`ConflictError`: the later one is refused with the stale-plan message, nothing is written.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
-    except BaseException:
-        con.execute("ROLLBACK")
+        con.execute("COMMIT")
+    except duckdb.TransactionException as exc:
+        _rollback(con)
+        if "conflict" in str(exc).lower():  # not "transaction is aborted" after another error
+            raise ConflictError() from exc
         raise
-    con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+
+
+def _rollback(con: Connection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:  # DuckDB already ended the failed transaction
+        pass
 
 
 @contextmanager

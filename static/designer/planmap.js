@@ -84,6 +84,7 @@
       map.on("mouseout", this._closeTip, this);
       map.on("draw:created", this._onDraw, this);
       this._tip = L.tooltip({sticky: true, direction: "top", offset: [0, -6]});
+      this._homes(map);
       var h = hub();
       h.map = this;
       window.__tpStats = this.stats;
@@ -107,6 +108,18 @@
           self.stats.ready = true;
         })();
       }, 50);
+    },
+
+    /* The reps' homes as white dots; the name goes in as text, never as HTML. */
+    _homes: function (map) {
+      var homes = this.base.homes || [];
+      for (var i = 0; i < homes.length; i++) {
+        var label = document.createElement("span");
+        label.textContent = homes[i][2] + " (home)";
+        L.circleMarker([homes[i][0], homes[i][1]], {radius: 6, color: "#000000", weight: 2, fill: true,
+                                                    fillColor: "#ffffff", fillOpacity: 1, className: "territory-home"})
+          .bindTooltip(label).addTo(map);
+      }
     },
 
     _geometry: function (i) {

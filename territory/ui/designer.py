@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +32,7 @@ def _view(scenario_id: int, version: int, data_version: int) -> View:
 def load_view(scenario_id: int) -> View:
     con = state.db()
     view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
-    st.session_state[state.DESIGN_VERSION] = view.version  # what this tab has seen
+    state.saw(scenario_id, view.version)
     return view
 
 
@@ -110,7 +109,7 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
     try:
         edit = edits.assign(state.db(), scenario_id, cells, target,
                             only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
-                            expected_version=st.session_state.get(state.DESIGN_VERSION))
+                            expected_version=state.seen(scenario_id))
     except edits.ConflictError as exc:
         say("warn", str(exc))
         return
@@ -120,7 +119,7 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
     if edit is None:
         say("ok", "Nothing changed: those cells already look like that.")
         return
-    st.session_state[state.DESIGN_VERSION] = edits.version(state.db(), scenario_id)  # our own stroke
+    state.saw(scenario_id, edits.version(state.db(), scenario_id))  # our own stroke
     skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
     say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
 
@@ -128,7 +127,7 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
 def _history(scenario_id: int, undo: bool) -> None:
     step = edits.undo if undo else edits.redo
     try:
-        edit = step(state.db(), scenario_id, expected_version=st.session_state.get(state.DESIGN_VERSION))
+        edit = step(state.db(), scenario_id, expected_version=state.seen(scenario_id))
     except TerritoryError as exc:
         say("warn", str(exc))
         return
@@ -173,12 +172,15 @@ def area_form(view: View) -> None:
     con = state.db()
     states = [r[0] for r in con.execute("SELECT DISTINCT state FROM accounts WHERE state IS NOT NULL ORDER BY 1").fetchall()]
     chosen = st.multiselect("States", states, key=state.DESIGN_STATES)
-    if st.button("Apply to the cells of these states", key="designer_area_go", disabled=not chosen):
-        keep, fill = grid.parent_masks(view.resolution)
-        rows = con.execute(f"SELECT DISTINCT {grid.parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
-                           [keep, fill, chosen]).fetchall()
-        apply_stroke(view.scenario_id, [int(r[0]) for r in rows])
-        st.rerun()
+    st.button("Apply to the cells of these states", key="designer_area_go", disabled=not chosen,
+              on_click=_apply_area, args=(view.scenario_id, view.resolution))
+
+
+def _apply_area(scenario_id: int, res: int) -> None:
+    keep, fill = grid.parent_masks(res)
+    rows = state.db().execute(f"SELECT DISTINCT {grid.parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
+                              [keep, fill, st.session_state.get(state.DESIGN_STATES) or []]).fetchall()
+    apply_stroke(scenario_id, [int(r[0]) for r in rows])
 
 
 def plan_picker(scenario_id: int) -> None:
@@ -255,45 +257,100 @@ def inspect_panel(view: View) -> None:
     st.dataframe(frame, hide_index=True)  # st.dataframe shows text, never HTML
 
 
+def territory_keys(scenario_id: int, territory_id: str) -> dict[str, str]:
+    """Widget keys of a territory's settings, per plan and territory: another plan's form never
+    shows (or saves) this one's values."""
+    return {field: f"designer_{field}_{scenario_id}_{territory_id}" for field in ("name", "color", "rep_id", "locked")}
+
+
 def territory_manager(view: View) -> None:
-    con = state.db()
     sid = view.scenario_id
     tid = st.session_state.get(state.DESIGN_TERRITORY)
-    row = view.territories.set_index("territory_id").loc[tid] if tid in set(view.territories["territory_id"]) else None
     with st.form("designer_new_territory", clear_on_submit=True):
-        name = st.text_input("New territory name", key="designer_new_name")
-        if st.form_submit_button("Create"):
-            _guard(lambda: st.session_state.__setitem__(state.DESIGN_TERRITORY, plan.create_territory(con, sid, name)))
-    if row is None:
+        st.text_input("New territory name", key="designer_new_name")
+        st.form_submit_button("Create", on_click=_create_territory, args=(sid,))
+    if tid not in set(view.territories["territory_id"]):
         return
-    st.markdown(f"**{html.escape(str(row['name']))}**")
-    new_name = st.text_input("Rename", value=row["name"], key=f"designer_rename_{tid}")
-    color = st.color_picker("Colour", value=row["color"] or "#888888", key=f"designer_color_{tid}")
-    reps = con.execute("SELECT rep_id, name FROM reps ORDER BY name").fetchall()
-    rep_names = {"": "(none)", **{r[0]: r[1] for r in reps}}
-    rep = st.selectbox("Rep", list(rep_names), format_func=rep_names.get,
-                       index=list(rep_names).index(row["rep_id"]) if row["rep_id"] in rep_names else 0,
-                       key=f"designer_rep_{tid}")
-    locked = st.toggle("Locked", value=bool(row["locked"]), key=f"designer_lock_{tid}")
-    if st.button("Save territory", key="designer_save_territory"):
-        if _guard(lambda: plan.update_territory(con, sid, tid, name=new_name, color=color, rep_id=rep or None,
-                                                locked=locked)):
-            say("ok", f"Saved {new_name}{' (locked)' if locked else ''}.")
-        st.rerun()
-    if st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory"):
-        _guard(lambda: plan.delete_territory(con, sid, tid))
+    row = view.territories.set_index("territory_id").loc[tid]
+    stored = {"name": row["name"], "color": row["color"] or "#888888",
+              "rep_id": row["rep_id"] if isinstance(row["rep_id"], str) else plan.NO_REP, "locked": bool(row["locked"])}
+    keys = territory_keys(sid, tid)
+    form = _settings_form(keys, stored, view.version)
+    shown = form["shown"]
+    st.markdown(f"**{feedback.plain(row['name'])}**")
+    st.text_input("Rename", value=shown["name"], key=keys["name"])
+    st.color_picker("Colour", value=shown["color"], key=keys["color"])
+    reps = state.db().execute("SELECT rep_id, name FROM reps ORDER BY name").fetchall()
+    rep_names = {plan.NO_REP: "(none)", **{r[0]: r[1] for r in reps}}
+    st.selectbox("Rep", list(rep_names), format_func=rep_names.get, key=keys["rep_id"],
+                 index=list(rep_names).index(shown["rep_id"]) if shown["rep_id"] in rep_names else 0)
+    st.toggle("Locked", value=shown["locked"], key=keys["locked"])
+    st.button("Save territory", key="designer_save_territory", on_click=_save_territory, args=(sid, tid))
+    st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory",
+              on_click=_delete_territory, args=(sid, tid))
+
+
+def _create_territory(scenario_id: int) -> None:
+    name = st.session_state.get("designer_new_name", "")
+    tid = _guard(lambda: plan.create_territory(state.db(), scenario_id, name, expected_version=state.seen(scenario_id)))
+    if tid:
+        st.session_state[state.DESIGN_TERRITORY] = tid
+        say("ok", f"Created territory {name.strip()}.")
+
+
+def _settings_form(keys: dict[str, str], stored: dict, version: int) -> dict:
+    """What a territory's settings form was filled from: ``{"shown": values, "version": plan version}``.
+
+    Kept while the user edits it, so Save writes only what they changed from those values and is
+    refused if the plan changed since (another tab); refreshed to the stored settings while untouched."""
+    snapshot_key = keys["name"] + "_form"
+    form = st.session_state.get(snapshot_key)
+    untouched = form is None or all(st.session_state.get(k, form["shown"][f]) == form["shown"][f] for f, k in keys.items())
+    if form is None or (untouched and (form["shown"] != stored or form["version"] != version)):
+        for key in keys.values():
+            st.session_state.pop(key, None)
+        form = st.session_state[snapshot_key] = {"shown": stored, "version": version}
+    return form
+
+
+def _save_territory(scenario_id: int, territory_id: str) -> None:
+    """Write only the settings the user changed from what the form showed, against the version it showed."""
+    keys = territory_keys(scenario_id, territory_id)
+    form = st.session_state.pop(keys["name"] + "_form", None) or {"shown": {}, "version": None}
+    shown = form["shown"]
+    changed = {f: st.session_state[k] for f, k in keys.items() if k in st.session_state and st.session_state[k] != shown.get(f)}
+    for key in keys.values():  # the form shows the stored settings again (the new ones, or the latest on refusal)
+        st.session_state.pop(key, None)
+    if not changed:
+        say("ok", "Nothing to save: no setting was changed.")
+        return
+    if _guard(lambda: plan.update_territory(state.db(), scenario_id, territory_id, **changed,
+                                            expected_version=form["version"])):
+        words = {"name": f"renamed to {changed.get('name', '')}", "color": "new colour", "rep_id": "new rep",
+                 "locked": "locked" if changed.get("locked") else "unlocked"}
+        say("ok", f"Saved {changed.get('name', shown.get('name', ''))} ({', '.join(words[f] for f in changed)}).")
+
+
+def _delete_territory(scenario_id: int, territory_id: str) -> None:
+    name = plan.territory_name(state.db(), scenario_id, territory_id)
+    if _guard(lambda: plan.delete_territory(state.db(), scenario_id, territory_id,
+                                            expected_version=state.seen(scenario_id))):
         st.session_state.pop(state.DESIGN_TERRITORY, None)
-        st.rerun()
+        say("ok", f"Deleted territory {name}; its cells are unassigned.")
 
 
-def _guard(action) -> bool:
-    """Run a plan change; show a refusal as an error. True when it went through."""
+def _guard(action):
+    """Run a plan change; show a refusal as a message. The action's result (True if it returned
+    nothing), or False when it was refused."""
     try:
-        action()
+        result = action()
+    except edits.ConflictError as exc:
+        say("warn", str(exc))
+        return False
     except TerritoryError as exc:
         say("error", str(exc))
         return False
-    return True
+    return True if result is None else result
 
 
 METRICS = {k: v for k, v in mapview.METRIC_LABELS.items() if k in ("potential", "accounts", "revenue_12m", "workload_hours")}

@@ -7,14 +7,38 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from territory.errors import TerritoryError
+from territory.errors import ConflictError, TerritoryError
 
 SHOW = {"ok": st.success, "warn": st.warning, "error": st.error}
 
 
-def plain(text: str) -> str:
-    """Text for Streamlit's markdown elements, with every markdown and LaTeX character escaped."""
-    return re.sub(r"([\\`*_\[\]<>#!|$~])", r"\\\1", text)
+_MARKUP = re.compile(r":[\w+\-/]+:"  # an icon or emoji shortcode (:smile:, :material/home:)
+                     r"|[\\`*_\[\]<>#!|$~]"  # emphasis, code, links, images, HTML, headings, tables, LaTeX
+                     r"|&(?=#?\w+;)")  # an HTML entity such as &lt;
+_LIST_MARKER = re.compile(r"^(\d+)([.)])|^([-+])(?=\s)")  # "1. x", "- x" would start a list
+
+
+def plain(text: object) -> str:
+    """User text for Streamlit's markdown elements (messages, captions, labels): shown as typed.
+
+    Every character that markdown, LaTeX (``$``), HTML, links, colour directives (``:red[x]``) or
+    icon shortcodes (``:smile:``) need is backslash-escaped; line breaks become spaces, so a name
+    cannot start a heading, quote or list of its own."""
+    text = " ".join(str(text).split())
+    text = _MARKUP.sub(_escape, text)
+    return _LIST_MARKER.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+
+
+def notice(kind: str, text: object) -> None:
+    """Show ``text`` now as an 'ok', 'warn' or 'error' box, as plain text."""
+    SHOW[kind](plain(text))
+
+
+def _escape(match: re.Match) -> str:
+    found = match.group(0)
+    if len(found) > 1:  # a shortcode: both colons escaped, and what is between them
+        return "\\:" + _MARKUP.sub(_escape, found[1:-1]) + "\\:"
+    return "\\" + found
 
 
 def say(key: str, kind: str, text: str) -> None:
@@ -27,15 +51,22 @@ def show(key: str, *, keep: bool = False) -> None:
     markdown); ``keep`` leaves it for later runs too."""
     kind, text = (st.session_state.get if keep else st.session_state.pop)(key, (None, None))
     if text:
-        SHOW[kind](plain(text))
+        notice(kind, text)
+
+
+def act(key: str, action: Callable[[], object], done: str | Callable[[object], str]) -> bool:
+    """Run a change (in a widget callback); its outcome becomes the message under ``key``: ``done``
+    (or ``done(result)``), or a ``TerritoryError``'s text, never a traceback. True when it went through."""
+    try:
+        result = action()
+    except TerritoryError as exc:
+        say(key, "warn" if isinstance(exc, ConflictError) else "error", str(exc))
+        return False
+    say(key, "ok", done(result) if callable(done) else done)
+    return True
 
 
 def run(key: str, action: Callable[[], object], done: str) -> None:
-    """Run a change and rerun; a ``TerritoryError`` becomes the message instead of a traceback."""
-    try:
-        action()
-    except TerritoryError as exc:
-        say(key, "error", str(exc))
-    else:
-        say(key, "ok", done)
+    """:func:`act`, then rerun (for a change made in the script body)."""
+    act(key, action, done)
     st.rerun()

@@ -13,7 +13,7 @@ from territory import ingest
 from territory.errors import Problem, TerritoryError, ValidationError
 from territory.fields import DATASETS
 from territory.store import Connection
-from territory.ui import state
+from territory.ui import feedback, state
 
 _UPLOAD_DIR = Path(tempfile.gettempdir()) / "territory-uploads"
 IGNORE = "(ignore)"
@@ -59,9 +59,9 @@ def import_panel(con: Connection) -> None:
     try:
         pv = ingest.preview(con, path, dataset)
     except TerritoryError as exc:
-        st.error(str(exc))
+        feedback.notice("error", exc)
         return
-    st.caption(f"First rows of {upload.name}")
+    st.caption(f"First rows of {feedback.plain(upload.name)}")
     st.dataframe(pv.head, hide_index=True)
     st.markdown("**Column mapping** (detected; change any row)")
     overrides = _mapping_editor(pv.columns, pv.mapping, dataset)

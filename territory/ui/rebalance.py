@@ -9,7 +9,7 @@ from territory import edits, kpis, mapview, rebalance
 from territory.errors import TerritoryError
 from territory.optimizer import Options
 from territory.planview import View
-from territory.ui import state
+from territory.ui import feedback, state
 
 METRICS = {m: mapview.METRIC_LABELS[m] for m in rebalance.ATTRIBUTES}
 
@@ -54,7 +54,7 @@ def _auto(view: View, on_change) -> None:
             preview = rebalance.rebalance(state.db(), view.scenario_id, options, around_rep_homes=around_homes,
                                           keep_locks=keep_locks)
         except (TerritoryError, ValueError) as exc:
-            st.error(str(exc))
+            feedback.notice("error", exc)
             return
         bar.empty()
         st.session_state[state.DESIGN_PREVIEW] = preview
@@ -83,7 +83,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     cols[-1].metric("Accounts changing territory", f"{shares.get('accounts', 0):.1%}",
                     f"revenue {shares.get('revenue_12m', 0):.1%}", delta_color="off")
     for line in r.explanation:
-        st.warning(line)
+        feedback.notice("warn", line)
     after = _after_table(view, preview)
     st.dataframe(after, hide_index=True, column_config={
         "Potential now": st.column_config.NumberColumn(format="$%.0f"),
@@ -93,7 +93,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     st.dataframe(moved.head(500), hide_index=True)  # text, never HTML
     a, d = st.columns(2)
     if a.button("Accept (one undo step)", key="rebalance_accept", type="primary"):
-        _write(lambda version: rebalance.accept(state.db(), preview, expected_version=version), state.DESIGN_PREVIEW,
+        _write(lambda: rebalance.accept(state.db(), preview, expected_version=preview.version), state.DESIGN_PREVIEW,
                lambda edit: f"Rebalanced: {len(edit.cells) if edit else 0:,} cells changed territory.", on_change)
     if d.button("Discard", key="rebalance_discard"):
         st.session_state.pop(state.DESIGN_PREVIEW, None)
@@ -137,18 +137,19 @@ def _suggested(view: View, on_change) -> None:
         c1.text(f"{i + 1}. cell {m.cell:x}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
                 f"{m.accounts:,} accounts; {devs}")  # st.text never renders markup
         if c2.button("Accept", key=f"suggest_accept_{i}"):
-            _write(lambda version, m=m: edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
-                                                     expected_version=version),
+            _write(lambda m=m: edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
+                                            expected_version=version),  # the version the moves were found on
                    state.DESIGN_SUGGESTIONS, lambda _e, m=m: f"Moved cell {m.cell:x} to {names.get(m.target, m.target)}.",
                    on_change)
 
 
 def _write(change, stale_key: str, message, on_change) -> None:
-    """Apply a change made from what this tab has seen; refusals are shown, not raised."""
+    """Apply a change made from what this tab has seen (``change`` passes that version); refusals
+    are shown, not raised."""
     try:
-        result = change(st.session_state.get(state.DESIGN_VERSION))
+        result = change()
     except TerritoryError as exc:
-        st.error(str(exc))
+        feedback.notice("error", exc)
         return
     st.session_state.pop(stale_key, None)
     on_change(message(result))

@@ -15,11 +15,13 @@ def show_message() -> None:
     feedback.show(state.RULES_MESSAGE)
 
 
-def _run(action, done: str) -> None:
-    feedback.run(state.RULES_MESSAGE, action, done)
+def _act(action, done) -> None:
+    """Run a change of plan ``sid`` in a widget callback (against the version this tab showed)."""
+    feedback.act(state.RULES_MESSAGE, action, done)
 
 
 def rule_table(con, sid: int) -> None:
+    state.saw(sid, plan.version(con, sid))  # every write on this page is checked against it
     frame = rules.listing(con, sid)
     if frame.empty:
         st.info("This plan has no rules: every account belongs to the territory of its cell.")
@@ -31,8 +33,8 @@ def rule_table(con, sid: int) -> None:
     c1, c2 = st.columns([3, 1])
     rid = c1.selectbox("Rule", list(frame["rule_id"]), key="rules_delete_pick",
                        format_func=lambda r: f"{r}: {frame.set_index('rule_id').loc[r, 'rule']}")
-    if c2.button("Delete rule", key="rules_delete"):
-        _run(lambda: rules.delete(con, sid, int(rid)), f"Deleted rule {rid}.")
+    c2.button("Delete rule", key="rules_delete", on_click=_act, args=(
+        lambda: rules.delete(con, sid, int(rid), expected_version=state.seen(sid)), f"Deleted rule {rid}."))
 
 
 def _territory_pick(con, sid: int, key: str) -> str:
@@ -47,34 +49,49 @@ def named_form(con, sid: int) -> None:
             "SELECT account_id, name, city, state, industry, employees FROM accounts "
             "WHERE name ILIKE ? OR account_id = ? ORDER BY name LIMIT 20", [f"%{query.strip()}%", query.strip()]).df()
         st.dataframe(found, hide_index=True, key="rules_found")
-    account = st.text_input("Account id", key="rules_named_account")
-    tid = _territory_pick(con, sid, "rules_named_territory")
-    if st.button("Add named account", key="rules_named_add"):
-        _run(lambda: rules.add_named(con, sid, account, tid), f"Account {account.strip()} now always goes to {tid}.")
+    st.text_input("Account id", key="rules_named_account")
+    _territory_pick(con, sid, "rules_named_territory")
+
+    def add() -> str:  # widget values as they are when the button is clicked
+        account, tid = st.session_state["rules_named_account"], st.session_state["rules_named_territory"]
+        rules.add_named(con, sid, account, tid, expected_version=state.seen(sid))
+        return f"Account {account.strip()} now always goes to {plan.territory_name(con, sid, tid)}."
+
+    st.button("Add named account", key="rules_named_add", on_click=_act, args=(add, str))
 
 
 def overlay_form(con, sid: int) -> None:
     industries = [ANY] + [r[0] for r in con.execute(
         "SELECT DISTINCT industry FROM accounts WHERE industry IS NOT NULL ORDER BY 1").fetchall()]
     c1, c2 = st.columns(2)
-    industry = c1.selectbox("Industry", industries, key="rules_overlay_industry")
-    tier = c2.selectbox("Tier", [ANY, "A", "B", "C"], key="rules_overlay_tier")
-    employees = c1.number_input("Employees at least (0 = any)", min_value=0, value=0, step=100,
-                                key="rules_overlay_employees")
-    revenue = c2.number_input("Annual revenue at least (0 = any)", min_value=0, value=0, step=1_000_000,
-                              key="rules_overlay_revenue")
+    c1.selectbox("Industry", industries, key="rules_overlay_industry")
+    c2.selectbox("Tier", [ANY, "A", "B", "C"], key="rules_overlay_tier")
+    c1.number_input("Employees at least (0 = any)", min_value=0, value=0, step=100, key="rules_overlay_employees")
+    c2.number_input("Annual revenue at least (0 = any)", min_value=0, value=0, step=1_000_000,
+                    key="rules_overlay_revenue")
     new = st.text_input("Into a new territory named (leave empty to pick one)", key="rules_overlay_new",
                         placeholder="e.g. Strategic")
-    tid = None if new.strip() else _territory_pick(con, sid, "rules_overlay_territory")
-    priority = st.number_input("Priority (lower wins)", min_value=1, max_value=1000, value=100,
-                               key="rules_overlay_priority")
-    overlay = rules.Overlay(None if industry == ANY else industry, None if tier == ANY else tier,
-                            float(employees) or None, float(revenue) or None)
-    if st.button("Add overlay", key="rules_overlay_add"):
-        def add() -> None:
-            target = tid or plan.create_territory(con, sid, new)
-            rules.add_overlay(con, sid, target, overlay, priority=int(priority))
-        _run(add, f"Overlay added: {overlay.describe() or 'no condition'}.")
+    if not new.strip():
+        _territory_pick(con, sid, "rules_overlay_territory")
+    st.number_input("Priority (lower wins)", min_value=1, max_value=1000, value=100, key="rules_overlay_priority")
+
+    def add() -> str:  # widget values as they are when the button is clicked
+        get = st.session_state.get
+        overlay = rules.Overlay(None if get("rules_overlay_industry") == ANY else get("rules_overlay_industry"),
+                                None if get("rules_overlay_tier") == ANY else get("rules_overlay_tier"),
+                                float(get("rules_overlay_employees") or 0) or None,
+                                float(get("rules_overlay_revenue") or 0) or None)
+        new_name = (get("rules_overlay_new") or "").strip()
+        if new_name:  # a new territory first, then the overlay against the version that made
+            target = plan.create_territory(con, sid, new_name, expected_version=state.seen(sid))
+            expected = plan.version(con, sid)
+        else:
+            target, expected = get("rules_overlay_territory"), state.seen(sid)
+        rules.add_overlay(con, sid, target, overlay, priority=int(get("rules_overlay_priority") or 100),
+                          expected_version=expected)
+        return f"Overlay added: {overlay.describe() or 'no condition'}."
+
+    st.button("Add overlay", key="rules_overlay_add", on_click=_act, args=(add, str))
 
 
 def allocation_panel(con, sid: int) -> None:
@@ -110,7 +127,9 @@ def allocation_panel(con, sid: int) -> None:
                        "reasons": st.column_config.TextColumn("Why", width="large")})
     st.caption(f"{int(frame['changes'].sum())} of {len(frame)} territories would get another rep.")
     picked = frame.loc[edited["accept"].to_numpy(), ["territory_id", "rep_id"]]
-    if st.button(f"Accept {len(picked)} selected", key="alloc_accept", disabled=picked.empty, type="primary"):
+    def accept() -> None:
         st.session_state.pop(state.ALLOC_RESULT, None)
-        _run(lambda: allocation.accept(con, sid, list(picked.itertuples(index=False, name=None))),
-             f"{len(picked)} territories have their suggested rep.")
+        allocation.accept(con, sid, list(picked.itertuples(index=False, name=None)), expected_version=state.seen(sid))
+
+    st.button(f"Accept {len(picked)} selected", key="alloc_accept", disabled=picked.empty, type="primary",
+              on_click=_act, args=(accept, f"{len(picked)} territories have their suggested rep."))

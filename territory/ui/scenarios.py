@@ -32,8 +32,14 @@ def _run(action, done: str) -> None:
     feedback.run(state.SCEN_MESSAGE, action, done)
 
 
+def _act(action, done: str) -> None:
+    feedback.act(state.SCEN_MESSAGE, action, done)
+
+
 def plan_table(con) -> pd.DataFrame:
     frame = scenarios.listing(con)
+    for sid, version in zip(frame["scenario_id"], frame["version"]):
+        state.saw(sid, version)  # the plans as this tab shows them: promote and delete are checked against it
     frame["active"] = frame["is_active"].map({True: "● active", False: ""})
     st.dataframe(frame[["name", "active", "kind", "parent", "territories", "rules", "version", "created_at", "notes"]],
                  hide_index=True, key="scenarios_table", column_config={
@@ -65,9 +71,15 @@ def manage(con, frame: pd.DataFrame) -> None:
     sid = st.selectbox("Plan", list(rows.index), format_func=lambda s: rows.loc[s, "name"], key="scenario_manage")
     row = rows.loc[sid]
     c1, c2 = st.columns(2)
-    new_name = c1.text_input("Rename to", value=row["name"], key=f"scenario_rename_{sid}")
-    if c1.button("Rename", key="scenario_rename_go"):
-        _run(lambda: scenarios.rename(con, sid, new_name), f"Renamed to {new_name.strip()!r}.")
+    c1.text_input("Rename to", value=row["name"], key=f"scenario_rename_{sid}")
+
+    def rename() -> str:
+        name = st.session_state[f"scenario_rename_{sid}"]  # as typed, read when the button is clicked
+        scenarios.rename(con, sid, name, expected_version=state.seen(sid))
+        return name.strip()
+
+    c1.button("Rename", key="scenario_rename_go", on_click=feedback.act,
+              args=(state.SCEN_MESSAGE, rename, lambda name: f"Renamed to {name!r}."))
     clone_name = c2.text_input("Clone as", value=f"{row['name']} (copy)", key=f"scenario_clone_{sid}")
     if c2.button("Clone", key="scenario_clone_go"):
         _run(lambda: scenarios.create(con, clone_name, source=sid), f"Cloned as {clone_name.strip()!r}.")
@@ -78,12 +90,14 @@ def manage(con, frame: pd.DataFrame) -> None:
     if row["kind"] == "working" and b1.button("Open in Designer", key="scenario_open"):
         st.session_state[state.DESIGN_PLAN] = int(sid)
         st.switch_page("pages/designer.py")
-    if not row["is_active"] and b2.button("Promote to active", key="scenario_promote", type="primary",
-                                          help="The active plan is the one exported to the CRM; the old one is kept"):
-        _run(lambda: scenarios.promote(con, sid), f"{row['name']!r} is now the active plan.")
+    if not row["is_active"]:
+        b2.button("Promote to active", key="scenario_promote", type="primary",
+                  help="The active plan is the one exported to the CRM; the old one is kept", on_click=_act, args=(
+                      lambda: scenarios.promote(con, sid, expected_version=state.seen(sid)),
+                      f"{row['name']!r} is now the active plan."))
     confirm = b3.checkbox("Really delete", key=f"scenario_delete_ok_{sid}")
-    if b3.button("Delete", key="scenario_delete", disabled=not confirm):
-        _run(lambda: scenarios.delete(con, sid), f"Deleted {row['name']!r}.")
+    b3.button("Delete", key="scenario_delete", disabled=not confirm, on_click=_act, args=(
+        lambda: scenarios.delete(con, sid, expected_version=state.seen(sid)), f"Deleted {row['name']!r}."))
     hist = scenarios.history(con)
     if len(hist):
         st.markdown("**Active-plan history**")
@@ -119,8 +133,9 @@ def compare(con, names: dict[int, str]) -> None:
               "pieces": "Territory pieces", "unassigned_accounts": "Unassigned accounts",
               "disruption_accounts_pct": "Disruption vs baseline: accounts (%)",
               "disruption_revenue_pct": "Disruption vs baseline: revenue (%)"}
-    st.markdown("**Scores**")
-    st.table(scores.rename(index=labels).map(lambda v: f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"))
+    st.markdown("**Scores**")  # a dataframe, not st.table: plan names are column headers and must stay text
+    st.dataframe(scores.rename(index=labels).map(lambda v: f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"),
+                 key="scenarios_scores")
     metric = st.selectbox("Compare territories on", list(COMPARED_LABELS), format_func=COMPARED_LABELS.get,
                           key="scenarios_metric")
     st.plotly_chart(charts.scenario_deltas(cmp.kpis, metric, COMPARED_LABELS[metric]), width="stretch")
@@ -146,11 +161,11 @@ def compare(con, names: dict[int, str]) -> None:
                                 "revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="dollar")})
 
 
-def _export_bytes(con, sid: int, fmt: str, changed_only: bool) -> bytes:
+def _export_bytes(con, sid: int, fmt: str, changed_only: bool, formula_safe: bool) -> bytes:
     """Runs when the download is clicked (Streamlit's deferred download)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"export.{EXPORTS[fmt][1]}"
-        exports.export(con, sid, fmt, path, changed_only=changed_only)
+        exports.export(con, sid, fmt, path, changed_only=changed_only, formula_safe=formula_safe)
         return path.read_bytes()
 
 
@@ -168,9 +183,14 @@ def export_panel(con, names: dict[int, str]) -> None:
     state.keep_valid("export_plan", ids)
     sid = c1.selectbox("Plan to export", ids, index=ids.index(active), format_func=names.get, key="export_plan")
     fmt = c2.selectbox("Format", list(EXPORTS), format_func=lambda f: EXPORTS[f][0], key="export_format")
+    crm = fmt in ("salesforce", "hubspot")
     changed_only = st.checkbox("Only accounts whose owner changes (CRM files)", key="export_changed_only",
-                               disabled=fmt not in ("salesforce", "hubspot"))
-    if fmt in ("salesforce", "hubspot"):
+                               disabled=not crm)
+    formula_safe = st.checkbox("Protect against spreadsheet formulas", value=True, key="export_formula_safe",
+                               disabled=not crm,
+                               help="A text cell starting with = + - @ gets a leading ' so that Excel does not run "
+                                    "it. Turn off only to round-trip ids or names exactly through Data Loader.")
+    if crm:
         rows, unassigned, no_rep = _owner_counts(sid, edits.version(con, sid), state.data_version(con), changed_only)
         st.caption(f"{rows:,} accounts will get their new owner."
                    + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
@@ -178,7 +198,7 @@ def export_panel(con, names: dict[int, str]) -> None:
     name = state.plan_names(con, mark_active=False)[sid]
     stem = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower()
     label = f"Download {EXPORTS[fmt][0]} · {plain(name)}"
-    st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only),
+    st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only, formula_safe),
                        file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2],
-                       key=f"export_download_{sid}_{fmt}_{changed_only}",  # one per file: no stale data
+                       key=f"export_download_{sid}_{fmt}_{changed_only}_{formula_safe}",  # one per file
                        on_click="ignore")

@@ -29,7 +29,7 @@ DESIGN_TOOL = "designer_tool"
 DESIGN_BRUSH = "designer_brush"
 DESIGN_ONLY_UNASSIGNED = "designer_only_unassigned"
 DESIGN_METRIC = "designer_metric"
-DESIGN_VERSION = "designer_seen_version"
+SEEN = "seen_versions"  # plan id -> the version this tab last showed: every write is checked against it
 DESIGN_MESSAGE = "designer_message"
 DESIGN_INSPECT = "designer_inspect"
 DESIGN_FIT = "designer_fit"
@@ -102,6 +102,19 @@ def design_plan(con: Connection) -> int:
         chosen = active[0][0] if active else plan.working_scenario(con)
         st.session_state[DESIGN_PLAN] = chosen
     return int(chosen)
+
+
+def saw(scenario_id: int, version: int) -> None:
+    """Record that this tab now shows ``version`` of a plan (call it where the plan is drawn)."""
+    st.session_state.setdefault(SEEN, {})[int(scenario_id)] = int(version)
+
+
+def seen(scenario_id: int) -> int | None:
+    """The version of a plan this tab last showed: what its writes pass as ``expected_version``.
+
+    Writes run in widget callbacks, before the script reads the plan again, so a tab that has not
+    seen another tab's change is refused instead of silently overwriting it."""
+    return st.session_state.get(SEEN, {}).get(int(scenario_id))
 
 
 def plan_names(con: Connection, *, kinds: tuple[str, ...] = ("baseline", "working"),

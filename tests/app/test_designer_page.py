@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from territory import grid, plan, store
+from territory.ui import designer, state
 from tests.app.conftest import open_page
 
 
@@ -58,13 +59,18 @@ def test_assign_a_state_updates_the_numbers_and_undo_restores_them(page):
 
 def test_painting_with_a_locked_territory_is_refused(page):
     at, _ = page
-    at.toggle(key=f"designer_lock_{at.sidebar.selectbox(key='designer_territory').value}").set_value(True).run()
+    at.toggle(key=_keys(at)["locked"]).set_value(True).run()
     at.button(key="designer_save_territory").click().run()
     before = _kpis(at)
     at.multiselect(key="designer_states").select("NM").run()
     at.button(key="designer_area_go").click().run()
     assert "locked" in at.error[0].value
     assert _kpis(at)["Accounts"].to_dict() == before["Accounts"].to_dict()
+
+
+def _keys(at) -> dict[str, str]:
+    """Widget keys of the active territory's settings form (keyed by plan and territory)."""
+    return designer.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
 
 
 def _metric(at, label: str) -> str:
@@ -107,9 +113,8 @@ def test_suggested_move_is_accepted_as_one_step(page):
 
 def test_a_territory_name_is_shown_as_typed_not_as_markdown(page):
     at, _ = page
-    tid = at.sidebar.selectbox(key="designer_territory").value
     name = "**Big** ![x](http://example.invalid/x.png) $5"
-    at.text_input(key=f"designer_rename_{tid}").set_value(name).run()
+    at.text_input(key=_keys(at)["name"]).set_value(name).run()
     at.button(key="designer_save_territory").click().run()
     body = at.success[0].value
     assert r"\*\*Big\*\*" in body and r"\!\[x\]" in body and r"\$5" in body  # escaped, so shown literally

@@ -27,12 +27,13 @@ def test_one_polygon_per_cell_with_its_numbers():
     assert all(len(f["geometry"]["coordinates"][0]) == 7 for f in data["features"])
 
 
-def test_legend_title_is_escaped():
+def test_legend_title_is_data_set_as_text():
     element = mapview.legend("<img src=x onerror=alert(1)>", mapview.bins(pd.Series([1.0, 2.0]).to_numpy()))
     m = mapview.base_map()
     element.add_to(m)
     html = m.get_root().render()
-    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img src=x" not in html and "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # JSON data only
+    assert "t.textContent = data.title" in html and "innerHTML" not in html
 
 
 def test_tiles_are_optional():

@@ -54,13 +54,14 @@ def test_patch_gives_each_cell_its_territory_and_marks_strays(cells):
     assert p["territories"][1]["locked"] is True and p["version"] == 7
 
 
-def test_base_map_has_no_user_text_and_is_the_same_on_every_build(cells):
+def test_base_map_carries_names_only_as_data_and_is_the_same_on_every_build(cells):
     from streamlit_folium import _get_map_string
 
     layer = planmap.base(cells, 6)
     reps = pd.DataFrame({"name": ["Jo <script>alert(1)</script>"], "home_lat": [41.9], "home_lng": [-87.6]})
     first = _get_map_string(planmap.plan_map(layer, reps=reps))
     assert first == _get_map_string(planmap.plan_map(layer, reps=reps))  # so Streamlit sends it once
-    assert "<script>alert" not in first and "&lt;script&gt;" in first
+    assert "<script>alert" not in first  # the name travels as JSON data, drawn with textContent
     payload = json.loads(first.split("L.territoryPlan(")[1].split(").addTo(")[0])
     assert payload["cells"] == layer["cells"] and "_ints" not in payload
+    assert payload["homes"] == [[41.9, -87.6, "Jo <script>alert(1)</script>"]]
