@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from territory.ui import feedback
+
 st.set_page_config(page_title="Territory planner", page_icon="⬢", layout="wide")
 
 pages = [
@@ -11,4 +13,7 @@ pages = [
     st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
     st.Page("pages/rules.py", title="Rules & reps", icon=":material/rule:"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
+    feedback.unexpected(exc)

@@ -9,6 +9,7 @@ import json
 import sys
 
 import click
+import duckdb
 
 from territory import exports, grid, ingest, plan, quality, sample, scenarios, settings, store
 from territory.errors import TerritoryError
@@ -25,6 +26,8 @@ class _Cli(click.Group):
             return super().invoke(ctx)
         except TerritoryError as exc:
             raise click.ClickException(str(exc).splitlines()[0]) from exc
+        except duckdb.Error as exc:  # e.g. the file is locked by the app, or damaged
+            raise click.ClickException(str(store.explain(exc)).splitlines()[0]) from exc
 
 
 @click.group(cls=_Cli)

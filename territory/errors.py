@@ -65,6 +65,10 @@ class ConflictError(TerritoryError, RuntimeError):
         super().__init__(message)
 
 
+class DamagedDatabaseError(StoreError):
+    """The database file is not a readable DuckDB database: restore a backup."""
+
+
 class NotFoundError(TerritoryError, KeyError):
     """A scenario, territory or other named thing does not exist."""
 

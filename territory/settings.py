@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEMO_DIR = DATA_DIR / "demo"
 DB_ENV_VAR = "TERRITORY_DB"
+DEBUG_ENV_VAR = "TERRITORY_DEBUG"  # "1": the app re-raises unexpected errors (tracebacks, for developers and tests)
 DEFAULT_DB = DATA_DIR / "territory.duckdb"
 
 FINE_RES = 10  # every account is indexed once at this H3 resolution

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from territory import settings
-from territory.errors import ConflictError, StoreError
+from territory.errors import ConflictError, DamagedDatabaseError, StoreError, TerritoryError
 from territory.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,41 @@ def connect(path: str | os.PathLike[str] | None = None, *, upgrade_to: int = LAT
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(target))
-    except duckdb.IOException as exc:
-        raise StoreError(
-            f"cannot open the database {target}: {exc}. Is another program using it? "
-            "Close it or pass another file with --db"
-        ) from exc
-    migrate(con, upgrade_to=upgrade_to)
+    except duckdb.Error as exc:
+        raise explain(exc, target) from exc
+    try:
+        migrate(con, upgrade_to=upgrade_to)
+    except duckdb.Error as exc:
+        con.close()
+        raise explain(exc, target) from exc
     return con
+
+
+_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+_DAMAGE = ("not a valid DuckDB database file", "Corrupt database file", "Could not read enough bytes",
+           "checksum", "database has been invalidated", "Serialization Error", "INTERNAL Error")
+
+
+def explain(exc: duckdb.Error, target: str | os.PathLike[str] | None = None) -> TerritoryError:
+    """What a DuckDB error means for the user, as one :class:`TerritoryError` that says what to do:
+    the file is in use (by which process), damaged (restore a backup), or another database error."""
+    text = str(exc)
+    name = Path(target).name if target else "the database"
+    lock = _LOCK.search(text)
+    if lock:
+        program = Path(lock["program"]).name
+        return StoreError(
+            f"the database {name} is in use by another program ({program}, process {lock['pid']}): "
+            "wait until it has finished (an import, the app) or close it, then try again; "
+            "or work on another file with --db")
+    if any(marker.lower() in text.lower() for marker in _DAMAGE):
+        return DamagedDatabaseError(
+            f"the database {name} is damaged and cannot be read ({text.strip().splitlines()[0][:160]}); "
+            "nothing was written to it. Restore a backup (`territory restore BACKUP.zip`; the last "
+            "automatic snapshots are in its .backups folder) or move the file away to start afresh")
+    if isinstance(exc, duckdb.TransactionException) and "conflict" in text.lower():
+        return ConflictError()
+    return StoreError(f"the database reported an error: {text.strip().splitlines()[0][:200]}")
 
 
 def schema_version(con: Connection) -> int:

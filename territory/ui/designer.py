@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, strokes
+from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, store, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import feedback, state
@@ -347,8 +348,8 @@ def _guard(action):
     except edits.ConflictError as exc:
         say("warn", str(exc))
         return False
-    except TerritoryError as exc:
-        say("error", str(exc))
+    except (TerritoryError, duckdb.Error) as exc:
+        say("error", str(store.explain(exc) if isinstance(exc, duckdb.Error) else exc))
         return False
     return True if result is None else result
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Callable
 
+import duckdb
 import streamlit as st
 
-from territory.errors import ConflictError, TerritoryError
+from territory import settings, store
+from territory.errors import ConflictError, StoreError, TerritoryError
+
+log = logging.getLogger(__name__)
 
 SHOW = {"ok": st.success, "warn": st.warning, "error": st.error}
 
@@ -59,7 +65,8 @@ def act(key: str, action: Callable[[], object], done: str | Callable[[object], s
     (or ``done(result)``), or a ``TerritoryError``'s text, never a traceback. True when it went through."""
     try:
         result = action()
-    except TerritoryError as exc:
+    except (TerritoryError, duckdb.Error) as exc:
+        exc = store.explain(exc) if isinstance(exc, duckdb.Error) else exc
         say(key, "warn" if isinstance(exc, ConflictError) else "error", str(exc))
         return False
     say(key, "ok", done(result) if callable(done) else done)
@@ -70,3 +77,24 @@ def run(key: str, action: Callable[[], object], done: str) -> None:
     """:func:`act`, then rerun (for a change made in the script body)."""
     act(key, action, done)
     st.rerun()
+
+
+def unexpected(exc: Exception) -> None:
+    """What a page could not handle, as one clear message instead of a traceback (``app.py``)."""
+    if isinstance(exc, duckdb.Error):
+        exc = store.explain(exc)
+    if isinstance(exc, ConflictError):
+        notice("warn", exc)
+    elif isinstance(exc, StoreError):
+        notice("error", f"The app cannot use its database: {exc}.")
+        st.info("Reload this page once that is done. The data on disk is as it was: every change is one "
+                "transaction, so nothing is ever half-written.")
+    elif isinstance(exc, TerritoryError):
+        notice("error", exc)
+    elif os.environ.get(settings.DEBUG_ENV_VAR) == "1":
+        raise exc
+    else:
+        log.exception("a page stopped on an unexpected error")
+        st.error(f"Something went wrong on this page and it stopped ({plain(type(exc).__name__)}). Your data is "
+                 "safe: every change is one transaction, so nothing was half-written. Reload the page to try "
+                 "again; if it keeps happening, the server's log has the details for a bug report.")

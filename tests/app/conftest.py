@@ -17,6 +17,7 @@ def app(demo_db, tmp_path, monkeypatch):
     db = tmp_path / "app.duckdb"
     shutil.copy(demo_db, db)
     monkeypatch.setenv(settings.DB_ENV_VAR, str(db))
+    monkeypatch.setenv(settings.DEBUG_ENV_VAR, "1")  # a page that crashes fails the test (at.exception)
     st.cache_data.clear()  # results cached for another test's database copy (same plan versions)
     at = AppTest.from_file(str(settings.ROOT / "app.py"), default_timeout=90)
     at.run()
