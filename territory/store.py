@@ -37,7 +37,10 @@ def connect(path: str | os.PathLike[str] | None = None, *, upgrade_to: int = LAT
         migrate(con, upgrade_to=upgrade_to)
     except duckdb.Error as exc:
         con.close()
-        raise explain(exc, target) from exc
+        meaning = explain(exc, target)
+        if isinstance(meaning, DamagedDatabaseError):  # a block that cannot be read; else a bug: as it is
+            raise meaning from exc
+        raise
     return con
 
 
