@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from territory import grid, mapview, quality, settings
-from territory.ui import state
+from territory.ui import backups, state
 from territory.ui.importer import import_panel
 
 st.title("Data")
@@ -62,6 +62,9 @@ st_folium(mapview.density_map(layers, tiles=tiles), height=520, use_container_wi
 
 with st.expander("Import a CRM file", expanded=s["accounts"] == 0):
     import_panel(con)
+
+with st.expander("Backup and restore", expanded=bool(st.session_state.get(state.BACKUP_MESSAGE))):
+    backups.panel(con)
 
 st.subheader("Import history")
 st.dataframe(quality.import_history(con), hide_index=True)

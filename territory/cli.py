@@ -11,7 +11,7 @@ import sys
 import click
 import duckdb
 
-from territory import exports, grid, ingest, plan, quality, sample, scenarios, settings, store
+from territory import backup, exports, grid, ingest, plan, quality, sample, scenarios, settings, store
 from territory.errors import TerritoryError
 
 db_option = click.option(
@@ -143,6 +143,27 @@ def export_(fmt, file, plan_name, changed_only, no_formula_guard, db):
     sid = _plan_id(con, plan_name)
     click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only,
                               formula_safe=not no_formula_guard).summary())
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+def backup_(file, db):
+    """Write the whole database (data, plans, rules, edit history) to FILE, a portable .zip."""
+    click.echo(backup.backup(store.connect(db), file).summary())
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--replace", is_flag=True, help="Replace the data the database holds (a snapshot of it is kept).")
+@db_option
+def restore_(file, replace, db):
+    """Restore a backup FILE into the database (--db NEW restores into a new file)."""
+    con = store.connect(db)
+    counts = backup.restore(con, file, replace=replace)
+    folder = backup.snapshot_dir(con)
+    click.echo(f"restored {counts.get('accounts', 0):,} accounts and {counts.get('scenarios', 0):,} plans from "
+               f"{click.format_filename(file)}" + (f"; earlier data, if any, is in {folder}" if replace and folder else ""))
 
 
 @main.command("plans")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from territory import _checks, _readers, _writers, geocode, grid, settings, store
+from territory import _checks, _readers, _writers, backup, geocode, grid, settings, store
 from territory.errors import Problem, ValidationError
 from territory.fields import DATASETS, guess_mapping, validate_mapping
 from territory.store import Connection
@@ -72,8 +72,10 @@ def import_file(
     on_error: str = "reject",
     rejects_path: str | Path | None = None,
     progress: Progress | None = None,
+    snapshot: bool = True,
 ) -> ImportResult:
-    """Load one file into ``dataset``; see the module docstring for the guarantees."""
+    """Load one file into ``dataset``; see the module docstring for the guarantees. With
+    ``snapshot`` (the default) a database that holds accounts is backed up first (``backup.snapshot``)."""
     if dataset not in DATASETS:
         raise ValidationError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
     if on_error not in POLICIES:
@@ -82,7 +84,7 @@ def import_file(
     started = time.perf_counter()
     path = Path(path)
     try:
-        return _run(con, path, dataset, overrides, on_error, rejects_path, report, started)
+        return _run(con, path, dataset, overrides, on_error, rejects_path, report, started, snapshot)
     finally:
         for name in ("_good", "_typed", "_src"):
             con.execute(f"DROP VIEW IF EXISTS {name}")
@@ -90,11 +92,13 @@ def import_file(
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _run(con, path, dataset, overrides, on_error, rejects_path, report, started) -> ImportResult:
+def _run(con, path, dataset, overrides, on_error, rejects_path, report, started, snapshot) -> ImportResult:
     report(0.02, f"reading {path.name}")
     source = _readers.open_source(con, path)
     mapping = guess_mapping(source.columns, dataset, overrides=overrides)
     validate_mapping(mapping, dataset, columns=source.columns)
+    if snapshot:  # the file is readable and mapped: keep a copy of what it may change
+        backup.snapshot(con, f"before-import-{dataset}")
     fields = _checks.field_list(dataset, mapping)
     names = {f.name for f in fields}
     numbers = {f.name: mapping[f.name] for f in fields if f.kind in _checks.NUMERIC_KINDS}

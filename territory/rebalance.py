@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix, csgraph
 from scipy.spatial import cKDTree
 
-from territory import edits, grid, plan, rules
+from territory import backup, edits, grid, plan, rules
 from territory.optimizer import Options, Report, Units, solve, suggest_moves
 from territory.store import Connection
 
@@ -177,9 +177,13 @@ def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]
 
 
 def accept(con: Connection, preview: Preview, *, expected_version: int | None = None) -> edits.Edit | None:
-    """Write a preview as one undo step (refused if the plan changed since the preview)."""
+    """Write a preview as one undo step (refused if the plan changed since the preview), after a
+    snapshot of the database (``backup.snapshot``)."""
+    expected = preview.version if expected_version is None else expected_version
+    plan.check_version(con, preview.scenario_id, expected)  # no snapshot for a write that will be refused
+    backup.snapshot(con, "before-rebalance")
     return edits.apply_changes(con, preview.scenario_id, preview.cells, preview.after, action="rebalance",
-                               expected_version=preview.version if expected_version is None else expected_version)
+                               expected_version=expected)
 
 
 def moved_accounts(con: Connection, preview: Preview) -> pd.DataFrame:

@@ -101,7 +101,7 @@ def load_demo(con: Connection, *, out_dir: str | Path | None = None, n_accounts:
              ("opportunities", files.opportunities), ("revenue", files.revenue))
     for i, (dataset, path) in enumerate(steps):
         report(0.1 + 0.2 * i, f"importing {dataset}")
-        ingest.import_file(con, path, dataset)
+        ingest.import_file(con, path, dataset, snapshot=False)  # the demo's own files: nothing to keep yet
     report(0.9, "deriving the baseline plan from current ownership")
     plan.create_baseline(con, resolution=settings.DEFAULT_PLAN_RES)
     report(1.0, "demo loaded")

@@ -24,6 +24,18 @@ TIER_A_EMPLOYEES = 1000
 TIER_B_EMPLOYEES = 100
 
 
+SNAPSHOTS_ENV_VAR = "TERRITORY_SNAPSHOTS"  # how many automatic snapshots to keep per database
+SNAPSHOTS_KEPT = 5
+
+
+def snapshots_kept() -> int:
+    """How many automatic snapshots to keep (``$TERRITORY_SNAPSHOTS``, default 5; 0 turns them off)."""
+    try:
+        return max(0, int(os.environ.get(SNAPSHOTS_ENV_VAR, SNAPSHOTS_KEPT)))
+    except ValueError:
+        return SNAPSHOTS_KEPT
+
+
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The database file: an explicit path, else ``$TERRITORY_DB``, else ``data/territory.duckdb``."""
     if explicit:

@@ -51,6 +51,7 @@ KPI_REP = "kpis_rep"
 SCEN_COMPARE = "scenarios_compare"
 SCEN_MESSAGE = "scenarios_message"
 RULES_MESSAGE = "rules_message"
+BACKUP_MESSAGE = "backup_message"
 ALLOC_RESULT = "allocation_result"
 
 
