@@ -6,12 +6,15 @@ report it by row and column; typed parsing happens in SQL afterwards (``_checks`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from territory import _text
 from territory.errors import ValidationError
 from territory.store import Connection
 
@@ -29,7 +32,22 @@ class Source:
     relation: str  # SQL text of a FROM-able relation; bind ``params`` with it
     params: list
     delimiter: str | None = None
-    dialect: tuple = ()  # CSV: (quote, escape, new line) as the sniffer found them
+    dialect: tuple = ()  # CSV: (quote, escape, new line) as every read uses them
+    text: _text.Prepared | None = None  # CSV: the file as read (a UTF-8 copy when it was not UTF-8)
+    options: _text.ReadOptions = _text.ReadOptions()
+
+    def close(self) -> None:
+        if self.text is not None:
+            self.text.close()
+
+
+class Reopen(ValidationError):
+    """The file needs other read options than the ones it was opened with (``options``): a
+    different encoding, one kind of line ending, or longer lines. Open it again with them."""
+
+    def __init__(self, message: str, options: _text.ReadOptions) -> None:
+        super().__init__(message)
+        self.options = options
 
 
 def quote_ident(name: str) -> str:
@@ -37,11 +55,22 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def open_source(con: Connection, path: str | Path) -> Source:
-    """Look at a file (header and format only) without loading it."""
+@contextmanager
+def opened(con: Connection, path: str | Path, options: _text.ReadOptions = _text.ReadOptions()) -> Iterator[Source]:
+    """:func:`open_source`, and its scratch copy deleted at the end."""
+    source = open_source(con, path, options)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def open_source(con: Connection, path: str | Path, options: _text.ReadOptions = _text.ReadOptions()) -> Source:
+    """Look at a file (header and format only) without loading it; ``options`` say how a text file
+    is read. Call ``close()`` when done (or use :func:`opened`)."""
     path = Path(path)
     if not path.is_file():
-        raise ValidationError(f"{path}: no such file")
+        raise ValidationError(f"{path.name}: no such file")
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES:
         raise ValidationError(
@@ -55,7 +84,17 @@ def open_source(con: Connection, path: str | Path) -> Source:
     if suffix in PARQUET_SUFFIXES:
         relation, params = "read_parquet(?)", [str(path)]
         return Source(path, _describe(con, relation, params, path), relation, params)
-    return _open_csv(con, path)
+    for _ in range(4):  # each retry changes one option, so this ends
+        text = _text.prepare(path, options)
+        try:
+            return _open_csv(con, text, options)
+        except Reopen as again:
+            options = again.options
+            text.close()
+        except BaseException:
+            text.close()
+            raise
+    raise ValidationError(f"{path.name}: cannot read as CSV")
 
 
 def _is_blank(path: Path) -> bool:
@@ -64,24 +103,72 @@ def _is_blank(path: Path) -> bool:
     return not head.lstrip(b"\xef\xbb\xbf").strip() and path.stat().st_size <= 4096
 
 
-def _open_csv(con: Connection, path: Path) -> Source:
-    params = [str(path)]
+def _open_csv(con: Connection, text: _text.Prepared, options: _text.ReadOptions) -> Source:
+    """The dialect from DuckDB's sniffer, the header from the first record, and one explicit
+    reader for every later read (no second sniff; a quote is always a quote, as in RFC 4180)."""
+    path = text.path
+    line = ", max_line_size = ?" if options.long_lines else ""
     try:
-        delim, *dialect = con.execute("SELECT Delimiter, Quote, Escape, NewLineDelimiter "
-                                      "FROM sniff_csv(?, header = true)", params).fetchall()[0]
+        delim, quote, escape, new_line = con.execute(
+            f"SELECT Delimiter, Quote, Escape, NewLineDelimiter FROM sniff_csv(?, header = true{line})",
+            [str(path), *([_text.MAX_LINE] if options.long_lines else [])]).fetchall()[0]
     except duckdb.Error as exc:
-        raise ValidationError(f"{path.name}: cannot read as CSV: {first_line(exc)}") from exc
-    relation = "read_csv(?, all_varchar = true, header = true, delim = ?)"
-    params = [str(path), delim]
-    return Source(path, _describe(con, relation, params, path), relation, params, delim, tuple(dialect))
+        raise _sniff_error(text, options, exc) from exc
+    quote = '"' if quote == "(empty)" else quote  # the sample had no quotes: the standard one
+    escape = quote if escape == "(empty)" else escape  # a quote doubled inside quotes
+    columns = _text.header(path, delim, quote)
+    sql = f"auto_detect = false, header = true, delim = ?, quote = ?, escape = ?, columns = ?{line}"
+    params = [str(path), delim, quote, escape, {c: "VARCHAR" for c in columns},
+              *([_text.MAX_LINE] if options.long_lines else [])]
+    if new_line in ("\\n", "\\r\\n", "\\r"):
+        sql += ", new_line = ?"
+        params.append(new_line)
+    return Source(path, columns, f"read_csv(?, {sql})", params, delim, (quote, escape, new_line), text, options)
+
+
+def _again(exc: duckdb.Error, text: _text.Prepared, options: _text.ReadOptions, *, whole_file: bool):
+    """The read options that may read the file after ``exc``, or None: longer lines, Windows-1252
+    for bytes that are not UTF-8, one kind of line ending (``whole_file``: look at all of it)."""
+    message = str(exc).lower()
+    if "line size" in message and not options.long_lines:
+        return replace(options, long_lines=True)
+    auto_utf8 = options.encoding == "auto" and text.encoding in ("utf-8", "utf-8-sig")
+    if "unicode" in message and auto_utf8:
+        return replace(options, encoding="windows-1252")
+    if whole_file:
+        utf8, mixed = _text.whole_file_check(text.path)
+        if not utf8 and auto_utf8:
+            return replace(options, encoding="windows-1252")
+        if mixed and not options.normalise:
+            return replace(options, normalise=True)
+    return None
+
+
+def _sniff_error(text: _text.Prepared, options: _text.ReadOptions, exc: duckdb.Error) -> ValidationError:
+    path = text.path
+    better = _again(exc, text, options, whole_file=True)
+    if better is not None:
+        return Reopen(f"{path.name}: reading it again", better)
+    delim = _likely_delimiter(path)
+    found = _text.diagnose(path, path.name, _text.header(path, delim, '"'), delim, '"')
+    return found or ValidationError(f"{path.name}: cannot read as CSV: {first_line(exc)}")
+
+
+def _likely_delimiter(path: Path) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline()
+    return max([",", ";", "\t", "|"], key=first.count)
 
 
 def _open_excel(con: Connection, path: Path) -> Source:
     try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        raw = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise ValidationError(f"{path.name}: cannot read as an Excel workbook: {exc}") from exc
-    frame.columns = [str(c) for c in frame.columns]
+    names = [str(c).strip() or f"column{i + 1}" for i, c in enumerate(raw.iloc[0])] if len(raw) else []
+    _text.validate_header(names, path.name)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = names
     name = "_excel_source"
     con.register(name, frame)
     return Source(path, list(frame.columns), name, [])
@@ -110,9 +197,11 @@ def typed_view(con: Connection, source: Source, numbers: set[str], name: str = "
             return False
         columns = {c: "DOUBLE" if c in numbers else "VARCHAR" for c in source.columns}
         try:
-            relation = con.sql("SELECT * FROM read_csv(?, auto_detect = false, header = true, delim = ?, "
-                               "quote = ?, escape = ?, new_line = ?, columns = ?)",
-                               params=[str(source.path), source.delimiter, quote, escape, new_line, columns])
+            long_lines = source.options.long_lines
+            relation = con.sql("SELECT * FROM read_csv(?, auto_detect = false, header = true, delim = ?, quote = ?, "
+                               f"escape = ?, new_line = ?, columns = ?{', max_line_size = ?' if long_lines else ''})",
+                               params=[str(source.path), source.delimiter, quote, escape, new_line, columns,
+                                       *([_text.MAX_LINE] if long_lines else [])])
         except duckdb.Error:
             return False
     elif suffix in PARQUET_SUFFIXES:
@@ -133,7 +222,7 @@ def stage(con: Connection, source: Source, columns: list[str], table: str = "_pa
     try:
         con.execute(sql, source.params)
     except duckdb.Error as exc:
-        raise ValidationError(f"{source.path.name}: cannot read the file: {first_line(exc)}") from exc
+        raise read_error(source, exc) from exc
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if n == 0:
         raise ValidationError(
@@ -145,9 +234,35 @@ def stage(con: Connection, source: Source, columns: list[str], table: str = "_pa
 def sample_rows(con: Connection, source: Source, mapping: dict[str, str], *, rows: int = 20_000) -> str:
     """A temp table ``_sample`` with the first ``rows`` rows of the mapped columns, as text."""
     cols = ", ".join(f"CAST({quote_ident(col)} AS VARCHAR) AS {field}" for field, col in mapping.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cols} FROM {source.relation} LIMIT {int(rows)}",
-                source.params)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cols} FROM {source.relation} LIMIT {int(rows)}",
+                    source.params)
+    except duckdb.Error as exc:
+        raise read_error(source, exc) from exc
     return "_sample"
+
+
+def head(con: Connection, source: Source, rows: int) -> pd.DataFrame:
+    """The first ``rows`` rows as text (the import panel's preview)."""
+    try:
+        return con.execute(f"SELECT * FROM {source.relation} LIMIT {int(rows)}", source.params).df()
+    except duckdb.Error as exc:
+        raise read_error(source, exc) from exc
+
+
+def read_error(source: Source, exc: duckdb.Error) -> ValidationError:
+    """Why DuckDB could not read the file, said in the file's terms (row, column) where possible."""
+    name = source.path.name
+    if source.text is not None:
+        better = _again(exc, source.text, source.options, whole_file=False)
+        if better is not None:
+            return Reopen(f"{name}: reading it again", better)
+    if source.text is not None and source.dialect:
+        found = _text.diagnose(source.path, name, source.columns, source.delimiter, source.dialect[0])
+        if found is not None:
+            return found
+    return ValidationError(f"{name}: cannot read the file: {first_line(exc)}. If it was saved by Excel, save it "
+                           "again as 'CSV UTF-8 (comma delimited)' and import that")
 
 
 def first_line(exc: Exception) -> str:

@@ -6,12 +6,13 @@ Library errors become one line on stderr and exit code 1 (``click.ClickException
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 import duckdb
 
-from territory import backup, exports, grid, ingest, plan, quality, sample, scenarios, settings, store
+from territory import _text, backup, exports, grid, ingest, plan, quality, sample, scenarios, settings, store
 from territory.errors import TerritoryError
 
 db_option = click.option(
@@ -28,6 +29,15 @@ class _Cli(click.Group):
             raise click.ClickException(str(exc).splitlines()[0]) from exc
         except duckdb.Error as exc:  # e.g. the file is locked by the app, or damaged
             raise click.ClickException(str(store.explain(exc)).splitlines()[0]) from exc
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, never a traceback (TERRITORY_DEBUG=1 shows it)
+            if os.environ.get(settings.DEBUG_ENV_VAR) == "1":
+                raise
+            raise click.ClickException(
+                f"unexpected error ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+                f"nothing was left half-written. Please report it with the output of {settings.DEBUG_ENV_VAR}=1 "
+                "territory ...") from exc
 
 
 @click.group(cls=_Cli)
@@ -54,8 +64,10 @@ def demo(db, n_accounts, seed):
 @click.option("--on-error", type=click.Choice(ingest.POLICIES), default="reject", show_default=True,
               help="reject: load nothing if any row is bad; skip: load good rows, write rejects.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows (CSV).")
+@click.option("--encoding", type=click.Choice(_text.ENCODINGS), default="auto", show_default=True,
+              help="How to read a text file; auto: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252.")
 @db_option
-def import_(dataset, file, maps, on_error, rejects, db):
+def import_(dataset, file, maps, on_error, rejects, encoding, db):
     """Import a CSV, Excel or Parquet FILE of accounts, reps, opportunities or revenue."""
     overrides = {}
     for item in maps:
@@ -66,7 +78,7 @@ def import_(dataset, file, maps, on_error, rejects, db):
     con = store.connect(db)
     try:
         result = ingest.import_file(con, file, dataset, overrides=overrides, on_error=on_error,
-                                    rejects_path=rejects, progress=_progress)
+                                    rejects_path=rejects, progress=_progress, encoding=encoding)
     except TerritoryError as exc:
         for p in getattr(exc, "problems", [])[:50]:
             click.echo(f"  {p}", err=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from territory import _checks, _readers, _writers, backup, geocode, grid, settings, store
+from territory import _checks, _readers, _text, _writers, backup, geocode, grid, settings, store
 from territory.errors import Problem, ValidationError
 from territory.fields import DATASETS, guess_mapping, validate_mapping
 from territory.store import Connection
@@ -56,11 +56,17 @@ class Preview:
     head: pd.DataFrame
 
 
-def preview(con: Connection, path: str | Path, dataset: str, *, overrides=None, rows: int = 5) -> Preview:
-    source = _readers.open_source(con, path)
-    mapping = guess_mapping(source.columns, dataset, overrides=overrides)
-    head = con.execute(f"SELECT * FROM {source.relation} LIMIT {int(rows)}", source.params).df()
-    return Preview(source.columns, mapping, head)
+def preview(con: Connection, path: str | Path, dataset: str, *, overrides=None, rows: int = 5,
+            encoding: str = "auto") -> Preview:
+    options = _text.ReadOptions(encoding=encoding)
+    for _ in range(4):  # each retry changes one read option, so this ends
+        with _readers.opened(con, path, options) as source:
+            mapping = guess_mapping(source.columns, dataset, overrides=overrides)
+            try:
+                return Preview(source.columns, mapping, _readers.head(con, source, rows))
+            except _readers.Reopen as again:
+                options = again.options
+    raise ValidationError(f"{Path(path).name}: cannot read the file")
 
 
 def import_file(
@@ -73,9 +79,15 @@ def import_file(
     rejects_path: str | Path | None = None,
     progress: Progress | None = None,
     snapshot: bool = True,
+    encoding: str = "auto",
+    name: str | None = None,
 ) -> ImportResult:
-    """Load one file into ``dataset``; see the module docstring for the guarantees. With
-    ``snapshot`` (the default) a database that holds accounts is backed up first (``backup.snapshot``)."""
+    """Load one file into ``dataset``; see the module docstring for the guarantees.
+
+    With ``snapshot`` (the default) a database that holds accounts is backed up first
+    (``backup.snapshot``). ``encoding`` forces how a text file is read (``auto``: UTF-8 with or
+    without a byte-order mark, UTF-16 with one, else Windows-1252). ``name`` is what messages and
+    the import history call the file (an upload's own name rather than the server's copy)."""
     if dataset not in DATASETS:
         raise ValidationError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
     if on_error not in POLICIES:
@@ -83,8 +95,16 @@ def import_file(
     report = progress or (lambda _f, _m: None)
     started = time.perf_counter()
     path = Path(path)
+    label = Path(name) if name else path
+    options = _text.ReadOptions(encoding=encoding)
     try:
-        return _run(con, path, dataset, overrides, on_error, rejects_path, report, started, snapshot)
+        for _ in range(4):  # reading past the sample can ask for other read options once per option
+            try:
+                return _run(con, path, label, dataset, overrides, on_error, rejects_path, report, started, snapshot,
+                            options)
+            except _readers.Reopen as again:
+                options, snapshot = again.options, False  # a snapshot was taken on the first try
+        raise ValidationError(f"{label.name}: cannot read the file")
     finally:
         for name in ("_good", "_typed", "_src"):
             con.execute(f"DROP VIEW IF EXISTS {name}")
@@ -92,9 +112,14 @@ def import_file(
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _run(con, path, dataset, overrides, on_error, rejects_path, report, started, snapshot) -> ImportResult:
+def _run(con, file, path, dataset, overrides, on_error, rejects_path, report, started, snapshot, options) -> ImportResult:
+    """Read ``file``; ``path`` is what messages and the history call it."""
     report(0.02, f"reading {path.name}")
-    source = _readers.open_source(con, path)
+    with _readers.opened(con, file, options) as source:
+        return _load(con, source, path, dataset, overrides, on_error, rejects_path, report, started, snapshot)
+
+
+def _load(con, source, path, dataset, overrides, on_error, rejects_path, report, started, snapshot) -> ImportResult:
     mapping = guess_mapping(source.columns, dataset, overrides=overrides)
     validate_mapping(mapping, dataset, columns=source.columns)
     if snapshot:  # the file is readable and mapped: keep a copy of what it may change

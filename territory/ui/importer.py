@@ -15,8 +15,9 @@ from territory.fields import DATASETS
 from territory.store import Connection
 from territory.ui import feedback, state
 
-_UPLOAD_DIR = Path(tempfile.gettempdir()) / "territory-uploads"
 IGNORE = "(ignore)"
+ENCODINGS = {"auto": "detect (UTF-8, UTF-16, Windows-1252)", "utf-8": "UTF-8", "utf-16": "UTF-16",
+             "windows-1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO-8859-1)"}
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -27,13 +28,25 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 
 def _save(upload) -> Path:
+    """The upload as a file on the server, kept (in this session only) until its import ends."""
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    path = _UPLOAD_DIR / digest / Path(upload.name).name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    held = st.session_state.get(state.IMPORT_FILE)
+    if held and held[0] == digest and held[2].exists():
+        return held[2]
+    discard_upload()
+    folder = tempfile.TemporaryDirectory(prefix="territory-upload-")  # removed with the session at the latest
+    path = Path(folder.name) / (Path(upload.name).name or "upload.csv")
+    path.write_bytes(data)
+    st.session_state[state.IMPORT_FILE] = (digest, folder, path)
     return path
+
+
+def discard_upload() -> None:
+    """Delete the server's copy of the upload (after its import, or when another file is chosen)."""
+    held = st.session_state.pop(state.IMPORT_FILE, None)
+    if held:
+        held[1].cleanup()
 
 
 def _mapping_editor(columns: list[str], guessed: dict[str, str], dataset: str) -> dict[str, str]:
@@ -53,11 +66,15 @@ def import_panel(con: Connection) -> None:
     upload = st.file_uploader("CSV, Excel or Parquet export", type=["csv", "tsv", "txt", "xlsx", "parquet"],
                               key=state.IMPORT_UPLOAD)
     if upload is None:
+        discard_upload()
         st.caption("Salesforce, HubSpot and plain column names are recognised; you can change the mapping.")
         return
+    encoding = st.selectbox("Text encoding", list(ENCODINGS), format_func=ENCODINGS.get, key=state.IMPORT_ENCODING,
+                            help="How a CSV file's characters are read. Detect works for what Excel, Salesforce "
+                                 "and HubSpot write; choose one if accents still look wrong.")
     path = _save(upload)
     try:
-        pv = ingest.preview(con, path, dataset)
+        pv = ingest.preview(con, path, dataset, encoding=encoding)
     except TerritoryError as exc:
         feedback.notice("error", exc)
         return
@@ -70,22 +87,28 @@ def import_panel(con: Connection) -> None:
     if st.button("Validate and load", type="primary", key="import_go"):
         bar = st.progress(0.0, text="starting")
         try:
-            result = ingest.import_file(con, path, dataset, overrides=overrides, on_error=policy,
-                                        progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-        except ValidationError as exc:
+            st.session_state[state.IMPORT_RESULT] = _load(con, path, dataset, overrides, policy, encoding, upload.name,
+                                                          lambda f, m: bar.progress(min(f, 1.0), text=m))
+        finally:
             bar.empty()
-            st.session_state[state.IMPORT_RESULT] = ("error", exc.args[0], exc.problems)
-        except TerritoryError as exc:
-            bar.empty()
-            st.session_state[state.IMPORT_RESULT] = ("error", str(exc), [])
-        else:
-            bar.empty()
-            message = f"Imported {result.rows_loaded:,} of {result.rows_read:,} rows into {dataset}."
-            if result.rows_rejected:
-                message += f" {result.rows_rejected:,} rows were rejected (listed below)."
-            st.session_state[state.IMPORT_RESULT] = ("ok", message, result.problems)
-            state.data_changed()
+            discard_upload()  # the server keeps no copy of an upload once its import has ended
     show_result()
+
+
+def _load(con, path, dataset, overrides, policy, encoding, name, progress) -> tuple[str, str, list[Problem]]:
+    """Import the upload; ("ok" or "error", message, problems by row and column)."""
+    try:
+        result = ingest.import_file(con, path, dataset, overrides=overrides, on_error=policy, encoding=encoding,
+                                    name=name, progress=progress)
+    except ValidationError as exc:
+        return "error", exc.args[0], exc.problems
+    except TerritoryError as exc:
+        return "error", str(exc), []
+    state.data_changed()
+    message = f"Imported {result.rows_loaded:,} of {result.rows_read:,} rows into {dataset}."
+    if result.rows_rejected:
+        message += f" {result.rows_rejected:,} rows were rejected (listed below)."
+    return "ok", message, result.problems
 
 
 def show_result() -> None:
@@ -93,7 +116,7 @@ def show_result() -> None:
     if not outcome:
         return
     kind, message, problems = outcome
-    (st.error if kind == "error" else st.success)(message)
+    feedback.notice(kind, message)
     if problems:
         frame = problems_frame(problems)
         st.dataframe(frame, hide_index=True)
