@@ -45,7 +45,8 @@ MARKUP_SELECTORS = [".katex", "img[src*='example.invalid']", "a[href^='javascrip
 def make_hostile(con) -> None:
     """Give the accounts, reps, territories and working plans of a database hostile names."""
     n = len(HOSTILE)
-    con.execute("UPDATE reps SET name = list_extract(?, (hash(rep_id) % ?)::INTEGER + 1)", [HOSTILE, n])
+    con.execute("UPDATE reps SET name = list_extract(?, (r.rn - 1) % ? + 1) FROM (SELECT rep_id, row_number() "
+                "OVER (ORDER BY rep_id) AS rn FROM reps) r WHERE reps.rep_id = r.rep_id", [HOSTILE, n])
     con.execute("UPDATE accounts SET name = list_extract(?, (hash(account_id) % ?)::INTEGER + 1)", [HOSTILE, n])
     con.execute(
         "UPDATE territories SET name = list_extract(?, (t.rn - 1) % ? + 1) || CASE WHEN t.rn > ? THEN ' #' || t.rn "

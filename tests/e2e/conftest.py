@@ -31,6 +31,7 @@ def _free_port() -> int:
 
 class Server:
     def __init__(self, db: Path) -> None:
+        self.db = db
         self.port = _free_port()
         self.url = f"http://localhost:{self.port}"
         env = {**os.environ, settings.DB_ENV_VAR: str(db), "PYTHONUNBUFFERED": "1"}
