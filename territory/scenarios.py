@@ -50,10 +50,10 @@ def rename(con: Connection, scenario_id: int, name: str, *, expected_version: in
         con.execute("UPDATE scenarios SET name = ? WHERE scenario_id = ?", [name, scenario_id])
 
 
-def set_notes(con: Connection, scenario_id: int, notes: str) -> None:
+def set_notes(con: Connection, scenario_id: int, notes: str, *, expected_version: int | None = None) -> None:
     if len(notes) > 5000:
         raise ValidationError("notes are limited to 5,000 characters")
-    with store.transaction(con):
+    with plan.change(con, scenario_id, expected_version):
         _get(con, scenario_id)
         con.execute("UPDATE scenarios SET notes = ? WHERE scenario_id = ?", [notes, scenario_id])
 

@@ -83,9 +83,10 @@ def manage(con, frame: pd.DataFrame) -> None:
     clone_name = c2.text_input("Clone as", value=f"{row['name']} (copy)", key=f"scenario_clone_{sid}")
     if c2.button("Clone", key="scenario_clone_go"):
         _run(lambda: scenarios.create(con, clone_name, source=sid), f"Cloned as {clone_name.strip()!r}.")
-    notes = st.text_area("Notes", value=row["notes"] if isinstance(row["notes"], str) else "", key=f"scenario_notes_{sid}")
-    if st.button("Save notes", key="scenario_notes_go"):
-        _run(lambda: scenarios.set_notes(con, sid, notes), "Notes saved.")
+    st.text_area("Notes", value=row["notes"] if isinstance(row["notes"], str) else "", key=f"scenario_notes_{sid}")
+    st.button("Save notes", key="scenario_notes_go", on_click=_act, args=(
+        lambda: scenarios.set_notes(con, sid, st.session_state[f"scenario_notes_{sid}"], expected_version=state.seen(sid)),
+        "Notes saved."))
     b1, b2, b3 = st.columns(3)
     if row["kind"] == "working" and b1.button("Open in Designer", key="scenario_open"):
         st.session_state[state.DESIGN_PLAN] = int(sid)

@@ -43,6 +43,7 @@ STALE_WRITES = {
     "accept rep allocation": lambda c, s, v: allocation.accept(
         c, s, [(_tid(c, s, 1), c.execute("SELECT min(rep_id) FROM reps").fetchall()[0][0])], expected_version=v),
     "rename plan": lambda c, s, v: scenarios.rename(c, s, "Tab two's plan", expected_version=v),
+    "plan notes": lambda c, s, v: scenarios.set_notes(c, s, "Tab two's notes", expected_version=v),
     "promote": lambda c, s, v: scenarios.promote(c, s, expected_version=v),
     "delete plan": lambda c, s, v: scenarios.delete(c, s, expected_version=v),
 }
