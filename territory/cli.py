@@ -1,6 +1,9 @@
 """``territory`` command line: a thin shell over the library (datasette-style).
 
-Library errors become one line on stderr and exit code 1 (``click.ClickException``).
+Library errors become one line on stderr and exit code 1 (``click.ClickException``). Modules that
+pull in pandas, scipy or statsmodels are imported inside the commands that use them, so that
+``territory --help`` and ``territory summary`` start about as fast as DuckDB itself
+(``bench/cli_startup.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sys
 import click
 import duckdb
 
-from territory import _text, backup, exports, grid, ingest, plan, quality, sample, scenarios, settings, store
+from territory import _text, backup, quality, settings, store
 from territory.errors import TerritoryError
 
 db_option = click.option(
@@ -51,6 +54,8 @@ def main() -> None:
 @click.option("--seed", default=7, show_default=True)
 def demo(db, n_accounts, seed):
     """Generate the demo CRM exports in data/demo/ and import them."""
+    from territory import sample
+
     con = store.connect(db)
     sample.load_demo(con, n_accounts=n_accounts, seed=seed, progress=_progress)
     click.echo(_counts_line(quality.summary(con)))
@@ -61,7 +66,7 @@ def demo(db, n_accounts, seed):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--map", "maps", multiple=True, metavar="COL=FIELD",
               help="Map a file column to a field, overriding the guess (repeatable).")
-@click.option("--on-error", type=click.Choice(ingest.POLICIES), default="reject", show_default=True,
+@click.option("--on-error", type=click.Choice(settings.IMPORT_POLICIES), default="reject", show_default=True,
               help="reject: load nothing if any row is bad; skip: load good rows, write rejects.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows (CSV).")
 @click.option("--encoding", type=click.Choice(_text.ENCODINGS), default="auto", show_default=True,
@@ -69,6 +74,8 @@ def demo(db, n_accounts, seed):
 @db_option
 def import_(dataset, file, maps, on_error, rejects, encoding, db):
     """Import a CSV, Excel or Parquet FILE of accounts, reps, opportunities or revenue."""
+    from territory import ingest
+
     overrides = {}
     for item in maps:
         col, sep, fld = item.rpartition("=")
@@ -115,6 +122,8 @@ def summary(db, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
 def cells(res, db, as_json):
     """Accounts, potential, revenue, pipeline and workload per H3 cell at --res."""
+    from territory import grid
+
     if res not in settings.PLAN_RESOLUTIONS:
         raise click.BadParameter(f"{res} is not a plan resolution; use 4-9", param_hint="--res")
     frame = grid.aggregate_cells(store.connect(db), res)
@@ -132,6 +141,8 @@ def cells(res, db, as_json):
 @db_option
 def baseline(res, db):
     """(Re)build the baseline plan from the CRM ownership of the loaded accounts."""
+    from territory import plan
+
     con = store.connect(db)
     if store.is_empty(con):
         raise click.ClickException("no accounts are loaded; import an accounts file first")
@@ -141,7 +152,7 @@ def baseline(res, db):
 
 
 @main.command("export")
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(exports.FORMATS))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(settings.EXPORT_FORMATS))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--plan", "plan_name", metavar="NAME", help="Plan name or id (default: the active plan).")
 @click.option("--changed-only", is_flag=True, help="CRM files: only accounts whose owner changes.")
@@ -151,6 +162,8 @@ def baseline(res, db):
 @db_option
 def export_(fmt, file, plan_name, changed_only, no_formula_guard, db):
     """Export a plan: salesforce / hubspot ownership CSV, geojson territories, excel KPI report."""
+    from territory import exports
+
     con = store.connect(db)
     sid = _plan_id(con, plan_name)
     click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only,
@@ -182,12 +195,16 @@ def restore_(file, replace, db):
 @db_option
 def plans_(db):
     """List the plans (scenarios): id, name, kind, active."""
+    from territory import scenarios
+
     frame = scenarios.listing(store.connect(db))
     for row in frame.itertuples(index=False):
         click.echo(f"{row.scenario_id:>4}  {'*' if row.is_active else ' '} {row.kind:<9} {row.name}")
 
 
 def _plan_id(con, name: str | None) -> int:
+    from territory import plan, scenarios
+
     if not name:
         return plan.active_scenario(con)
     frame = scenarios.listing(con)

@@ -33,11 +33,11 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from shapely.ops import unary_union
 
-from territory import book, plan, scorecard
+from territory import book, plan, scorecard, settings
 from territory.errors import ValidationError
 from territory.store import Connection
 
-FORMATS = ("salesforce", "hubspot", "geojson", "excel")
+FORMATS = settings.EXPORT_FORMATS
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

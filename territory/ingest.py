@@ -29,7 +29,7 @@ from territory.store import Connection
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
-POLICIES = ("reject", "skip")
+POLICIES = settings.IMPORT_POLICIES
 
 
 @dataclass

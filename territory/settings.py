@@ -11,6 +11,8 @@ from types import MappingProxyType
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEMO_DIR = DATA_DIR / "demo"
+IMPORT_POLICIES = ("reject", "skip")  # what an import does with bad rows
+EXPORT_FORMATS = ("salesforce", "hubspot", "geojson", "excel")
 DB_ENV_VAR = "TERRITORY_DB"
 DEBUG_ENV_VAR = "TERRITORY_DEBUG"  # "1": the app re-raises unexpected errors (tracebacks, for developers and tests)
 DEFAULT_DB = DATA_DIR / "territory.duckdb"

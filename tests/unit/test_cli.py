@@ -83,3 +83,14 @@ def test_ensure_baseline_makes_one_only_when_missing(con, accounts_file):
     first = plan.ensure_baseline(con)
     assert first is not None and plan.active_scenario(con) == first
     assert plan.ensure_baseline(con) == first
+
+
+def test_the_cli_starts_without_the_heavy_libraries():
+    """`territory --help` and `territory summary` start fast because the CLI loads pandas, scipy,
+    statsmodels and friends only in the commands that use them (bench/cli_startup.py has the times)."""
+    import subprocess
+    import sys
+    heavy = ("pandas", "scipy", "statsmodels", "shapely", "h3", "plotly", "folium")
+    code = "import sys, territory.cli; print(','.join(m for m in %r if m in sys.modules))" % (heavy,)
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
