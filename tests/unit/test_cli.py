@@ -91,6 +91,6 @@ def test_the_cli_starts_without_the_heavy_libraries():
     import subprocess
     import sys
     heavy = ("pandas", "scipy", "statsmodels", "shapely", "h3", "plotly", "folium")
-    code = "import sys, territory.cli; print(','.join(m for m in %r if m in sys.modules))" % (heavy,)
+    code = f"import sys, territory.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
