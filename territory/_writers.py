@@ -35,7 +35,7 @@ def write_accounts(con: Connection, names: set[str], import_id: int, *, replace:
     spend = ", ".join("(?::VARCHAR, ?::DOUBLE)" for _ in settings.SPEND_PER_EMPLOYEE)
     spend_params = [x for kv in settings.SPEND_PER_EMPLOYEE.items() for x in kv]
     text = ["account_id", "name", "type", "street", "city", "state", "country", "industry",
-            "annual_revenue", "employees", "owner_id", "rating"]
+            "annual_revenue", "employees", "owner_id", "owner_name", "rating"]
     potential = _col("potential", names)
     tier = _col("tier", names)
     has_emails = con.execute("SELECT count(*) FROM reps WHERE email IS NOT NULL").fetchall()[0][0] > 0
@@ -74,15 +74,53 @@ def write_accounts(con: Connection, names: set[str], import_id: int, *, replace:
     return _inserted(con.execute(sql, params))
 
 
+# a rep of the file that is already known (same id in its 15- or 18-character form, or a rep
+# derived from account owners that were named by this rep's e-mail or name) keeps the known id
+_KNOWN_REP = ("coalesce((SELECT min(r.rep_id) FROM reps r WHERE sf_key(r.rep_id) = sf_key(g.rep_id)"
+              " OR (r.derived AND lower(r.rep_id) IN (lower(trim({email})), lower(trim({name}))))), g.rep_id)")
+
+
 def write_reps(con: Connection, names: set[str], import_id: int) -> int:
     cols = ["rep_id", "name", "email", "home_zip", "home_city", "home_state", "skills",
             "capacity_hours", "quota", "region", "district"]
+    known = _KNOWN_REP.format(email="g.email" if "email" in names else "NULL", name="g.name")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _reps AS SELECT {known} AS _id, g.* FROM _good g")
     sql = (
-        f"INSERT INTO reps ({', '.join(cols)}, home_lat, home_lng, import_id) "
-        f"SELECT {', '.join(_col(c, names) for c in cols)}, _lat, _lng, ? FROM _good"
+        f"INSERT INTO reps ({', '.join(cols)}, home_lat, home_lng, derived, import_id) "
+        f"SELECT _id, {', '.join(_col(c, names) for c in cols[1:])}, _lat, _lng, FALSE, ? FROM _reps"
     )
-    con.execute("DELETE FROM reps WHERE rep_id IN (SELECT rep_id FROM _good)")
-    return _inserted(con.execute(sql, [import_id]))
+    con.execute("DELETE FROM reps WHERE rep_id IN (SELECT _id FROM _reps)")
+    loaded = _inserted(con.execute(sql, [import_id]))
+    con.execute("DROP TABLE _reps")
+    link_owners(con, None)  # accounts imported before now find their reps
+    return loaded
+
+
+def link_owners(con: Connection, import_id: int | None) -> dict[str, int]:
+    """Tie the owners of the accounts of an import (``None``: all accounts) to reps.
+
+    An owner that is a rep in another form (the 15- or 18-character Salesforce id, or the rep's
+    e-mail) takes the rep's id; an owner that is no rep becomes one (``derived``: its id is the
+    CRM's owner id, its name the file's owner name where it has one, its home the median location
+    of its accounts; capacity and quota empty until a reps file gives them). Returns how many
+    owners were ``matched`` to reps, ``derived`` and how many accounts have ``no_owner``."""
+    scope, params = ("import_id = ?", [import_id]) if import_id is not None else ("TRUE", [])
+    con.execute(
+        "UPDATE accounts SET owner_id = m.rep_id FROM ("
+        f" SELECT o.owner_id, min(r.rep_id) AS rep_id FROM (SELECT DISTINCT owner_id FROM accounts WHERE {scope}"
+        "  AND owner_id IS NOT NULL) o JOIN reps r ON sf_key(r.rep_id) = sf_key(o.owner_id)"
+        "  OR (r.email IS NOT NULL AND lower(r.email) = lower(trim(o.owner_id)))"
+        "  WHERE r.rep_id <> o.owner_id GROUP BY 1) m"
+        f" WHERE accounts.owner_id = m.owner_id AND {scope}", params * 2)
+    derived = _inserted(con.execute(
+        "INSERT INTO reps (rep_id, name, home_lat, home_lng, derived, import_id)"
+        " SELECT owner_id, coalesce(max(owner_name), owner_id), median(lat), median(lng), TRUE, max(import_id)"
+        f" FROM accounts WHERE {scope} AND owner_id IS NOT NULL AND owner_id NOT IN (SELECT rep_id FROM reps)"
+        " GROUP BY owner_id", params))
+    owners, no_owner = con.execute(
+        f"SELECT count(DISTINCT owner_id), count(*) FILTER (owner_id IS NULL) FROM accounts WHERE {scope}",
+        params).fetchall()[0]
+    return {"matched": int(owners) - derived, "derived": derived, "no_owner": int(no_owner)}
 
 
 def write_opportunities(con: Connection, names: set[str], import_id: int) -> int:

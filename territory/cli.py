@@ -96,6 +96,7 @@ def import_(dataset, file, maps, on_error, rejects, encoding, db):
         + (f"; {result.rows_rejected:,} rejected -> {result.rejects_path}" if result.rows_rejected else "")
         + (f"; {result.geocoded_by_zip:,} located by ZIP" if result.geocoded_by_zip else "")
         + (f"; potential derived for {result.potential_derived:,}" if result.potential_derived else "")
+        + (f"; {ingest.owners_line(result)}" if result.dataset == "accounts" else "")
     )
 
 

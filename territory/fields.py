@@ -54,6 +54,7 @@ ACCOUNTS = (
     Field("annual_revenue", Kind.NUMBER, ("annualrevenue", "revenue")),
     Field("employees", Kind.NUMBER, ("numberofemployees", "employees")),
     Field("owner_id", Kind.TEXT, ("ownerid", "companyowner", "owner", "accountowner")),
+    Field("owner_name", Kind.TEXT, ("ownername", "accountownername", "companyownername", "ownerfullname")),
     Field("rating", Kind.TEXT, ("rating",)),
     Field("tier", Kind.TEXT, ("tier", "sizetier")),
     Field("potential", Kind.NUMBER, ("potential", "salespotential", "salespotentialc", "potentialc")),

@@ -102,14 +102,25 @@ def aggregate_cells(
 
         where = f" WHERE account_id NOT IN (SELECT account_id FROM ({HELD_SQL}))"
         params = [without_rules_of, without_rules_of]
-    sql = (
-        f"SELECT {parent_sql()} AS cell, count(*) AS accounts, sum(potential) AS potential,"
-        " sum(revenue_12m) AS revenue_12m, sum(pipeline) AS pipeline,"
-        " sum(weighted_pipeline) AS weighted_pipeline,"
-        " sum(CASE tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END)"
-        f" AS workload_hours FROM accounts{where} GROUP BY 1"
-    )
+    sql = f"SELECT {parent_sql()} AS cell, {_SUMS} FROM accounts{where} GROUP BY 1"
     return con.execute(sql, [keep, fill, *visits, *params]).df()
+
+
+def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
+    """One row per territory that rules hold accounts for: the ``CELL_METRICS`` of those accounts
+    (what :func:`aggregate_cells` leaves out with ``without_rules_of``)."""
+    from territory.rules import HELD_SQL
+
+    visits = [workload.hours(t) for t in settings.TIERS]
+    sql = (f"SELECT h.territory_id, {_SUMS} FROM ({HELD_SQL}) h JOIN accounts USING (account_id) "
+           "GROUP BY 1 ORDER BY 1")
+    return con.execute(sql, [*visits, scenario_id, scenario_id]).df()
+
+
+# CELL_METRICS summed over a group of accounts (the visit hours per tier A, B, C as parameters)
+_SUMS = ("count(*) AS accounts, sum(potential) AS potential, sum(revenue_12m) AS revenue_12m,"
+         " sum(pipeline) AS pipeline, sum(weighted_pipeline) AS weighted_pipeline,"
+         " sum(CASE tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END) AS workload_hours")
 
 
 def cell_boundary(cell: int) -> list[tuple[float, float]]:

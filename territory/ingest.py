@@ -44,7 +44,22 @@ class ImportResult:
     rejects_path: Path | None = None
     geocoded_by_zip: int = 0
     potential_derived: int = 0
+    owners_matched: int = 0  # accounts: distinct owners that are reps (also in another id form)
+    owners_derived: int = 0  # accounts: owners that became reps (no reps file named them)
+    no_owner: int = 0  # accounts without an owner
     seconds: float = 0.0
+
+
+def owners_line(result: ImportResult) -> str:
+    """What an accounts import did with the owners, in words ("" for other datasets)."""
+    if result.dataset != "accounts":
+        return ""
+    parts = [f"{result.owners_matched:,} owners matched to reps"]
+    if result.owners_derived:
+        parts.append(f"{result.owners_derived:,} owners not in a reps file became reps")
+    if result.no_owner:
+        parts.append(f"{result.no_owner:,} accounts have no owner")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,8 @@ def _load(con, source, path, dataset, overrides, on_error, rejects_path, report,
     with store.transaction(con), store.unordered_writes(con):
         import_id = _next_import_id(con)
         loaded = _writers.WRITERS[dataset](con, names, import_id)
+        if dataset == "accounts":
+            _writers.link_owners(con, import_id)
         rejected = len({p.row for p in problems})
         _log_import(con, import_id, dataset, path, rows_read, loaded, rejected, on_error, mapping)
         report(0.95, "committing")
@@ -218,6 +235,7 @@ def _one_pass(con, path, source, dataset, mapping, fields, numbers: set[str], de
             report(0.7, "indexing on H3")
             import_id = _next_import_id(con)
             _index_pending(con, import_id)
+            _writers.link_owners(con, import_id)
             _log_import(con, import_id, dataset, path, loaded, loaded, 0, on_error, mapping)
             report(0.95, "committing")
     except (_NeedsFullCheck, duckdb.Error) as exc:
@@ -309,8 +327,10 @@ def _good_view(con: Connection, fields, located: dict, *, filtered: bool) -> Non
 
 
 def _stats(con: Connection, import_id: int) -> dict[str, int]:
-    by_zip, n_derived = con.execute(
-        "SELECT count(*) FILTER (geocode = 'zip'), count(*) FILTER (potential_derived) FROM accounts "
-        "WHERE import_id = ?", [import_id]
-    ).fetchall()[0]
-    return {"geocoded_by_zip": by_zip, "potential_derived": n_derived}
+    by_zip, n_derived, no_owner, owners, derived = con.execute(
+        "SELECT count(*) FILTER (geocode = 'zip'), count(*) FILTER (potential_derived),"
+        " count(*) FILTER (owner_id IS NULL), count(DISTINCT owner_id),"
+        " (SELECT count(*) FROM reps WHERE derived AND import_id = ?) FROM accounts WHERE import_id = ?",
+        [import_id, import_id]).fetchall()[0]
+    return {"geocoded_by_zip": by_zip, "potential_derived": n_derived, "no_owner": no_owner,
+            "owners_derived": derived, "owners_matched": owners - derived}

@@ -109,6 +109,24 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        3,
+        "owners without a reps file (derived reps), owner names, Salesforce 15/18-character ids",
+        (
+            "ALTER TABLE reps ADD COLUMN derived BOOLEAN DEFAULT FALSE",  # made from account owners
+            "ALTER TABLE accounts ADD COLUMN owner_name VARCHAR",
+            # 'crm': a baseline rule that keeps an account with its CRM owner; 'user': made on the Rules page
+            "ALTER TABLE rules ADD COLUMN origin VARCHAR DEFAULT 'user'",
+            # a Salesforce id's 15-character form: an 18-character id whose last 3 characters are
+            # its checksum (one per 5 characters: which of them are upper case) shortened, any other
+            # text as it is; so 0055e000001AbCdAAK and 0055e000001AbCd are the same owner
+            """CREATE OR REPLACE MACRO sf_key(id) AS CASE WHEN regexp_full_match(id, '[A-Za-z0-9]{18}')
+                AND right(id, 3) = array_to_string([substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345',
+                    (1 + list_sum([CASE WHEN substr(id, c * 5 + i + 1, 1) BETWEEN 'A' AND 'Z' THEN (1 << i) ELSE 0 END
+                                   for i in range(5)]))::BIGINT, 1) for c in range(3)], '')
+                THEN left(id, 15) ELSE id END""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -86,6 +86,7 @@ class Options:
     balance: dict[str, float] = field(default_factory=lambda: {"potential": 0.05})  # attribute -> tolerance
     centres: Sequence[int] | None = None  # a fixed centre unit per territory (e.g. rep homes)
     current: np.ndarray | None = None  # territory code per unit, -1 = none
+    fixed: pd.DataFrame | None = None  # per territory code (index), attribute sums held whatever its units
     locked_units: np.ndarray | None = None  # bool per unit: keep its current territory
     locked_territories: Sequence[int] = ()  # codes kept exactly as they are
     disruption_weight: float = 0.0  # 0 = ignore the current plan beyond starting from it
@@ -134,9 +135,12 @@ class _State:
         self.val_rows = self.vals.tolist()
         self.x, self.y = units.xy[:, 0].tolist(), units.xy[:, 1].tolist()
         self.active = active  # territories the search may change
-        total = self.vals.sum(axis=0) - sum(self.vals[plan == t].sum(axis=0) for t in range(k) if not active[t])
+        fixed = np.zeros((k, len(self.names))) if opts.fixed is None else \
+            opts.fixed.reindex(index=range(k), columns=self.names).fillna(0.0).to_numpy(dtype=float)
+        total = self.vals.sum(axis=0) + fixed[active].sum(axis=0) \
+            - sum(self.vals[plan == t].sum(axis=0) for t in range(k) if not active[t])
         self.target = [max(float(v) / max(int(active.sum()), 1), 1e-12) for v in total]
-        self.sums = [[0.0] * len(self.names) for _ in range(k)]
+        self.sums = [[float(v) for v in fixed[t]] for t in range(k)]  # e.g. accounts held by rules
         self.sx, self.sy, self.sq, self.cnt = [0.0] * k, [0.0] * k, [0.0] * k, [0] * k
         for i, t in enumerate(plan.tolist()):
             if t >= 0:

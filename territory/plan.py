@@ -26,10 +26,13 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 
 def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_RES) -> ScenarioId:
-    """Baseline plan: each cell goes to the owner of most of its accounts (ties: potential).
+    """Baseline plan: today's CRM ownership, exactly.
 
-    One territory per owner; it is named after the rep's home city when the rep is known.
-    The baseline becomes the active plan when there is none yet. Replaces an earlier baseline.
+    One territory per owner, named after the rep's home city when it is known (else the rep's
+    name). Each cell goes to the owner of most of its accounts (ties: potential); an account whose
+    owner is not its cell's is held for its owner by a named-account rule, so every account keeps
+    its CRM owner and exporting the baseline changes no owner. The baseline becomes the active
+    plan when there is none yet. Replaces an earlier baseline.
     """
     grid.validate_resolution(resolution)
     keep, fill = grid.parent_masks(resolution)
@@ -46,7 +49,7 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
         )
         con.execute(
             "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) "
-            "SELECT ?, o.owner_id, coalesce(r.home_city || ' (' || r.name || ')', o.owner_id), "
+            "SELECT ?, o.owner_id, coalesce(r.home_city || ' (' || r.name || ')', r.name, o.owner_id), "
             "list_extract(?, (row_number() OVER (ORDER BY o.owner_id) - 1) % ? + 1), r.rep_id "
             "FROM (SELECT DISTINCT owner_id FROM accounts WHERE owner_id IS NOT NULL) o "
             "LEFT JOIN reps r ON r.rep_id = o.owner_id",
@@ -59,6 +62,13 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
             "   count(*) * 1e12 + sum(potential) AS weight"
             "  FROM accounts WHERE owner_id IS NOT NULL GROUP BY 1, 2) GROUP BY cell",
             [sid, keep, fill],
+        )
+        con.execute(  # the accounts of a cell's minority owners stay with their owner
+            "INSERT INTO rules (rule_id, scenario_id, territory_id, account_id, origin) "
+            "SELECT nextval('rule_seq'), ?, a.owner_id, a.account_id, 'crm' FROM accounts a "
+            f"JOIN cell_assignments ca ON ca.scenario_id = ? AND ca.cell = {grid.parent_sql('a.cell')} "
+            "WHERE a.owner_id IS NOT NULL AND a.owner_id <> ca.territory_id ORDER BY a.account_id",
+            [sid, sid, keep, fill],
         )
     return ScenarioId(sid)
 
@@ -122,7 +132,7 @@ def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working"
             "FROM cell_assignments WHERE scenario_id = ?", [sid, scenario_id])
         con.execute(
             "INSERT INTO rules SELECT nextval('rule_seq'), ?, territory_id, account_id, industry, tier, min_employees,"
-            " min_annual_revenue, priority, created_at FROM rules WHERE scenario_id = ? ORDER BY rule_id",
+            " min_annual_revenue, priority, created_at, origin FROM rules WHERE scenario_id = ? ORDER BY rule_id",
             [sid, scenario_id])
     return ScenarioId(sid)
 

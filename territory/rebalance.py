@@ -120,6 +120,7 @@ class _StoredPlan:
     current: np.ndarray  # code per unit, -1 = unassigned
     locked_units: np.ndarray
     locked_territories: list[int]
+    fixed: pd.DataFrame  # per territory code: the sums of the accounts rules hold for it (they never move)
 
 
 def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None) -> _StoredPlan:
@@ -137,9 +138,11 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
     index = assignments["cell"].astype(np.int64)
     now = pd.Series(assignments["territory_id"].map(code).to_numpy(), index=index)
     locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=index)
+    held = grid.held_sums(con, scenario_id)
+    fixed = held.assign(code=held["territory_id"].map(code)).dropna(subset=["code"]).set_index("code")
     return _StoredPlan(units, terr, tids, now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy(),
                        locked.reindex(units.ids).fillna(False).astype(bool).to_numpy(),
-                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk or t in rule_only])
+                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk or t in rule_only], fixed)
 
 
 def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,
@@ -151,6 +154,7 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
     stored = _stored_plan(con, scenario_id)
     options.current = stored.current
     options.k = len(stored.tids)
+    options.fixed = stored.fixed
     if keep_locks:
         options.locked_units = stored.locked_units
         options.locked_territories = stored.locked_territories
@@ -220,6 +224,7 @@ def suggestions(con: Connection, scenario_id: int, options: Options, *, top: int
     """The best single boundary moves for the stored plan, best first (nothing is written)."""
     stored = _stored_plan(con, scenario_id, buffer=0)
     options.k = len(stored.tids)
+    options.fixed = stored.fixed
     options.locked_units = stored.locked_units
     options.locked_territories = stored.locked_territories
     units, tids = stored.units, stored.tids

@@ -115,7 +115,7 @@ def listing(con: Connection, scenario_id: int) -> pd.DataFrame:
         f"FROM rules r LEFT JOIN territories t USING (scenario_id, territory_id) "
         f"LEFT JOIN accounts a ON a.account_id = r.account_id "
         f"LEFT JOIN (SELECT rule_id, count(*) AS held FROM ({HELD_SQL}) GROUP BY rule_id) h USING (rule_id) "
-        f"WHERE r.scenario_id = ? ORDER BY r.account_id IS NULL, r.priority, r.rule_id",
+        f"WHERE r.scenario_id = ? ORDER BY r.origin = 'crm', r.account_id IS NULL, r.priority, r.rule_id",
         [scenario_id, scenario_id, scenario_id],
     ).df()
     frame["rule"] = [
@@ -125,7 +125,8 @@ def listing(con: Connection, scenario_id: int) -> pd.DataFrame:
         for acc, name, ind, tier, emp, rev in zip(frame["account_id"], frame["account_name"], frame["industry"],
                                                   frame["tier"], frame["min_employees"], frame["min_annual_revenue"])
     ]
-    frame["kind"] = ["named account" if isinstance(a, str) else "overlay" for a in frame["account_id"]]
+    frame["kind"] = ["kept with its CRM owner" if origin == "crm" else "named account" if isinstance(a, str) else "overlay"
+                     for a, origin in zip(frame["account_id"], frame["origin"])]
     return frame
 
 

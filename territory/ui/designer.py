@@ -254,7 +254,9 @@ def inspect_panel(view: View) -> None:
         " LEFT JOIN territories t ON t.scenario_id = ? AND t.territory_id = h.territory_id"
         f" WHERE {grid.parent_sql('a.cell')} = ? ORDER BY a.potential DESC",
         [view.scenario_id, view.scenario_id, view.scenario_id, keep, fill, int(cell)]).df()
-    st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts")
+    held = int(frame["placed_by"].notna().sum())
+    st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts"
+                + (f", {held:,} of them held by rules (painting the cell does not move them)" if held else ""))
     st.dataframe(frame, hide_index=True)  # st.dataframe shows text, never HTML
 
 

@@ -62,9 +62,10 @@ def _mapping_editor(columns: list[str], guessed: dict[str, str], dataset: str) -
 
 
 def import_panel(con: Connection) -> None:
+    show_result()
     dataset = st.selectbox("The file holds", list(DATASETS), key=state.IMPORT_DATASET)
     upload = st.file_uploader("CSV, Excel or Parquet export", type=["csv", "tsv", "txt", "xlsx", "parquet"],
-                              key=state.IMPORT_UPLOAD)
+                              key=f"{state.IMPORT_UPLOAD}_{st.session_state.get(state.IMPORT_ROUND, 0)}")
     if upload is None:
         discard_upload()
         st.caption("Salesforce, HubSpot and plain column names are recognised; you can change the mapping.")
@@ -92,7 +93,9 @@ def import_panel(con: Connection) -> None:
         finally:
             bar.empty()
             discard_upload()  # the server keeps no copy of an upload once its import has ended
-    show_result()
+        if st.session_state[state.IMPORT_RESULT][0] == "ok":  # loaded: an empty uploader for the next file
+            st.session_state[state.IMPORT_ROUND] = st.session_state.get(state.IMPORT_ROUND, 0) + 1
+        st.rerun()  # the page's numbers were read before the import: show them fresh, with the result on top
 
 
 def _load(con, path, dataset, overrides, policy, encoding, name, progress) -> tuple[str, str, list[Problem]]:
@@ -108,6 +111,8 @@ def _load(con, path, dataset, overrides, policy, encoding, name, progress) -> tu
     message = f"Imported {result.rows_loaded:,} of {result.rows_read:,} rows into {dataset}."
     if result.rows_rejected:
         message += f" {result.rows_rejected:,} rows were rejected (listed below)."
+    if ingest.owners_line(result):
+        message += f" {ingest.owners_line(result)}."
     return "ok", message, result.problems
 
 

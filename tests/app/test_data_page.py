@@ -54,7 +54,7 @@ def test_resolution_change_redraws_the_map(page):
 def test_bad_upload_shows_row_level_errors_and_loads_nothing(page, tmp_path):
     at, db = page
     bad = write_csv(tmp_path / "bad.csv", [sf_row(1), sf_row(2, BillingLatitude="123", BillingLongitude="5")])
-    at.file_uploader(key="import_upload").set_value(("bad.csv", bad.read_bytes(), "text/csv")).run()
+    at.file_uploader(key="import_upload_0").set_value(("bad.csv", bad.read_bytes(), "text/csv")).run()
     at.button(key="import_go").click().run()
     assert not at.exception, at.exception
     assert "nothing was imported" in at.error[0].value
@@ -66,7 +66,7 @@ def test_bad_upload_shows_row_level_errors_and_loads_nothing(page, tmp_path):
 def test_good_upload_adds_accounts_and_updates_the_numbers(page, tmp_path):
     at, db = page
     good = write_csv(tmp_path / "good.csv", [sf_row(i, Name=f"<b>New {i}</b>") for i in range(1, 6)])
-    at.file_uploader(key="import_upload").set_value(("good.csv", good.read_bytes(), "text/csv")).run()
+    at.file_uploader(key="import_upload_0").set_value(("good.csv", good.read_bytes(), "text/csv")).run()
     mapping = at.dataframe(key="import_mapping_accounts").value
     assert dict(zip(mapping["file column"], mapping["field"]))["BillingLatitude"] == "lat"
     at.button(key="import_go").click().run()

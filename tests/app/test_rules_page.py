@@ -10,8 +10,17 @@ from tests.app.conftest import open_page
 
 
 @pytest.fixture
-def page(app):
-    return open_page(app, "pages/rules.py")
+def page(app_without_crm_rules):
+    return open_page(app_without_crm_rules, "pages/rules.py")
+
+
+def test_accounts_kept_with_their_crm_owner_are_listed_after_the_users_rules(app):
+    at, db = open_page(app, "pages/rules.py")
+    table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
+    crm = _count(db, "SELECT count(*) FROM rules r JOIN scenarios s USING (scenario_id) WHERE s.kind = 'working' "
+                     "AND r.origin = 'crm'")
+    assert crm > 0 and (table["kind"] == "kept with its CRM owner").sum() == crm
+    assert (table["accounts"] == 1).all()  # each holds its one account
 
 
 def _count(db, sql: str, params=()) -> int:

@@ -96,10 +96,11 @@ def test_a_stale_rule_is_refused(app):
     one, db = open_page(app, "pages/rules.py")
     two = _second_tab("pages/rules.py")
     account = _read(db, lambda c: c.execute("SELECT min(account_id) FROM accounts").fetchall()[0][0])
+    rules_before = _read(db, lambda c: c.execute("SELECT count(*) FROM rules").fetchall()[0][0])
     one.text_input(key="rules_named_account").input(account)
     one.button(key="rules_named_add").click().run()
     assert "always goes to" in one.success[0].value
     two.text_input(key="rules_named_account").input(account)
     two.button(key="rules_named_add").click().run()
     assert any("changed elsewhere" in w.value for w in two.warning), [w.value for w in two.warning]
-    assert _read(db, lambda c: c.execute("SELECT count(*) FROM rules").fetchall()[0][0]) == 1
+    assert _read(db, lambda c: c.execute("SELECT count(*) FROM rules").fetchall()[0][0]) == rules_before + 1

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territory import edits, grid, kpis, plan, rebalance
+from territory import book, edits, grid, kpis, plan, rebalance
 from territory.optimizer import Options
 
 
@@ -42,7 +42,8 @@ def test_preview_then_accept_is_one_undo_step(demo_con):
     assert all(now[c] == t for c, t in zip(preview.cells, preview.after))
     # the accepted plan is as balanced as the report said
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
-    table = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid))
+    table = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
+                                offsets=book.rule_offsets(demo_con, sid))  # as the Designer's panel counts
     assert kpis.balance(table["potential"]).max_deviation_pct == pytest.approx(
         preview.report.balance["potential"]["max_deviation_pct"], rel=1e-6)
     edits.undo(demo_con, sid)
@@ -78,5 +79,6 @@ def test_suggested_moves_improve_balance_one_cell_at_a_time(demo_con):
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
     first = moves[0]
     edits.assign(demo_con, sid, [first.cell], first.target)
-    after = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid))
+    after = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
+                                offsets=book.rule_offsets(demo_con, sid))
     assert kpis.balance(after["potential"]).max_deviation_pct == pytest.approx(first.max_deviation_pct["potential"], rel=1e-6)
