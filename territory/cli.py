@@ -160,15 +160,17 @@ def baseline(res, db):
 @click.option("--no-formula-guard", is_flag=True,
               help="CSV files: write text exactly as stored. By default a text cell starting with = + - @ "
                    "gets a leading ' so that spreadsheets do not run it as a formula.")
+@click.option("--with-details", is_flag=True,
+              help="CRM files: also account names and coordinates (to re-import the file into this app).")
 @db_option
-def export_(fmt, file, plan_name, changed_only, no_formula_guard, db):
+def export_(fmt, file, plan_name, changed_only, no_formula_guard, with_details, db):
     """Export a plan: salesforce / hubspot ownership CSV, geojson territories, excel KPI report."""
     from territory import exports
 
     con = store.connect(db)
     sid = _plan_id(con, plan_name)
-    click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only,
-                              formula_safe=not no_formula_guard).summary())
+    click.echo(exports.export(con, sid, fmt, file, changed_only=changed_only, formula_safe=not no_formula_guard,
+                              with_details=with_details).summary())
 
 
 @main.command("backup")

@@ -1,13 +1,18 @@
 """Exports of a plan back to the CRM and to people: ownership CSVs, GeoJSON, an Excel KPI report.
 
 * **Salesforce** (Data Loader *Update* on Account): ``Id``, ``OwnerId`` (the territory's rep),
-  ``Territory`` (name, map it to a custom field or leave it unmapped), then ``Name``,
-  ``BillingLatitude``, ``BillingLongitude`` so the file also re-imports into this app.
+  ``Territory`` (name, map it to a custom field or leave it unmapped). With ``with_details``
+  also ``Name``, ``BillingLatitude``, ``BillingLongitude``, so the file re-imports into this app
+  (not by default: Data Loader's auto-match would write them into Salesforce, ZIP centroids
+  included, for accounts that had no coordinates).
 * **HubSpot** (companies import, update by ``Record ID``): ``Record ID``, ``Company owner``
   (the rep's e-mail, which HubSpot matches to its users; the rep id when there is none),
-  ``Territory``, ``Company name``, ``Latitude``, ``Longitude``.
+  ``Territory``; with ``with_details`` also ``Company name``, ``Latitude``, ``Longitude``.
 * **GeoJSON** (RFC 7946): one feature per territory, its cells dissolved into polygons; a
   territory crossing the antimeridian is cut there, so every longitude is within ±180.
+* **GeoPackage** and **Shapefile** (ArcGIS, QGIS, Maptitude): the same features and properties as
+  the GeoJSON, EPSG:4326, written with geopandas; a Shapefile is several files, so it is written as
+  a ``.zip`` of them when the file name ends in ``.zip`` (its field names are cut to 10 characters).
 * **Excel**: one sheet per KPI view (territories, reps, districts, regions, pipeline by stage,
   revenue trend, forecasts) and a sheet of definitions.
 
@@ -24,6 +29,8 @@ as a text cell, never as a formula, whatever it starts with.
 from __future__ import annotations
 
 import json
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,20 +77,22 @@ def ownership(con: Connection, scenario_id: int, *, changed_only: bool = False) 
 
 
 def salesforce_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False,
-                   formula_safe: bool = True) -> Export:
+                   formula_safe: bool = True, with_details: bool = False) -> Export:
     acc, unassigned, no_rep = ownership(con, scenario_id, changed_only=changed_only)
-    frame = pd.DataFrame({"Id": acc["account_id"], "OwnerId": acc["rep_id"], "Territory": acc["territory"],
-                          "Name": acc["name"], "BillingLatitude": acc["lat"], "BillingLongitude": acc["lng"]})
-    return _write_csv(frame, path, unassigned, no_rep, formula_safe=formula_safe)
+    columns = {"Id": acc["account_id"], "OwnerId": acc["rep_id"], "Territory": acc["territory"]}
+    if with_details:
+        columns |= {"Name": acc["name"], "BillingLatitude": acc["lat"], "BillingLongitude": acc["lng"]}
+    return _write_csv(pd.DataFrame(columns), path, unassigned, no_rep, formula_safe=formula_safe)
 
 
 def hubspot_csv(con: Connection, scenario_id: int, path: str | Path, *, changed_only: bool = False,
-                formula_safe: bool = True) -> Export:
+                formula_safe: bool = True, with_details: bool = False) -> Export:
     acc, unassigned, no_rep = ownership(con, scenario_id, changed_only=changed_only)
-    frame = pd.DataFrame({"Record ID": acc["account_id"], "Company owner": acc["email"].fillna(acc["rep_id"]),
-                          "Territory": acc["territory"], "Company name": acc["name"],
-                          "Latitude": acc["lat"], "Longitude": acc["lng"]})
-    return _write_csv(frame, path, unassigned, no_rep, formula_safe=formula_safe)
+    columns = {"Record ID": acc["account_id"], "Company owner": acc["email"].fillna(acc["rep_id"]),
+               "Territory": acc["territory"]}
+    if with_details:
+        columns |= {"Company name": acc["name"], "Latitude": acc["lat"], "Longitude": acc["lng"]}
+    return _write_csv(pd.DataFrame(columns), path, unassigned, no_rep, formula_safe=formula_safe)
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,6 +180,34 @@ def geojson_file(con: Connection, scenario_id: int, path: str | Path) -> Export:
     return Export(path, len(data["features"]))
 
 
+SHAPEFILE_FIELDS = {"territory_id": "territory", "revenue_12m": "revenue12m"}  # names of at most 10 characters
+
+
+def gis_file(con: Connection, scenario_id: int, path: str | Path, *, driver: str) -> Export:
+    """The territories as a GeoPackage (``driver='GPKG'``) or a Shapefile (``'ESRI Shapefile'``)."""
+    import geopandas as gpd  # only here: a GIS export is the one thing that needs it
+    import shapely
+
+    data = territories_geojson(con, scenario_id)
+    frame = gpd.GeoDataFrame.from_features(data["features"], crs="EPSG:4326")
+    frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
+    path = Path(path)
+    if driver == "GPKG":
+        frame.to_file(path, driver="GPKG", layer="territories")
+        return Export(path, len(frame))
+    frame = frame.rename(columns=SHAPEFILE_FIELDS)
+    if path.suffix.lower() != ".zip":
+        frame.to_file(path, driver=driver, encoding="utf-8")
+        return Export(path, len(frame))
+    with tempfile.TemporaryDirectory() as tmp:
+        shp = Path(tmp) / f"{path.stem}.shp"
+        frame.to_file(shp, driver=driver, encoding="utf-8")
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for part in sorted(Path(tmp).iterdir()):
+                z.write(part, part.name)
+    return Export(path, len(frame))
+
+
 def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters=scorecard.Filters()) -> Export:
     """The KPI views of the plan, one sheet each, plus the KPI definitions."""
     sc = scorecard.build(con, scenario_id, filters)
@@ -212,14 +249,17 @@ def _as_text(sheet) -> None:
 
 
 def export(con: Connection, scenario_id: int, fmt: str, path: str | Path, *, changed_only: bool = False,
-           formula_safe: bool = True) -> Export:
+           formula_safe: bool = True, with_details: bool = False) -> Export:
     """Any export by name (what the CLI and the Scenarios page call)."""
+    crm = {"changed_only": changed_only, "formula_safe": formula_safe, "with_details": with_details}
     if fmt == "salesforce":
-        return salesforce_csv(con, scenario_id, path, changed_only=changed_only, formula_safe=formula_safe)
+        return salesforce_csv(con, scenario_id, path, **crm)
     if fmt == "hubspot":
-        return hubspot_csv(con, scenario_id, path, changed_only=changed_only, formula_safe=formula_safe)
+        return hubspot_csv(con, scenario_id, path, **crm)
     if fmt == "geojson":
         return geojson_file(con, scenario_id, path)
+    if fmt in ("geopackage", "shapefile"):
+        return gis_file(con, scenario_id, path, driver="GPKG" if fmt == "geopackage" else "ESRI Shapefile")
     if fmt == "excel":
         return excel_report(con, scenario_id, path)
     raise ValidationError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")

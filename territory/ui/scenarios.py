@@ -18,6 +18,8 @@ from territory.ui.feedback import plain
 EXPORTS = {"salesforce": ("Salesforce Data Loader CSV (Id, OwnerId)", "csv", "text/csv"),
            "hubspot": ("HubSpot companies CSV (Record ID, Company owner)", "csv", "text/csv"),
            "geojson": ("Territories as GeoJSON", "geojson", "application/geo+json"),
+           "geopackage": ("Territories as GeoPackage (ArcGIS, QGIS)", "gpkg", "application/geopackage+sqlite3"),
+           "shapefile": ("Territories as Shapefile (.zip)", "zip", "application/zip"),
            "excel": ("KPI report (Excel)", "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
 COMPARED_LABELS = {"potential": "Potential ($)", "accounts": "Accounts", "revenue_12m": "Revenue 12m ($)",
@@ -162,27 +164,36 @@ def compare(con, names: dict[int, str]) -> None:
                                 "revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="dollar")})
 
 
-def _export_bytes(con, sid: int, fmt: str, changed_only: bool, formula_safe: bool) -> bytes:
+def _export_bytes(con, sid: int, fmt: str, changed_only: bool, formula_safe: bool, with_details: bool) -> bytes:
     """Runs when the download is clicked (Streamlit's deferred download)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"export.{EXPORTS[fmt][1]}"
-        exports.export(con, sid, fmt, path, changed_only=changed_only, formula_safe=formula_safe)
+        exports.export(con, sid, fmt, path, changed_only=changed_only, formula_safe=formula_safe,
+                       with_details=with_details)
         return path.read_bytes()
 
 
+ACTIVE = -1  # the export plan choice that means "whichever plan is active when you download"
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _owner_counts(sid: int, version: int, data_version: int, changed_only: bool) -> tuple[int, int, int]:
-    """(accounts the CRM file will hold, unassigned, in territories without a rep), once per plan version."""
+def _owner_counts(sid: int, version: int, data_version: int, changed_only: bool) -> tuple[int, int, int, int]:
+    """(accounts the CRM file will hold, how many of them change owner against the CRM today,
+    unassigned, in territories without a rep), once per plan version."""
     acc, unassigned, no_rep = exports.ownership(state.db(), sid, changed_only=changed_only)
-    return len(acc), unassigned, no_rep
+    return len(acc), int((acc["rep_id"] != acc["owner_id"].fillna("")).sum()), unassigned, no_rep
 
 
 def export_panel(con, names: dict[int, str]) -> None:
     ids = list(names)
     active = state.active_plan(con)
+    plain_names = state.plan_names(con, mark_active=False)
     c1, c2 = st.columns(2)
-    state.keep_valid("export_plan", ids)
-    sid = c1.selectbox("Plan to export", ids, index=ids.index(active), format_func=names.get, key="export_plan")
+    state.keep_valid("export_plan", [ACTIVE, *ids])
+    choice = c1.selectbox("Plan to export", [ACTIVE, *ids], key="export_plan",
+                          format_func=lambda s: f"The active plan (now: {plain_names[active]})" if s == ACTIVE else names[s],
+                          help="The active plan follows every promotion; or pick one plan by name.")
+    sid = active if choice == ACTIVE else choice
     fmt = c2.selectbox("Format", list(EXPORTS), format_func=lambda f: EXPORTS[f][0], key="export_format")
     crm = fmt in ("salesforce", "hubspot")
     changed_only = st.checkbox("Only accounts whose owner changes (CRM files)", key="export_changed_only",
@@ -191,15 +202,22 @@ def export_panel(con, names: dict[int, str]) -> None:
                                disabled=not crm,
                                help="A text cell starting with = + - @ gets a leading ' so that Excel does not run "
                                     "it. Turn off only to round-trip ids or names exactly through Data Loader.")
+    with_details = st.checkbox("Also account names and coordinates", key="export_with_details", disabled=not crm,
+                               help="To re-import the file into this app. Leave off for the CRM: Data Loader's "
+                                    "auto-match would write them back, ZIP centroids included.")
     if crm:
-        rows, unassigned, no_rep = _owner_counts(sid, edits.version(con, sid), state.data_version(con), changed_only)
-        st.caption(f"{rows:,} accounts will get their new owner."
+        rows, changing, unassigned, no_rep = _owner_counts(sid, edits.version(con, sid), state.data_version(con),
+                                                           changed_only)
+        st.caption(f"Exports {plain(plain_names[sid])}: {rows:,} accounts, {changing:,} of them with a new owner "
+                   "compared with the CRM today."
                    + (f" Left out (the CRM keeps their owner): {unassigned:,} unassigned, {no_rep:,} in territories "
                       "without a rep." if unassigned or no_rep else ""))
-    name = state.plan_names(con, mark_active=False)[sid]
+    else:
+        st.caption(f"Exports {plain(plain_names[sid])}.")
+    name = plain_names[sid]
     stem = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower()
     label = f"Download {EXPORTS[fmt][0]} · {plain(name)}"
-    st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only, formula_safe),
+    st.download_button(label, data=partial(_export_bytes, con, sid, fmt, changed_only, formula_safe, with_details),
                        file_name=f"{stem}-{fmt}.{EXPORTS[fmt][1]}", mime=EXPORTS[fmt][2],
-                       key=f"export_download_{sid}_{fmt}_{changed_only}_{formula_safe}",  # one per file
+                       key=f"export_download_{sid}_{fmt}_{changed_only}_{formula_safe}_{with_details}",  # one per file
                        on_click="ignore")

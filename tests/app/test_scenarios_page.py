@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from territory import edits, plan, scenarios, store
+from territory.ui import state
 from tests.app.conftest import open_page
 
 
@@ -88,7 +91,8 @@ def test_export_panel_counts_what_the_crm_file_will_hold(page):
         rows, _, _ = exports.ownership(con, acc)
     finally:
         con.close()
-    assert any(c.value.startswith(f"{len(rows):,} accounts will get their new owner") for c in at.caption)
+    assert any(c.value.startswith(f"Exports Baseline (CRM ownership): {len(rows):,} accounts, 0 of them with a new "
+                                  "owner compared with the CRM today") for c in at.caption), [c.value for c in at.caption]
     assert at.get("download_button")[0].proto.label == (
         "Download Salesforce Data Loader CSV (Id, OwnerId) · Baseline (CRM ownership)")
 
@@ -117,3 +121,24 @@ def test_a_deleted_scenario_chosen_on_other_pages_leaves_them_working(page):
         assert not at.exception, (script, at.exception)
         if script == "pages/designer.py":
             assert "Short-lived" not in at.sidebar.selectbox(key="designer_plan_pick").options
+
+
+def test_the_export_follows_a_promotion_at_once(page):
+    """'The active plan' is resolved when the page is drawn: promote another plan and the export
+    names it, counts its owner changes and downloads it, with no other click."""
+    at, db = page
+    _create(at, "Next year")
+    con = store.connect(db)
+    try:
+        sid = next(s for s, n in state.plan_names(con, mark_active=False).items() if n == "Next year")
+        cells = plan.assignments(con, sid)["cell"].head(30).astype(int).tolist()
+        edits.assign(con, sid, cells, plan.territories(con, sid)["territory_id"].iloc[0])
+    finally:
+        con.close()
+    at.selectbox(key="scenario_manage").set_value(sid).run()
+    at.button(key="scenario_promote").click().run()
+    assert not at.exception, at.exception
+    caption = next(c.value for c in at.caption if c.value.startswith("Exports "))
+    assert caption.startswith("Exports Next year:")
+    assert int(re.search(r"([\d,]+) of them with a new owner", caption).group(1).replace(",", "")) > 0
+    assert at.get("download_button")[0].proto.label.endswith("· Next year")

@@ -34,7 +34,9 @@ def _fresh_with_reps(tmp_path, tiny_con):
 
 def test_salesforce_file_reimports_with_the_plan_owners(reassigned, tmp_path):
     con, sid = reassigned
-    result = exports.salesforce_csv(con, sid, tmp_path / "sf.csv")
+    lean = pd.read_csv(exports.salesforce_csv(con, sid, tmp_path / "lean.csv").path, dtype=str, encoding="utf-8-sig")
+    assert list(lean.columns) == ["Id", "OwnerId", "Territory"]  # what Data Loader should update, no more
+    result = exports.salesforce_csv(con, sid, tmp_path / "sf.csv", with_details=True)
     assert (result.rows, result.without_rep, result.unassigned) == (3, 1, 0)
     frame = pd.read_csv(tmp_path / "sf.csv", dtype=str, encoding="utf-8-sig")
     assert list(frame.columns[:3]) == ["Id", "OwnerId", "Territory"]
@@ -50,7 +52,9 @@ def test_salesforce_file_reimports_with_the_plan_owners(reassigned, tmp_path):
 
 def test_hubspot_file_names_owners_by_email_and_reimports(reassigned, tmp_path):
     con, sid = reassigned
-    exports.hubspot_csv(con, sid, tmp_path / "hs.csv")
+    lean = pd.read_csv(exports.hubspot_csv(con, sid, tmp_path / "lean.csv").path, dtype=str, encoding="utf-8-sig")
+    assert list(lean.columns) == ["Record ID", "Company owner", "Territory"]
+    exports.hubspot_csv(con, sid, tmp_path / "hs.csv", with_details=True)
     frame = pd.read_csv(tmp_path / "hs.csv", dtype=str, encoding="utf-8-sig")
     assert list(frame.columns[:2]) == ["Record ID", "Company owner"]
     assert set(frame["Company owner"]) == {"ana@example.com"}
@@ -114,3 +118,22 @@ def test_cli_exports_every_format(tiny_con, db_path, tmp_path):
         cli.main, ["export", "salesforce", str(tmp_path / "a.csv"), "--db", str(db_path)]).output
     bad = runner.invoke(cli.main, ["export", "excel", str(tmp_path / "x.xlsx"), "--plan", "nope", "--db", str(db_path)])
     assert bad.exit_code != 0 and "no plan named 'nope'" in bad.output
+
+
+@pytest.mark.parametrize("fmt, name", [("geopackage", "plan.gpkg"), ("shapefile", "plan.zip"), ("shapefile", "plan.shp")])
+def test_gis_files_read_back_with_one_valid_feature_per_territory(demo_con, tmp_path, fmt, name):
+    import geopandas as gpd
+
+    sid = plan.active_scenario(demo_con)
+    result = exports.export(demo_con, sid, fmt, tmp_path / name)
+    source = f"zip://{result.path}" if name.endswith(".zip") else str(result.path)
+    frame = gpd.read_file(source)
+    expected = exports.territories_geojson(demo_con, sid)["features"]
+    assert len(frame) == len(expected) == len(plan.territories(demo_con, sid)) == result.rows
+    assert frame.crs.to_epsg() == 4326 and frame.geometry.is_valid.all()
+    assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
+    key = "territory_id" if fmt == "geopackage" else "territory"
+    by_id = {f["properties"]["territory_id"]: f["properties"] for f in expected}
+    assert {row[key]: (row["name"], int(row["accounts"])) for _, row in frame.iterrows()} == {
+        t: (p["name"], p["accounts"]) for t, p in by_id.items()}
+    assert abs(frame.total_bounds[0]) <= 180 and abs(frame.total_bounds[2]) <= 180

@@ -88,7 +88,7 @@ def test_salesforce_and_hubspot_files_have_no_live_formula(hostile_con, tmp_path
     sid = plan.working_scenario(hostile_con)
     for fmt in ("salesforce", "hubspot"):
         path = tmp_path / f"{fmt}.csv"
-        result = exports.export(hostile_con, sid, fmt, path)
+        result = exports.export(hostile_con, sid, fmt, path, with_details=True)  # names too
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.reader(fh))
         assert len(rows) == result.rows + 1 and result.rows > 100
@@ -102,7 +102,8 @@ def test_salesforce_and_hubspot_files_have_no_live_formula(hostile_con, tmp_path
 
 def test_formula_guard_can_be_turned_off_for_a_round_trip(hostile_con, tmp_path):
     sid = plan.working_scenario(hostile_con)
-    path = exports.export(hostile_con, sid, "salesforce", tmp_path / "raw.csv", formula_safe=False).path
+    path = exports.export(hostile_con, sid, "salesforce", tmp_path / "raw.csv", formula_safe=False,
+                          with_details=True).path
     names = set(pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)["Name"])
     assert '=HYPERLINK("http://example.invalid","open")' in names  # exactly as stored
 
