@@ -39,6 +39,7 @@ with left:
     st.markdown(
         f"- **{s['geocode_exact']:,}** exact coordinates ({s['geocode_exact'] / total:.1%})\n"
         f"- **{s['geocode_zip']:,}** located by ZIP centroid ({s['geocode_zip'] / total:.1%})\n"
+        f"- **{s['geocode_city']:,}** located at their city's centre ({s['geocode_city'] / total:.1%})\n"
         f"- potential **derived by rule** for **{s['potential_derived']:,}** accounts"
     )
 with right:

@@ -47,7 +47,7 @@ def number_sql(s: str, decimal: str) -> str:
     return f"(CASE WHEN {s} IS NOT NULL THEN ({body}) END)"
 
 
-def _typed_sql(field: Field, raw: str, decimal: str) -> str | None:
+def _typed_sql(field: Field, raw: str, decimal: str) -> str | None:  # decimal: this field's separator
     """SQL giving the typed value of one field from its text ``raw`` (fast path for numbers)."""
     if field.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT):
         # Plain numbers parse with one cast; anything else ($, thousands, NaN) is fixed up
@@ -65,13 +65,14 @@ def _typed_sql(field: Field, raw: str, decimal: str) -> str | None:
     return None
 
 
-def select_columns(fields: list[Field], mapping: dict[str, str], *, decimal: str) -> list[str]:
-    """Select expressions turning file columns into ``<field>`` (text) and ``<field>__v`` (typed)."""
+def select_columns(fields: list[Field], mapping: dict[str, str], *, decimal: dict[str, str]) -> list[str]:
+    """Select expressions turning file columns into ``<field>`` (text) and ``<field>__v`` (typed);
+    ``decimal`` is each number field's decimal separator (:func:`detect_decimal`)."""
     cols = []
     for f in fields:
         raw = f"nullif(CAST({quote_ident(mapping[f.name])} AS VARCHAR), '')"
         cols.append(f"{raw} AS {f.name}")
-        typed = _typed_sql(f, raw, decimal)
+        typed = _typed_sql(f, raw, decimal.get(f.name, "."))
         if typed:
             cols.append(f"{typed} AS {f.name}__v")
     return cols
@@ -110,28 +111,46 @@ def typed_columns(fields: list[Field], mapping: dict[str, str]) -> list[str] | N
     return cols
 
 
+# dataset -> (city field, state field): a row with neither coordinates nor a known ZIP is placed at
+# its city (the mean of the city's ZIP centroids), precision 'city'
+_PLACE = {"accounts": ("city", "state"), "reps": ("home_city", "home_state")}
+_PLACES_SQL = ("(SELECT upper(zip_city) AS place_city, zip_state AS place_state, avg(zip_lat) AS place_lat, "
+               "avg(zip_lng) AS place_lng FROM _zips GROUP BY 1, 2)")
+
+
+def _has_place(dataset: str, names: set[str]) -> bool:
+    return all(f in names for f in _PLACE[dataset])
+
+
+def _place_join(dataset: str, alias: str) -> str:
+    city, state = _PLACE[dataset]
+    return (f"LEFT JOIN {_PLACES_SQL} pl ON pl.place_city = upper(trim({alias}.{city})) "
+            f"AND pl.place_state = upper(trim({alias}.{state}))")
+
+
 def located_sql(dataset: str, names: set[str], table: str) -> str:
-    """``table`` with ``_lat``, ``_lng``, ``_precision`` worked out in SQL: what ``locate`` gives."""
+    """``table`` with ``_lat``, ``_lng``, ``_precision`` worked out in SQL: what ``locate`` gives,
+    except the city fallback: a row with neither coordinates nor a known ZIP gets no location here
+    (the one-pass load then leaves the file to the full check, which looks the city up for just
+    those rows; a join of every row with the places would cost the common file 10 %)."""
     lat, lng, zip_field, _ = _LOCATION[dataset]
     ok = coords_ok_sql(dataset, names)
     lat_x = f"{lat}__v" if lat in names else "NULL::DOUBLE"
     lng_x = f"{lng}__v" if lng in names else "NULL::DOUBLE"
     rows = f"(SELECT *, {ok} AS _ok FROM {table}) t"
-    if zip_field not in names:
-        return (f"SELECT t.*, CASE WHEN _ok THEN {lat_x} END AS _lat, CASE WHEN _ok THEN {lng_x} END AS _lng, "
-                f"CASE WHEN _ok THEN 'exact' END AS _precision FROM {rows}")
-    return (f"SELECT t.*, CASE WHEN _ok THEN {lat_x} ELSE z.zip_lat END AS _lat, "
-            f"CASE WHEN _ok THEN {lng_x} ELSE z.zip_lng END AS _lng, "
-            f"CASE WHEN _ok THEN 'exact' WHEN z.zip IS NOT NULL THEN 'zip' END AS _precision "
-            f"FROM {rows} LEFT JOIN _zips z ON z.zip = t.{zip_field}__v")
+    zip_lat, zip_lng, zip_join = ("z.zip_lat", "z.zip_lng", f"LEFT JOIN _zips z ON z.zip = t.{zip_field}__v") \
+        if zip_field in names else ("NULL::DOUBLE", "NULL::DOUBLE", "")
+    return (f"SELECT t.*, CASE WHEN _ok THEN {lat_x} ELSE {zip_lat} END AS _lat, "
+            f"CASE WHEN _ok THEN {lng_x} ELSE {zip_lng} END AS _lng, "
+            f"CASE WHEN _ok THEN 'exact' WHEN {zip_lat} IS NOT NULL THEN 'zip' END AS _precision "
+            f"FROM {rows} {zip_join}")
 
 
-def fix_numbers(con: Connection, fields: list[Field], *, decimal: str) -> None:
-    """Second chance for numbers the fast cast missed: currency, thousands separators, NaN."""
-    if decimal != ".":
-        return
+def fix_numbers(con: Connection, fields: list[Field], *, decimal: dict[str, str]) -> None:
+    """Second chance for numbers the fast cast missed: currency, thousands separators, NaN (the
+    columns read with decimal commas went through the full parser already)."""
     for f in fields:
-        if f.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT):
+        if f.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT) and decimal.get(f.name, ".") == ".":
             n, v = f.name, f"{f.name}__v"
             con.execute(f"UPDATE _parsed SET {n} = NULL WHERE {v} IS NULL AND trim({n}) = ''")  # blank cell
             con.execute(
@@ -140,28 +159,41 @@ def fix_numbers(con: Connection, fields: list[Field], *, decimal: str) -> None:
             )
 
 
-def detect_decimal(con: Connection, fields: list[Field], *, delimiter: str | None, table: str = "_sample") -> str:
-    """',' when the numbers use decimal commas (``1200,50``, ``1.234,5``), else '.'.
+DECIMALS = {"auto": None, "point": ".", "comma": ","}  # what --decimal and the import panel offer
 
-    Only unambiguous values count as evidence: ``1,200`` could be either and is ignored.
-    A semicolon-separated file (European Excel) leans to ',' unless a value says otherwise.
+
+def detect_decimal(con: Connection, fields: list[Field], *, delimiter: str | None, table: str = "_sample",
+                   forced: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """Each number field's decimal separator, judged from that column's own values, and notes
+    for the columns whose values could be read either way.
+
+    Only unambiguous values count as evidence: ``1200,50`` or ``1.234,5`` say comma, ``1200.50``
+    or ``1,234.5`` say point; ``1,200`` could be either. A column without evidence follows the
+    others, else the file: a semicolon-separated file (European Excel) leans to commas. ``forced``
+    ('.' or ',') sets every column.
     """
-    numeric = [f.name for f in fields if f.kind in (Kind.NUMBER, Kind.LAT, Kind.LNG, Kind.PERCENT)]
+    numeric = [f.name for f in fields if f.kind in NUMERIC_KINDS]
     if not numeric:
-        return "."
-    comma = " OR ".join(
-        f"regexp_full_match({n}, '.*[0-9]\\.[0-9]{{3}},[0-9].*|[^.]*[0-9],([0-9]{{1,2}}|[0-9]{{4,}})')"
-        for n in numeric
-    )
-    dot = " OR ".join(
-        f"regexp_full_match({n}, '.*[0-9],[0-9]{{3}}\\.[0-9].*|[^,]*[0-9]\\.([0-9]{{1,2}}|[0-9]{{4,}})')"
-        for n in numeric
-    )
-    sql = f"SELECT count(*) FILTER ({comma}), count(*) FILTER ({dot}) FROM {table}"
-    n_comma, n_dot = con.execute(sql).fetchall()[0]
-    if n_comma and not n_dot:
-        return ","
-    return "," if delimiter == ";" and not n_dot else "."
+        return {}, []
+    if forced:
+        return dict.fromkeys(numeric, forced), []
+    comma = "regexp_full_match({n}, '.*[0-9]\\.[0-9]{{3}},[0-9].*|[^.]*[0-9],([0-9]{{1,2}}|[0-9]{{4,}})')"
+    dot = "regexp_full_match({n}, '.*[0-9],[0-9]{{3}}\\.[0-9].*|[^,]*[0-9]\\.([0-9]{{1,2}}|[0-9]{{4,}})')"
+    either = "regexp_full_match({n}, '[^.,]*[0-9][.,][0-9]{{3}}')"  # 1,200 or 1.200: a thousand, or 1.2
+    sql = "SELECT " + ", ".join(f"count(*) FILTER ({comma.format(n=n)}), count(*) FILTER ({dot.format(n=n)}), "
+                                f"count(*) FILTER ({either.format(n=n)})" for n in numeric) + f" FROM {table}"
+    counts = con.execute(sql).fetchall()[0]
+    evidence = {n: counts[3 * i:3 * i + 3] for i, n in enumerate(numeric)}
+    lean = "," if delimiter == ";" else "."
+    if any(c and not d for c, d, _ in evidence.values()) and not any(d for _, d, _ in evidence.values()):
+        lean = ","  # commas somewhere and points nowhere: the file writes decimal commas
+    out, notes = {}, []
+    for n, (c, d, e) in evidence.items():
+        out[n] = "," if c and not d else "." if d and not c else lean
+        if e and not (c or d):
+            notes.append(f"{n}: values like 1,200 could be a thousand or a decimal; read with a decimal "
+                         f"{'comma' if out[n] == ',' else 'point'} (choose with --decimal or the import panel)")
+    return out, notes
 
 
 # dataset -> (lat field, lng field, zip field, location required)
@@ -183,7 +215,7 @@ def coords_ok_sql(dataset: str, names: set[str]) -> str:
 
 
 def locate(con: Connection, dataset: str, names: set[str]) -> dict[str, np.ndarray]:
-    """Per row (file order): lat, lng and precision ('exact', 'zip' or None).
+    """Per row (file order): lat, lng and precision ('exact', 'zip', 'city' or None).
 
     Exact coordinates when usable, else the centroid of the row's US ZIP (joined only for
     the rows that need it, which is usually a few percent).
@@ -210,6 +242,13 @@ def locate(con: Connection, dataset: str, names: set[str]) -> dict[str, np.ndarr
         ).fetchnumpy()
         rid = np.asarray(z["rid"], dtype=np.int64)
         out_lat[rid], out_lng[rid], precision[rid] = z["zip_lat"], z["zip_lng"], "zip"
+    if _has_place(dataset, names) and np.isnan(out_lat).any():  # no coordinates, no known ZIP: the city
+        c = con.execute(f"SELECT p.rowid AS rid, pl.place_lat, pl.place_lng FROM _parsed p {_place_join(dataset, 'p')} "
+                        f"WHERE NOT {ok} AND pl.place_lat IS NOT NULL").fetchnumpy()
+        rid = np.asarray(c["rid"], dtype=np.int64)
+        rid_lat, rid_lng = np.asarray(c["place_lat"], dtype=float), np.asarray(c["place_lng"], dtype=float)
+        still = np.isnan(out_lat[rid])
+        out_lat[rid[still]], out_lng[rid[still]], precision[rid[still]] = rid_lat[still], rid_lng[still], "city"
     return {"_lat": out_lat, "_lng": out_lng, "_precision": precision}
 
 
@@ -327,18 +366,19 @@ def _location_checks(dataset: str, names: set[str], *, zip_lookup: bool = True) 
     if not required:
         return checks
     raw_coords = f"{lat} IS NOT NULL OR {lng} IS NOT NULL" if lat in names and lng in names else "FALSE"
+    no_place = " AND ({} IS NULL OR {} IS NULL)".format(*_PLACE[dataset]) if _has_place(dataset, names) else ""
     if zip_field in names and zip_lookup:
         checks.append((
-            f"NOT ({raw_coords}) AND {zip_field} IS NOT NULL "
+            f"NOT ({raw_coords}) AND {zip_field} IS NOT NULL{no_place} "
             f"AND coalesce({zip_field}__v NOT IN (SELECT zip FROM _zips), TRUE)",
             zip_field,
             "is not a known US ZIP code and there are no coordinates; give a 5-digit ZIP or latitude/longitude",
         ))
     no_zip = f"{zip_field} IS NULL" if zip_field in names else "TRUE"
     checks.append((
-        f"NOT ({raw_coords}) AND {no_zip}",
+        f"NOT ({raw_coords}) AND {no_zip}{no_place}",
         lat if lat in names else zip_field,
-        "no location: no latitude/longitude and no ZIP; add coordinates or a US ZIP code",
+        "no location: no latitude/longitude, no ZIP and no city with its state; add coordinates or a US ZIP code",
     ))
     return checks
 

@@ -31,6 +31,7 @@ class ReadOptions:
     encoding: str = "auto"
     normalise: bool = False  # make the line endings one kind
     long_lines: bool = False  # allow lines of up to MAX_LINE bytes
+    decimal: str = "auto"  # the decimal separator of number columns: auto (per column), point, comma
 
 
 def _latin1_fallback(err: UnicodeDecodeError) -> tuple[str, int]:

@@ -71,8 +71,10 @@ def demo(db, n_accounts, seed):
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows (CSV).")
 @click.option("--encoding", type=click.Choice(_text.ENCODINGS), default="auto", show_default=True,
               help="How to read a text file; auto: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252.")
+@click.option("--decimal", type=click.Choice(["auto", "point", "comma"]), default="auto", show_default=True,
+              help="The decimal separator of number columns; auto: judged per column from its values.")
 @db_option
-def import_(dataset, file, maps, on_error, rejects, encoding, db):
+def import_(dataset, file, maps, on_error, rejects, encoding, decimal, db):
     """Import a CSV, Excel or Parquet FILE of accounts, reps, opportunities or revenue."""
     from territory import ingest
 
@@ -85,7 +87,7 @@ def import_(dataset, file, maps, on_error, rejects, encoding, db):
     con = store.connect(db)
     try:
         result = ingest.import_file(con, file, dataset, overrides=overrides, on_error=on_error,
-                                    rejects_path=rejects, progress=_progress, encoding=encoding)
+                                    rejects_path=rejects, progress=_progress, encoding=encoding, decimal=decimal)
     except TerritoryError as exc:
         for p in getattr(exc, "problems", [])[:50]:
             click.echo(f"  {p}", err=True)
@@ -98,6 +100,8 @@ def import_(dataset, file, maps, on_error, rejects, encoding, db):
         + (f"; potential derived for {result.potential_derived:,}" if result.potential_derived else "")
         + (f"; {ingest.owners_line(result)}" if result.dataset == "accounts" else "")
     )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command()
@@ -110,7 +114,8 @@ def summary(db, as_json):
         click.echo(json.dumps(data, indent=2, default=float))
         return
     click.echo(_counts_line(data))
-    click.echo(f"geocode: {data['geocode_exact']:,} exact, {data['geocode_zip']:,} by ZIP")
+    click.echo(f"geocode: {data['geocode_exact']:,} exact, {data['geocode_zip']:,} by ZIP, "
+               f"{data['geocode_city']:,} by city")
     click.echo(f"potential {data['potential']:,.0f} ({data['potential_derived']:,} derived), "
                f"revenue 12m {data['revenue_12m']:,.0f}, pipeline {data['pipeline']:,.0f}")
     for f in data["findings"]:

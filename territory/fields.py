@@ -144,8 +144,9 @@ def guess_mapping(
 def validate_mapping(mapping: dict[str, str], dataset: str, *, columns: list[str]) -> None:
     """Raise when a required field has no column; say which columns were recognised."""
     missing = [f.name for f in DATASETS[dataset] if f.required and f.name not in mapping]
-    if dataset in ("accounts",) and not ({"lat", "lng"} <= mapping.keys() or "postal_code" in mapping):
-        missing.append("lat+lng or postal_code")
+    located = {"lat", "lng"} <= mapping.keys() or "postal_code" in mapping or {"city", "state"} <= mapping.keys()
+    if dataset in ("accounts",) and not located:
+        missing.append("lat+lng, postal_code or city+state")
     if not missing:
         return
     seen = ", ".join(f"{c} -> {f}" for f, c in mapping.items()) or "none"

@@ -48,6 +48,7 @@ class ImportResult:
     owners_derived: int = 0  # accounts: owners that became reps (no reps file named them)
     no_owner: int = 0  # accounts without an owner
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the user may want to check (e.g. ambiguous decimals)
 
 
 def owners_line(result: ImportResult) -> str:
@@ -95,6 +96,7 @@ def import_file(
     progress: Progress | None = None,
     snapshot: bool = True,
     encoding: str = "auto",
+    decimal: str = "auto",
     name: str | None = None,
 ) -> ImportResult:
     """Load one file into ``dataset``; see the module docstring for the guarantees.
@@ -102,7 +104,9 @@ def import_file(
     With ``snapshot`` (the default) a database that holds accounts is backed up first
     (``backup.snapshot``). ``encoding`` forces how a text file is read (``auto``: UTF-8 with or
     without a byte-order mark, UTF-16 with one, else Windows-1252). ``name`` is what messages and
-    the import history call the file (an upload's own name rather than the server's copy)."""
+    the import history call the file (an upload's own name rather than the server's copy).
+    ``decimal`` (auto, point, comma) forces the decimal separator of every number column; auto
+    judges each column from its own values (``_checks.detect_decimal``)."""
     if dataset not in DATASETS:
         raise ValidationError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
     if on_error not in POLICIES:
@@ -111,7 +115,9 @@ def import_file(
     started = time.perf_counter()
     path = Path(path)
     label = Path(name) if name else path
-    options = _text.ReadOptions(encoding=encoding)
+    if decimal not in _checks.DECIMALS:
+        raise ValidationError(f"unknown decimal separator {decimal!r}; use one of {', '.join(_checks.DECIMALS)}")
+    options = _text.ReadOptions(encoding=encoding, decimal=decimal)
     try:
         for _ in range(4):  # reading past the sample can ask for other read options once per option
             try:
@@ -144,10 +150,12 @@ def _load(con, source, path, dataset, overrides, on_error, rejects_path, report,
     numbers = {f.name: mapping[f.name] for f in fields if f.kind in _checks.NUMERIC_KINDS}
     if numbers:  # the decimal separator is judged on the first rows of the number columns
         _readers.sample_rows(con, source, numbers)
-    decimal = _checks.detect_decimal(con, fields, delimiter=source.delimiter)
+    decimal, notes = _checks.detect_decimal(con, fields, delimiter=source.delimiter,
+                                            forced=_checks.DECIMALS[source.options.decimal])
     fast = _one_pass(con, path, source, dataset, mapping, fields, set(numbers.values()), decimal, on_error, report,
                      started)
     if fast is not None:
+        fast.notes = notes
         return fast
     report(0.05, f"checking {path.name} row by row")
     rows_read = _readers.stage(con, source, _checks.select_columns(fields, mapping, decimal=decimal))
@@ -176,6 +184,7 @@ def _load(con, source, path, dataset, overrides, on_error, rejects_path, report,
         _log_import(con, import_id, dataset, path, rows_read, loaded, rejected, on_error, mapping)
         report(0.95, "committing")
     result = _result(con, dataset, import_id, rows_read, loaded, rejected, mapping, problems, started)
+    result.notes = notes
     if problems:
         result.rejects_path = _write_rejects(con, rejects_path, dataset, import_id)
     report(1.0, f"imported {loaded:,} rows")
@@ -201,7 +210,7 @@ def _one_pass(con, path, source, dataset, mapping, fields, numbers: set[str], de
     checked on the inserted rows, H3 cells computed from their stored coordinates. Most files
     are clean, so most imports read their file once and write each row once.
     """
-    if dataset != "accounts" or decimal != ".":
+    if dataset != "accounts" or set(decimal.values()) - {"."}:
         return None
     columns = _checks.typed_columns(fields, mapping)
     if columns is None or not _readers.typed_view(con, source, numbers):
@@ -309,7 +318,7 @@ def _locate(con: Connection, dataset: str, mapping: dict[str, str], n: int) -> t
         con.register("_unlocated", pa.table({"r": out["_row"][missing]}))
         con.execute(
             "INSERT INTO _problems SELECT r, ?, NULL, 'no usable location: coordinates missing, "
-            "0/0 or invalid, and no known US ZIP; add coordinates or a 5-digit ZIP' "
+            "0/0 or invalid, no known US ZIP and no known US city with its state; add coordinates or a 5-digit ZIP' "
             "FROM _unlocated WHERE r NOT IN (SELECT _row FROM _problems)",
             [mapping.get("lat") or mapping.get("postal_code")],
         )

@@ -19,11 +19,11 @@ def summary(con: Connection) -> dict:
     """Counts, geocode precision and totals, as plain values (JSON-ready)."""
     totals = con.execute(
         "SELECT count(*), count(*) FILTER (geocode = 'exact'), count(*) FILTER (geocode = 'zip'),"
-        " count(*) FILTER (potential_derived), coalesce(sum(potential), 0),"
+        " count(*) FILTER (geocode = 'city'), count(*) FILTER (potential_derived), coalesce(sum(potential), 0),"
         " coalesce(sum(revenue_12m), 0), coalesce(sum(pipeline), 0),"
         " coalesce(sum(weighted_pipeline), 0) FROM accounts"
     ).fetchall()[0]
-    keys = ("accounts", "geocode_exact", "geocode_zip", "potential_derived", "potential",
+    keys = ("accounts", "geocode_exact", "geocode_zip", "geocode_city", "potential_derived", "potential",
             "revenue_12m", "pipeline", "weighted_pipeline")
     out = dict(zip(keys, totals))
     counts = store.counts(con)
@@ -36,6 +36,8 @@ def summary(con: Connection) -> dict:
 _CHECKS = (
     ("info", "accounts located by ZIP centroid (no coordinates in the file)",
      "SELECT count(*) FROM accounts WHERE geocode = 'zip'"),
+    ("info", "accounts located at the centre of their city (no coordinates and no ZIP in the file)",
+     "SELECT count(*) FROM accounts WHERE geocode = 'city'"),
     ("info", "accounts whose potential was derived by rule (no potential in the file)",
      "SELECT count(*) FROM accounts WHERE potential_derived"),
     ("warning", "accounts with no owner",

@@ -73,6 +73,9 @@ def import_panel(con: Connection) -> None:
     encoding = st.selectbox("Text encoding", list(ENCODINGS), format_func=ENCODINGS.get, key=state.IMPORT_ENCODING,
                             help="How a CSV file's characters are read. Detect works for what Excel, Salesforce "
                                  "and HubSpot write; choose one if accents still look wrong.")
+    decimal = st.radio("Decimal separator in number columns", ["auto", "point", "comma"], horizontal=True,
+                       key=state.IMPORT_DECIMAL, format_func={"auto": "detect per column", "point": "point (1200.50)",
+                                                              "comma": "comma (1200,50)"}.get)
     path = _save(upload)
     try:
         pv = ingest.preview(con, path, dataset, encoding=encoding)
@@ -88,8 +91,9 @@ def import_panel(con: Connection) -> None:
     if st.button("Validate and load", type="primary", key="import_go"):
         bar = st.progress(0.0, text="starting")
         try:
-            st.session_state[state.IMPORT_RESULT] = _load(con, path, dataset, overrides, policy, encoding, upload.name,
-                                                          lambda f, m: bar.progress(min(f, 1.0), text=m))
+            st.session_state[state.IMPORT_RESULT] = _load(con, path, dataset, overrides, policy, upload.name,
+                                                          lambda f, m: bar.progress(min(f, 1.0), text=m),
+                                                          encoding=encoding, decimal=decimal)
         finally:
             bar.empty()
             discard_upload()  # the server keeps no copy of an upload once its import has ended
@@ -98,11 +102,11 @@ def import_panel(con: Connection) -> None:
         st.rerun()  # the page's numbers were read before the import: show them fresh, with the result on top
 
 
-def _load(con, path, dataset, overrides, policy, encoding, name, progress) -> tuple[str, str, list[Problem]]:
-    """Import the upload; ("ok" or "error", message, problems by row and column)."""
+def _load(con, path, dataset, overrides, policy, name, progress, **how) -> tuple[str, str, list[Problem]]:
+    """Import the upload (``how``: encoding, decimal); ("ok" or "error", message, problems by row and column)."""
     try:
-        result = ingest.import_file(con, path, dataset, overrides=overrides, on_error=policy, encoding=encoding,
-                                    name=name, progress=progress)
+        result = ingest.import_file(con, path, dataset, overrides=overrides, on_error=policy, name=name,
+                                    progress=progress, **how)
     except ValidationError as exc:
         return "error", exc.args[0], exc.problems
     except TerritoryError as exc:
@@ -113,6 +117,8 @@ def _load(con, path, dataset, overrides, policy, encoding, name, progress) -> tu
         message += f" {result.rows_rejected:,} rows were rejected (listed below)."
     if ingest.owners_line(result):
         message += f" {ingest.owners_line(result)}."
+    for note in result.notes:
+        message += f" Note: {note}."
     return "ok", message, result.problems
 
 

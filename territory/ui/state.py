@@ -25,6 +25,7 @@ IMPORT_UPLOAD = "import_upload"
 IMPORT_RESULT = "import_result"
 IMPORT_FILE = "import_file"  # (digest, scratch folder, path) of the upload's copy on the server
 IMPORT_ENCODING = "import_encoding"
+IMPORT_DECIMAL = "import_decimal"
 IMPORT_ROUND = "import_round"  # bumped by each successful import: a fresh, empty uploader
 DESIGN_MAP = "designer_map"
 DESIGN_TERRITORY = "designer_territory"

@@ -33,7 +33,7 @@ def test_missing_required_columns():
     with pytest.raises(ValidationError) as info:
         validate_mapping({"name": "Name"}, "accounts", columns=["Name", "Notes"])
     assert "account_id" in str(info.value) and "Name -> name" in str(info.value)
-    assert {p.column for p in info.value.problems} == {"account_id", "lat+lng or postal_code"}
+    assert {p.column for p in info.value.problems} == {"account_id", "lat+lng, postal_code or city+state"}
 
 
 def test_override_of_a_column_not_in_the_file():

@@ -53,7 +53,8 @@ def test_a_clean_file_is_read_once_and_stored_as_the_full_check_stores_it(tmp_pa
 
 
 @pytest.mark.parametrize("bad", [{"AnnualRevenue": "$1,200"}, {"AnnualRevenue": "-5"}, {"Id": "00100001"},
-                                 {"BillingLatitude": "", "BillingLongitude": "", "BillingPostalCode": "99999"}])
+                                 {"BillingLatitude": "", "BillingLongitude": "", "BillingPostalCode": "99999",
+                                  "BillingCity": ""}])
 def test_a_file_it_cannot_vouch_for_gets_the_full_report_and_leaves_no_trace(con, tmp_path, bad):
     ingest.import_file(con, write_csv(tmp_path / "first.csv", [sf_row(1)]), "accounts")
     before = store.fingerprint(con)

@@ -132,3 +132,51 @@ def test_messages_and_history_name_the_users_file_not_the_servers_copy(con, tmp_
     server_copy.write_text(_sf_text(["Fine"]))
     ingest.import_file(con, server_copy, "accounts", name="My accounts.csv")
     assert con.execute("SELECT source FROM import_log").fetchall() == [("My accounts.csv",)]
+
+
+def _semicolon(tmp_path, rows: list[tuple[str, str, str]]) -> Path:
+    """A European-Excel accounts file: (latitude, longitude, annual revenue) as written."""
+    lines = ["Id;Name;BillingLatitude;BillingLongitude;AnnualRevenue"]
+    lines += [f"A{i};Account {i};{lat};{lng};{rev}" for i, (lat, lng, rev) in enumerate(rows)]
+    path = tmp_path / "eu.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_decimal_separator_is_judged_per_column(con, tmp_path):
+    """Coordinates with decimal commas, revenue with points: each column read its own way."""
+    path = _semicolon(tmp_path, [("39,7392", "-104,9903", "1200.50"), ("41,8781", "-87,6298", "300000.25")])
+    result = ingest.import_file(con, path, "accounts")
+    assert result.rows_loaded == 2 and not result.notes
+    got = con.execute("SELECT lat, lng, annual_revenue FROM accounts ORDER BY account_id").fetchall()
+    assert got == [(39.7392, -104.9903, 1200.5), (41.8781, -87.6298, 300000.25)]
+
+
+def test_an_ambiguous_column_is_named_and_the_choice_can_be_forced(con, tmp_path):
+    path = _semicolon(tmp_path, [("39,7392", "-104,9903", "1,200"), ("41,8781", "-87,6298", "2,500")])
+    result = ingest.import_file(con, path, "accounts")
+    assert len(result.notes) == 1 and result.notes[0].startswith("annual_revenue: values like 1,200")
+    assert "--decimal" in result.notes[0]
+    assert con.execute("SELECT annual_revenue FROM accounts ORDER BY account_id").fetchall() == [(1.2,), (2.5,)]
+    cli_result = CliRunner().invoke(cli.main, ["import", "accounts", str(path), "--decimal", "point",
+                                               "--db", str(tmp_path / "forced.duckdb")])
+    assert cli_result.exit_code == 1 and "is not a number" in cli_result.output  # 39,7392 is no point number
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Id,Name,BillingLatitude,BillingLongitude,AnnualRevenue\nA0,x,39.7,-104.9,\"1,200\"\n")
+    ingest.import_file(con, plain, "accounts", decimal="point")
+    assert con.execute("SELECT annual_revenue FROM accounts WHERE account_id = 'A0'").fetchall() == [(1200.0,)]
+
+
+def test_a_row_with_city_and_state_but_no_zip_is_placed_at_its_city(con, tmp_path):
+    path = tmp_path / "cities.csv"
+    path.write_text("Id,Name,BillingCity,BillingState\nC1,In Boulder,Boulder,CO\nC2,In Nowhere,Nowhereville,CO\n")
+    with pytest.raises(ValidationError) as caught:
+        ingest.import_file(con, path, "accounts")
+    assert [p.row for p in caught.value.problems] == [3]  # only the unknown place is refused
+    assert "no known US city" in caught.value.problems[0].reason
+    result = ingest.import_file(con, path, "accounts", on_error="skip")
+    assert result.rows_loaded == 1
+    lat, lng, precision = con.execute("SELECT lat, lng, geocode FROM accounts").fetchall()[0]
+    assert precision == "city" and abs(lat - 40.02) < 0.2 and abs(lng + 105.25) < 0.2  # Boulder, CO
+    from territory import quality
+    assert quality.summary(con)["geocode_city"] == 1

@@ -46,13 +46,13 @@ def test_swapped_coordinates_in_range_but_outside_the_us_are_called_swapped(con,
 
 
 def test_account_with_no_location_at_all(con, tmp_path):
-    rows = [sf_row(1), sf_row(2, BillingLatitude="", BillingLongitude="", BillingPostalCode="")]
+    rows = [sf_row(1), sf_row(2, BillingLatitude="", BillingLongitude="", BillingPostalCode="", BillingCity="")]
     err = _reject(con, write_csv(tmp_path / "a.csv", rows))
     assert "no location" in _problem(err, 3, "BillingLatitude").reason
 
 
 def test_zero_zero_coordinates_without_a_zip_have_no_usable_location(con, tmp_path):
-    rows = [sf_row(1), sf_row(2, BillingLatitude="0", BillingLongitude="0", BillingPostalCode="")]
+    rows = [sf_row(1), sf_row(2, BillingLatitude="0", BillingLongitude="0", BillingPostalCode="", BillingCity="")]
     err = _reject(con, write_csv(tmp_path / "a.csv", rows))
     assert "no usable location" in _problem(err, 3, "BillingLatitude").reason
 
@@ -64,7 +64,7 @@ def test_zero_zero_coordinates_fall_back_to_the_zip(con, tmp_path):
 
 
 def test_unknown_zip_without_coordinates(con, tmp_path):
-    rows = [sf_row(1, BillingLatitude="", BillingLongitude="", BillingPostalCode="00000")]
+    rows = [sf_row(1, BillingLatitude="", BillingLongitude="", BillingPostalCode="00000", BillingState="")]
     err = _reject(con, write_csv(tmp_path / "a.csv", rows))
     assert "not a known US ZIP" in _problem(err, 2, "BillingPostalCode").reason
 
@@ -118,7 +118,7 @@ def test_missing_required_columns_lists_them_and_what_was_recognised(con, tmp_pa
     rows = [{"Name": "Acme", "BillingCity": "Denver"}]
     err = _reject(con, write_csv(tmp_path / "a.csv", rows))
     text = str(err)
-    assert "account_id" in text and "lat+lng or postal_code" in text
+    assert "account_id" in text and "lat+lng, postal_code or city+state" in text
     assert "Name -> name" in text and "BillingCity -> city" in text
 
 
