@@ -68,4 +68,7 @@ with st.expander("Backup and restore", expanded=bool(st.session_state.get(state.
     backups.panel(con)
 
 st.subheader("Import history")
-st.dataframe(quality.import_history(con), hide_index=True)
+st.dataframe(quality.import_history(con), hide_index=True, column_config={
+    "import_id": "Import", "dataset": "Data", "source": "File", "rows_read": "Rows read", "rows_loaded": "Rows loaded",
+    "rows_rejected": "Rows rejected", "policy": "If rows were bad",
+    "finished_at": st.column_config.DatetimeColumn("Finished", format="YYYY-MM-DD HH:mm")})

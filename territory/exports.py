@@ -208,6 +208,16 @@ def gis_file(con: Connection, scenario_id: int, path: str | Path, *, driver: str
     return Export(path, len(frame))
 
 
+# the report's own columns in plain words with units (the KPI columns: scorecard.COLUMN_LABELS); shares
+# (penetration, attainment, win rate, capacity used) are fractions in the cells, as Excel formats them
+EXCEL_HEADERS = {"territory": "Territory", "territories": "Territories", "dev_potential_pct": "Potential vs mean %",
+                 "penetration": "Penetration (share)", "attainment": "Attainment (share)", "win_rate": "Win rate (share)",
+                 "utilisation": "Capacity used (share)", "month": "Month", "mean": "Forecast $",
+                 "lower": "Forecast low (90 %) $", "upper": "Forecast high (90 %) $",
+                 "backtest_mape_pct": "Backtest error %", "model": "Model", "column": "Column in the data",
+                 "definition": "Definition"}
+
+
 def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters=scorecard.Filters()) -> Export:
     """The KPI views of the plan, one sheet each, plus the KPI definitions."""
     sc = scorecard.build(con, scenario_id, filters)
@@ -232,10 +242,11 @@ def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters
         "Definitions": pd.DataFrame([(k.label, k.name, k.help) for k in scorecard.REGISTRY.values()],
                                     columns=["KPI", "column", "definition"]),
     }
+    headers = {**scorecard.COLUMN_LABELS, **EXCEL_HEADERS}
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, frame in sheets.items():
-            frame.to_excel(xl, sheet_name=name, index=False)
+            frame.rename(columns=headers).to_excel(xl, sheet_name=name, index=False)
             _as_text(xl.sheets[name])
     return Export(path, len(terr))
 

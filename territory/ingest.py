@@ -170,7 +170,8 @@ def _load(con, source, path, dataset, overrides, on_error, rejects_path, report,
         bad = len({p.row for p in problems})
         raise ValidationError(
             f"{path.name}: {len(problems):,} problems in {bad:,} of {rows_read:,} rows; nothing was "
-            "imported. Fix the rows listed, or import with on-error 'skip' to load the good rows",
+            "imported. Fix the rows listed, or choose to load the good rows and list the rest "
+            "(the import panel's choice; --on-error skip in the CLI)",
             problems,
         )
     _good_view(con, fields, located, filtered=bool(problems))

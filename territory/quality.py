@@ -69,7 +69,8 @@ def findings(con: Connection) -> list[Finding]:
 
 def import_history(con: Connection, *, limit: int = 20):
     return con.execute(
-        "SELECT import_id, dataset, source, finished_at, rows_read, rows_loaded, rows_rejected, policy"
+        "SELECT import_id, dataset, source, finished_at, rows_read, rows_loaded, rows_rejected,"
+        " CASE policy WHEN 'reject' THEN 'load nothing' WHEN 'skip' THEN 'load the good rows' ELSE policy END AS policy"
         " FROM import_log ORDER BY import_id DESC LIMIT ?",
         [limit],
     ).df()

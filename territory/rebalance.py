@@ -201,7 +201,9 @@ def moved_accounts(con: Connection, preview: Preview) -> pd.DataFrame:
     try:
         frame = con.execute(
             f"SELECT a.account_id, a.name, a.city, a.state, a.revenue_12m, m.from_t, m.to_t FROM accounts a "
-            f"JOIN _moves m ON m.cell = {grid.parent_sql('a.cell')} ORDER BY a.revenue_12m DESC", [keep, fill]).df()
+            f"JOIN _moves m ON m.cell = {grid.parent_sql('a.cell')} "
+            f"WHERE a.account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL}))"  # rules keep those where they are
+            " ORDER BY a.revenue_12m DESC", [keep, fill, preview.scenario_id, preview.scenario_id]).df()
     finally:
         con.unregister("_moves")
     names = dict(zip(*[plan.territories(con, preview.scenario_id)[c] for c in ("territory_id", "name")]))

@@ -196,3 +196,13 @@ def _trend(con: Connection, acc: pd.DataFrame) -> pd.DataFrame:
                            " JOIN _scope s USING (account_id) GROUP BY ALL ORDER BY 1, 2").df()
     finally:
         con.unregister("_scope")
+
+
+# Column headers in plain words with their unit, for every table of KPIs (the KPIs page, the Excel report)
+COLUMN_LABELS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
+                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential $", "revenue": "Revenue 12m $",
+                 "penetration": "Penetration", "white_space": "White space $", "quota": "Quota $",
+                 "attainment": "Attainment", "pipeline": "Open pipeline $", "weighted_pipeline": "Weighted pipeline $",
+                 "win_rate": "Win rate", "workload_hours": "Workload h", "travel_hours": "Travel h",
+                 "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
+                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness", "visit_hours": "Visit h"}

@@ -257,7 +257,11 @@ def inspect_panel(view: View) -> None:
     held = int(frame["placed_by"].notna().sum())
     st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts"
                 + (f", {held:,} of them held by rules (painting the cell does not move them)" if held else ""))
-    st.dataframe(frame, hide_index=True)  # st.dataframe shows text, never HTML
+    st.dataframe(frame, hide_index=True, column_config={  # st.dataframe shows text, never HTML
+        "account_id": "Account id", "name": "Account", "city": "City", "state": "State", "industry": "Industry",
+        "tier": "Tier", "owner_id": "Owner (CRM)", "placed_by": "Held by rule",
+        "potential": st.column_config.NumberColumn("Potential", format="dollar"),
+        "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar")})
 
 
 def territory_keys(scenario_id: int, territory_id: str) -> dict[str, str]:

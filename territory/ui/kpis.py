@@ -17,13 +17,7 @@ RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)"
             "attainment": ("Attainment", True), "weighted_pipeline": ("Weighted pipeline ($)", False),
             "win_rate": ("Win rate", True), "workload_hours": ("Workload (hours)", False),
             "utilisation": ("Capacity used", True), "accounts": ("Accounts", False)}
-TABLE_COLUMNS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
-                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential $", "revenue": "Revenue 12m $",
-                 "penetration": "Penetration", "white_space": "White space $", "quota": "Quota $",
-                 "attainment": "Attainment", "pipeline": "Open pipeline $", "weighted_pipeline": "Weighted pipeline $",
-                 "win_rate": "Win rate", "workload_hours": "Workload h", "travel_hours": "Travel h",
-                 "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
-                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness"}
+TABLE_COLUMNS = scorecard.COLUMN_LABELS  # one label (with its unit) per column, shared with the Excel report
 PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation")
 
 
@@ -172,12 +166,18 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
         mix = acc.groupby("industry", dropna=False).agg(accounts=("account_id", "size"), potential=("potential", "sum"),
                                                        revenue=("revenue_12m", "sum")).sort_values("potential",
                                                                                                    ascending=False)
-        st.dataframe(mix.reset_index(), hide_index=True, column_config={"potential": MONEY, "revenue": MONEY})
+        st.dataframe(mix.reset_index(), hide_index=True, column_config={
+            "industry": "Industry", "accounts": "Accounts", "potential": st.column_config.NumberColumn(
+                "Potential $", format="compact"), "revenue": st.column_config.NumberColumn("Revenue 12m $", format="compact")})
     with right:
         st.markdown("**Largest white space**")
         ws = acc.assign(white_space=(acc["potential"] - acc["revenue_12m"]).clip(lower=0)).nlargest(15, "white_space")
         st.dataframe(ws[["name", "city", "industry", "tier", "potential", "revenue_12m", "white_space"]],
-                     hide_index=True, column_config={c: MONEY for c in ("potential", "revenue_12m", "white_space")})
+                     hide_index=True, column_config={
+                         "name": "Account", "city": "City", "industry": "Industry", "tier": "Tier",
+                         **{c: st.column_config.NumberColumn(label, format="compact") for c, label in (
+                             ("potential", "Potential $"), ("revenue_12m", "Revenue 12m $"),
+                             ("white_space", "White space $"))}})
 
 
 def rep_drill(sc: scorecard.Scorecard) -> None:

@@ -90,7 +90,9 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
         "Potential after": st.column_config.NumberColumn(format="$%.0f")})
     moved = rebalance.moved_accounts(state.db(), preview)
     st.caption(f"{len(moved):,} accounts would move (largest revenue first)")
-    st.dataframe(moved.head(500), hide_index=True)  # text, never HTML
+    st.dataframe(moved.head(500), hide_index=True, column_config={  # text, never HTML
+        "account_id": "Account id", "name": "Account", "city": "City", "state": "State", "from": "From territory",
+        "to": "To territory", "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar")})
     a, d = st.columns(2)
     if a.button("Accept (one undo step)", key="rebalance_accept", type="primary"):
         _write(lambda: rebalance.accept(state.db(), preview, expected_version=preview.version), state.DESIGN_PREVIEW,

@@ -102,9 +102,10 @@ def test_excel_report_has_one_sheet_per_view(tiny_con, tmp_path):
     sheets = pd.read_excel(tmp_path / "k.xlsx", sheet_name=None)
     assert list(sheets) == ["Territories", "Reps", "Districts", "Regions", "Pipeline by stage", "Revenue trend",
                             "Forecast", "Definitions"]
-    terr = sheets["Territories"].set_index("rep_name")
-    assert terr.loc["Ana", "potential"] == 4000 and terr.loc["Ben", "attainment"] == pytest.approx(9)
-    assert "revenue / potential" in sheets["Definitions"].set_index("column").loc["penetration", "definition"]
+    terr = sheets["Territories"].set_index("Rep")  # headers in plain words with units
+    assert terr.loc["Ana", "Potential $"] == 4000 and terr.loc["Ben", "Attainment (share)"] == pytest.approx(9)
+    definitions = sheets["Definitions"].set_index("Column in the data")
+    assert "revenue / potential" in definitions.loc["penetration", "Definition"]
 
 
 def test_cli_exports_every_format(tiny_con, db_path, tmp_path):
@@ -137,3 +138,16 @@ def test_gis_files_read_back_with_one_valid_feature_per_territory(demo_con, tmp_
     assert {row[key]: (row["name"], int(row["accounts"])) for _, row in frame.iterrows()} == {
         t: (p["name"], p["accounts"]) for t, p in by_id.items()}
     assert abs(frame.total_bounds[0]) <= 180 and abs(frame.total_bounds[2]) <= 180
+
+
+def test_excel_report_headers_are_plain_words(demo_con, tmp_path):
+    import openpyxl
+
+    path = exports.export(demo_con, plan.active_scenario(demo_con), "excel", tmp_path / "kpis.xlsx").path
+    book = openpyxl.load_workbook(path, read_only=True)
+    raw = {(sheet.title, cell.value) for sheet in book.worksheets for cell in next(sheet.iter_rows(max_row=1))
+           if isinstance(cell.value, str) and "_" in cell.value and sheet.title not in ("Pipeline by stage", "Revenue trend")}
+    assert not raw  # no snake_case column names (stage and territory names are data, left as they are)
+    territories = next(sheet for sheet in book.worksheets if sheet.title == "Territories")
+    header = [c.value for c in next(territories.iter_rows(max_row=1))]
+    assert header[:2] == ["Territory", "Rep"] and "Potential $" in header and "Penetration (share)" in header
