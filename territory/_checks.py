@@ -270,6 +270,20 @@ def _swapped_sql(lat: str, lng: str, names: set[str]) -> str:
 Check = tuple[str, str, str]
 
 
+def match_account_ids(con: Connection, dataset: str) -> None:
+    """Opportunities and revenue rows whose account id is a stored account's id in its other
+    Salesforce form (15 or 18 characters) take the stored form; only ids without an exact match
+    are looked at, and only accounts with the same first 15 characters are compared."""
+    if dataset not in ("opportunities", "revenue"):
+        return
+    con.execute(
+        "UPDATE _parsed SET account_id = m.stored FROM ("
+        " SELECT p.given, min(a.account_id) AS stored FROM (SELECT DISTINCT account_id AS given FROM _parsed"
+        "  WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT account_id FROM accounts)) p"
+        " JOIN accounts a ON left(a.account_id, 15) = left(p.given, 15) AND sf_key(a.account_id) = sf_key(p.given)"
+        " GROUP BY 1) m WHERE _parsed.account_id = m.given")
+
+
 def collect_problems(con: Connection, dataset: str, fields: list[Field], mapping: dict[str, str]) -> int:
     """Fill ``_problems(_row, column_name, value, reason)``; return how many there are.
 

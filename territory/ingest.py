@@ -161,6 +161,7 @@ def _load(con, source, path, dataset, overrides, on_error, rejects_path, report,
     rows_read = _readers.stage(con, source, _checks.select_columns(fields, mapping, decimal=decimal))
     report(0.3, f"read {rows_read:,} rows; checking them")
     _checks.fix_numbers(con, fields, decimal=decimal)
+    _checks.match_account_ids(con, dataset)
     geocode.register_zips(con)
     n_problems = _checks.collect_problems(con, dataset, fields, mapping)
     report(0.45, "geocoding and indexing")

@@ -67,11 +67,15 @@ class Overlay:
 def add_named(con: Connection, scenario_id: int, account_id: str, territory_id: str, *,
               expected_version: int | None = None) -> int:
     """Assign one account to a territory whatever its location; returns the rule id."""
-    account_id = (account_id or "").strip()
+    given = (account_id or "").strip()
     with plan.change(con, scenario_id, expected_version):
         _check_territory(con, scenario_id, territory_id)
-        if not con.execute("SELECT count(*) FROM accounts WHERE account_id = ?", [account_id]).fetchall()[0][0]:
-            raise NotFoundError(f"there is no account with id {account_id!r}; copy the id from the Data page or the CRM")
+        found = con.execute(  # the id as stored, also when given in its other Salesforce form (15/18)
+            "SELECT min(account_id) FROM accounts WHERE account_id = $id OR (left(account_id, 15) = left($id, 15) "
+            "AND sf_key(account_id) = sf_key($id))", {"id": given}).fetchall()[0][0]
+        if found is None:
+            raise NotFoundError(f"there is no account with id {given!r}; copy the id from the Data page or the CRM")
+        account_id = found
         return _insert(con, scenario_id, territory_id, account_id=account_id)
 
 

@@ -113,3 +113,23 @@ def test_the_demo_baseline_exports_every_owner_as_the_crm_has_it(demo_con):
                                         ("100000000000000001", "100000000000000001"), ("Jo Rep", "Jo Rep")])
 def test_sf_key_shortens_only_real_18_character_salesforce_ids(con, value, key):
     assert con.execute("SELECT sf_key(?)", [value]).fetchall() == [(key,)]
+
+
+def test_opportunities_and_rules_match_account_ids_in_either_salesforce_form(con, tmp_path):
+    from territory import rules
+    rows = _salesforce_rows(8)
+    for r in rows:
+        r["Id"] = r["Id"][:15]  # the accounts file has 15-character ids ...
+    ingest.import_file(con, write_csv(tmp_path / "Account.csv", rows), "accounts")
+    opps = write_csv(tmp_path / "Opportunity.csv", [  # ... the opportunities 18-character ones
+        {"Id": f"0065e0000{i:06d}", "AccountId": sf18(r["Id"]), "StageName": "Prospecting", "Amount": "1000"}
+        for i, r in enumerate(rows)])
+    result = ingest.import_file(con, opps, "opportunities")
+    assert result.rows_loaded == 8
+    stored = {r[0] for r in con.execute("SELECT account_id FROM opportunities").fetchall()}
+    assert stored == {r["Id"] for r in rows}  # tied to the accounts as stored
+    assert con.execute("SELECT sum(pipeline) FROM accounts").fetchall() == [(8000.0,)]
+    plan.create_baseline(con)
+    sid = plan.working_scenario(con)
+    rule = rules.add_named(con, sid, sf18(rows[0]["Id"]), plan.territories(con, sid)["territory_id"].iloc[0])
+    assert con.execute("SELECT account_id FROM rules WHERE rule_id = ?", [rule]).fetchall() == [(rows[0]["Id"],)]
