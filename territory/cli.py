@@ -34,6 +34,9 @@ class _Cli(click.Group):
             raise click.ClickException(str(store.explain(exc)).splitlines()[0]) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (e.g. `territory summary | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
         except Exception as exc:  # a bug: one line, never a traceback (TERRITORY_DEBUG=1 shows it)
             if os.environ.get(settings.DEBUG_ENV_VAR) == "1":
                 raise

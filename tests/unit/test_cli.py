@@ -94,3 +94,17 @@ def test_the_cli_starts_without_the_heavy_libraries():
     code = f"import sys, territory.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
+
+
+def test_a_reader_that_stops_early_gets_no_error(demo_db, tmp_path):
+    """`territory cells ... | head -1`: the pipe closes early; the CLI stops quietly, as Unix tools do."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    territory = Path(sys.executable).with_name("territory")
+    done = subprocess.run(f"'{territory}' cells --res 9 --db '{db}' | head -1", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() and "Error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
