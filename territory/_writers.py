@@ -96,14 +96,14 @@ def write_reps(con: Connection, names: set[str], import_id: int) -> int:
     return loaded
 
 
-def link_owners(con: Connection, import_id: int | None) -> dict[str, int]:
+def link_owners(con: Connection, import_id: int | None) -> None:
     """Tie the owners of the accounts of an import (``None``: all accounts) to reps.
 
     An owner that is a rep in another form (the 15- or 18-character Salesforce id, or the rep's
     e-mail) takes the rep's id; an owner that is no rep becomes one (``derived``: its id is the
     CRM's owner id, its name the file's owner name where it has one, its home the median location
-    of its accounts; capacity and quota empty until a reps file gives them). Returns how many
-    owners were ``matched`` to reps, ``derived`` and how many accounts have ``no_owner``."""
+    of its accounts; capacity and quota empty until a reps file gives them). The import's result
+    counts them (``ingest._stats``)."""
     scope, params = ("import_id = ?", [import_id]) if import_id is not None else ("TRUE", [])
     con.execute(
         "UPDATE accounts SET owner_id = m.rep_id FROM ("
@@ -112,15 +112,11 @@ def link_owners(con: Connection, import_id: int | None) -> dict[str, int]:
         "  OR (r.email IS NOT NULL AND lower(r.email) = lower(trim(o.owner_id)))"
         "  WHERE r.rep_id <> o.owner_id GROUP BY 1) m"
         f" WHERE accounts.owner_id = m.owner_id AND {scope}", params * 2)
-    derived = _inserted(con.execute(
+    con.execute(
         "INSERT INTO reps (rep_id, name, home_lat, home_lng, derived, import_id)"
         " SELECT owner_id, coalesce(max(owner_name), owner_id), median(lat), median(lng), TRUE, max(import_id)"
         f" FROM accounts WHERE {scope} AND owner_id IS NOT NULL AND owner_id NOT IN (SELECT rep_id FROM reps)"
-        " GROUP BY owner_id", params))
-    owners, no_owner = con.execute(
-        f"SELECT count(DISTINCT owner_id), count(*) FILTER (owner_id IS NULL) FROM accounts WHERE {scope}",
-        params).fetchall()[0]
-    return {"matched": int(owners) - derived, "derived": derived, "no_owner": int(no_owner)}
+        " GROUP BY owner_id", params)
 
 
 def write_opportunities(con: Connection, names: set[str], import_id: int) -> int:

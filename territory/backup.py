@@ -113,12 +113,12 @@ def restore(con: Connection, path: str | os.PathLike[str], *, replace: bool = Fa
         raise ValidationError(
             f"this database already holds {current['accounts']:,} accounts and {current['scenarios']:,} plans; "
             "restoring replaces all of it: confirm that you want to replace it (--replace in the CLI)")
-    if current["accounts"] or current["scenarios"]:
-        snapshot(con, "before-restore")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "export"
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(path) as z:  # first: the snapshot below may retire ``path`` if it is one
             z.extractall(folder)
+        if current["accounts"] or current["scenarios"]:
+            snapshot(con, "before-restore")
         scratch = Path(tmp) / "restore.duckdb"
         src = duckdb.connect(str(scratch))
         try:

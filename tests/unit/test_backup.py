@@ -99,3 +99,13 @@ def test_cli_backup_and_restore(demo_db, tmp_path):
     result = run(cli.main, ["restore", str(zipped), "--db", str(target)])
     assert result.exit_code == 1 and "--replace" in result.output and len(result.output.strip().splitlines()) == 1
     assert run(cli.main, ["restore", str(zipped), "--db", str(target), "--replace"]).exit_code == 0
+
+
+def test_restoring_the_oldest_snapshot_works_when_the_new_one_retires_it(demo_con, monkeypatch):
+    monkeypatch.setenv(settings.SNAPSHOTS_ENV_VAR, "1")
+    only = backup.snapshot(demo_con, "manual")
+    before = store.fingerprint(demo_con)
+    plan.create_territory(demo_con, plan.working_scenario(demo_con), "After the snapshot")
+    backup.restore(demo_con, only, replace=True)  # its own before-restore snapshot replaces it on disk
+    assert store.fingerprint(demo_con) == before
+    assert [p.name for p in backup.snapshots(demo_con)] != [only.name] and len(backup.snapshots(demo_con)) == 1
