@@ -156,7 +156,7 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
         col.metric(label, value)
     fc = forecasts(*key, (tid,))[tid]
     if isinstance(fc, str):
-        st.caption(f"No forecast: {fc}")
+        st.caption(f"No forecast: {plain(fc)}")
     else:
         st.plotly_chart(charts.forecast_chart(fc, row["name"]), width="stretch")
     acc = sc.accounts[sc.accounts["territory_id"] == tid]

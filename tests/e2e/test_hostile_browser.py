@@ -51,7 +51,9 @@ def _open(page, server, name: str) -> None:
         page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
         page.get_by_role("heading", name=name).first.wait_for(timeout=120_000)
     wait_until_idle(page)
-    page.wait_for_timeout(1_500)  # let map frames run their scripts (a payload would fire now)
+    for frame in page.locator("iframe[title='streamlit_folium.st_folium']").all():  # maps built: a payload in
+        frame.scroll_into_view_if_needed()  # their scripts would have run by now (frames load lazily)
+        frame.content_frame.locator(".leaflet-container").wait_for(state="attached", timeout=60_000)
 
 
 def _markup_found(page) -> list[str]:
