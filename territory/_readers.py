@@ -6,10 +6,11 @@ report it by row and column; typed parsing happens in SQL afterwards (``_checks`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -17,6 +18,8 @@ import pandas as pd
 from territory import _text
 from territory.errors import ValidationError
 from territory.store import Connection
+
+T = TypeVar("T")
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -84,17 +87,26 @@ def open_source(con: Connection, path: str | Path, options: _text.ReadOptions = 
     if suffix in PARQUET_SUFFIXES:
         relation, params = "read_parquet(?)", [str(path)]
         return Source(path, _describe(con, relation, params, path), relation, params)
-    for _ in range(4):  # each retry changes one option, so this ends
-        text = _text.prepare(path, options)
+    text = _text.prepare(path, options)
+    try:
+        return _open_csv(con, text, options)
+    except BaseException:  # Reopen included: read_with_retries opens it again with other options
+        text.close()
+        raise
+
+
+def read_with_retries(con: Connection, path: str | Path, options: _text.ReadOptions,
+                      use: Callable[[Source, int], T]) -> T:
+    """``use(source, attempt)`` on the opened file; when opening or reading it shows that the file
+    needs other read options (:class:`Reopen`: an encoding, one kind of line ending, longer lines),
+    open it again with them. Each retry changes one option, so this ends."""
+    for attempt in range(4):
         try:
-            return _open_csv(con, text, options)
+            with opened(con, path, options) as source:
+                return use(source, attempt)
         except Reopen as again:
             options = again.options
-            text.close()
-        except BaseException:
-            text.close()
-            raise
-    raise ValidationError(f"{path.name}: cannot read as CSV")
+    raise ValidationError(f"{Path(path).name}: cannot read the file")
 
 
 def _is_blank(path: Path) -> bool:

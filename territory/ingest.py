@@ -74,15 +74,8 @@ class Preview:
 
 def preview(con: Connection, path: str | Path, dataset: str, *, overrides=None, rows: int = 5,
             encoding: str = "auto") -> Preview:
-    options = _text.ReadOptions(encoding=encoding)
-    for _ in range(4):  # each retry changes one read option, so this ends
-        with _readers.opened(con, path, options) as source:
-            mapping = guess_mapping(source.columns, dataset, overrides=overrides)
-            try:
-                return Preview(source.columns, mapping, _readers.head(con, source, rows))
-            except _readers.Reopen as again:
-                options = again.options
-    raise ValidationError(f"{Path(path).name}: cannot read the file")
+    return _readers.read_with_retries(con, path, _text.ReadOptions(encoding=encoding), lambda source, _: Preview(
+        source.columns, guess_mapping(source.columns, dataset, overrides=overrides), _readers.head(con, source, rows)))
 
 
 def import_file(
@@ -117,27 +110,17 @@ def import_file(
     label = Path(name) if name else path
     if decimal not in _checks.DECIMALS:
         raise ValidationError(f"unknown decimal separator {decimal!r}; use one of {', '.join(_checks.DECIMALS)}")
-    options = _text.ReadOptions(encoding=encoding, decimal=decimal)
+    report(0.02, f"reading {label.name}")
     try:
-        for _ in range(4):  # reading past the sample can ask for other read options once per option
-            try:
-                return _run(con, path, label, dataset, overrides, on_error, rejects_path, report, started, snapshot,
-                            options)
-            except _readers.Reopen as again:
-                options, snapshot = again.options, False  # a snapshot was taken on the first try
-        raise ValidationError(f"{label.name}: cannot read the file")
+        return _readers.read_with_retries(
+            con, path, _text.ReadOptions(encoding=encoding, decimal=decimal),
+            lambda source, attempt: _load(con, source, label, dataset, overrides, on_error, rejects_path, report,
+                                          started, snapshot and attempt == 0))  # one snapshot, on the first try
     finally:
         for name in ("_good", "_typed", "_src"):
             con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in ("_sample", "_parsed", "_problems"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def _run(con, file, path, dataset, overrides, on_error, rejects_path, report, started, snapshot, options) -> ImportResult:
-    """Read ``file``; ``path`` is what messages and the history call it."""
-    report(0.02, f"reading {path.name}")
-    with _readers.opened(con, file, options) as source:
-        return _load(con, source, path, dataset, overrides, on_error, rejects_path, report, started, snapshot)
 
 
 def _load(con, source, path, dataset, overrides, on_error, rejects_path, report, started, snapshot) -> ImportResult:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, store, strokes
+from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import feedback, state
@@ -347,17 +346,10 @@ def _delete_territory(scenario_id: int, territory_id: str) -> None:
 
 
 def _guard(action):
-    """Run a plan change; show a refusal as a message. The action's result (True if it returned
-    nothing), or False when it was refused."""
-    try:
-        result = action()
-    except edits.ConflictError as exc:
-        say("warn", str(exc))
-        return False
-    except (TerritoryError, duckdb.Error) as exc:
-        say("error", str(store.explain(exc) if isinstance(exc, duckdb.Error) else exc))
-        return False
-    return True if result is None else result
+    """Run a plan change (``feedback.attempt``): its result (True if it returned nothing), or False
+    when it was refused (the reason is the Designer's message)."""
+    result = feedback.attempt(state.DESIGN_MESSAGE, action)
+    return False if result is feedback.FAILED else True if result is None else result
 
 
 METRICS = {k: v for k, v in mapview.METRIC_LABELS.items() if k in ("potential", "accounts", "revenue_12m", "workload_hours")}

@@ -60,14 +60,25 @@ def show(key: str, *, keep: bool = False) -> None:
         notice(kind, text)
 
 
-def act(key: str, action: Callable[[], object], done: str | Callable[[object], str]) -> bool:
-    """Run a change (in a widget callback); its outcome becomes the message under ``key``: ``done``
-    (or ``done(result)``), or a ``TerritoryError``'s text, never a traceback. True when it went through."""
+FAILED = object()  # what attempt() returns for a refused change
+
+
+def attempt(key: str, action: Callable[[], object]) -> object:
+    """Run a change (in a widget callback): its result, or ``FAILED`` with the refusal as the
+    message under ``key`` (a stale plan as a warning, any other ``TerritoryError`` or database
+    error as an error, never a traceback)."""
     try:
-        result = action()
+        return action()
     except (TerritoryError, duckdb.Error) as exc:
         exc = store.explain(exc) if isinstance(exc, duckdb.Error) else exc
         say(key, "warn" if isinstance(exc, ConflictError) else "error", str(exc))
+        return FAILED
+
+
+def act(key: str, action: Callable[[], object], done: str | Callable[[object], str]) -> bool:
+    """:func:`attempt`, and ``done`` (or ``done(result)``) as the message when it went through."""
+    result = attempt(key, action)
+    if result is FAILED:
         return False
     say(key, "ok", done(result) if callable(done) else done)
     return True
