@@ -58,7 +58,7 @@ metric = c2.selectbox("Colour by", list(mapview.METRIC_LABELS), format_func=mapv
 tiles = c3.selectbox("Background tiles", list(mapview.TILES), key=state.MAP_TILES,
                      help="'none' works offline; tile servers need internet access.")
 layers = _layers(version, res, metric)
-st.caption(f"{len(layers['cells']['features']):,} cells at resolution {res}")
+st.caption(f"{len(layers['cells']):,} cells at resolution {res}")
 st_folium(mapview.density_map(layers, tiles=tiles), height=520, use_container_width=True, returned_objects=[], key="data_map")
 
 with st.expander("Import a CRM file", expanded=s["accounts"] == 0):

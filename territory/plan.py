@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NewType
 
-from territory import grid, settings, store
+from territory import colours, grid, settings, store
 from territory.errors import ConflictError, NotFoundError, ValidationError
 from territory.store import Connection
 
@@ -19,10 +19,6 @@ ScenarioId = NewType("ScenarioId", int)
 TerritoryId = NewType("TerritoryId", str)
 
 BASELINE_NAME = "Baseline (CRM ownership)"
-# Okabe-Ito (colour-blind safe) first, then Tableau-like hues for larger plans.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#000000", "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948",
-           "#9C755F", "#FF9DA7", "#BAB0AC", "#E15759")
 
 
 def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_RES) -> ScenarioId:
@@ -50,10 +46,9 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
         con.execute(
             "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) "
             "SELECT ?, o.owner_id, coalesce(r.home_city || ' (' || r.name || ')', r.name, o.owner_id), "
-            "list_extract(?, (row_number() OVER (ORDER BY o.owner_id) - 1) % ? + 1), r.rep_id "
-            "FROM (SELECT DISTINCT owner_id FROM accounts WHERE owner_id IS NOT NULL) o "
+            "NULL, r.rep_id FROM (SELECT DISTINCT owner_id FROM accounts WHERE owner_id IS NOT NULL) o "
             "LEFT JOIN reps r ON r.rep_id = o.owner_id",
-            [sid, list(PALETTE), len(PALETTE)],
+            [sid],
         )
         con.execute(
             "INSERT INTO cell_assignments (scenario_id, cell, territory_id) "
@@ -70,6 +65,7 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
             "WHERE a.owner_id IS NOT NULL AND a.owner_id <> ca.territory_id ORDER BY a.account_id",
             [sid, sid, keep, fill],
         )
+        write_colours(con, sid)
     return ScenarioId(sid)
 
 
@@ -194,13 +190,34 @@ def create_territory(con: Connection, scenario_id: int, name: str, *, color: str
         while tid in set(existing["territory_id"]):
             n += 1
             tid = f"T{n:03d}"
-        used = set(existing["color"])
-        color = color or next((c for c in PALETTE if c not in used), PALETTE[n % len(PALETTE)])
+        used = list(existing["color"])
+        color = color or min(colours.PALETTE, key=used.count)  # the least used colour (no cells yet: no neighbours)
         con.execute(
             "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) VALUES (?, ?, ?, ?, ?)",
             [scenario_id, tid, name, color, rep_id],
         )
     return TerritoryId(tid)
+
+
+def recolour(con: Connection, scenario_id: int, *, keep: bool = True, expected_version: int | None = None) -> int:
+    """Give touching territories different colours (:mod:`territory.colours`); with ``keep``
+    only the territories that clash change. Returns how many territories got a new colour."""
+    with change(con, scenario_id, expected_version):
+        return write_colours(con, scenario_id, keep=keep)
+
+
+def write_colours(con: Connection, scenario_id: int, *, keep: bool = False) -> int:
+    """:func:`recolour` inside the caller's transaction (no version bump)."""
+    terr = con.execute("SELECT territory_id, color FROM territories WHERE scenario_id = ?", [scenario_id]).fetchall()
+    current = {t: c for t, c in terr}
+    chosen = colours.assign(list(current), colours.adjacency(assignments(con, scenario_id)),
+                            current=current if keep else None)
+    new = {t: c for t, c in chosen.items() if c != current[t]}
+    if new:
+        con.execute("UPDATE territories t SET color = n.color FROM (SELECT unnest(?::VARCHAR[]) AS territory_id,"
+                    " unnest(?::VARCHAR[]) AS color) n WHERE t.scenario_id = ? AND t.territory_id = n.territory_id",
+                    [list(new), list(new.values()), scenario_id])
+    return len(new)
 
 
 NO_REP = ""  # update_territory(rep_id=NO_REP) takes the territory's rep away

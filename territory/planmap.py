@@ -111,7 +111,7 @@ class PlanLayer(JSCSSMixin, MacroElement):
 
 def plan_map(layer: dict, *, reps: pd.DataFrame | None = None, tiles: str = "none") -> folium.Map:
     """A fresh folium map for ``layer`` (folium objects must not be reused across reruns)."""
-    m = mapview.base_map(tiles=tiles)  # the plan layer fits the view itself, once its frame has its size
+    m = mapview.base_map(tiles=tiles, view_key="designer")  # the plan layer fits the view itself, once sized
     homes = [] if reps is None else [
         [float(r.home_lat), float(r.home_lng), str(r.name)]
         for r in reps.dropna(subset=["home_lat", "home_lng"]).sort_values("name").itertuples()]

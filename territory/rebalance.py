@@ -182,12 +182,15 @@ def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]
 
 def accept(con: Connection, preview: Preview, *, expected_version: int | None = None) -> edits.Edit | None:
     """Write a preview as one undo step (refused if the plan changed since the preview), after a
-    snapshot of the database (``backup.snapshot``)."""
+    snapshot of the database (``backup.snapshot``); then recolour the territories that clash."""
     expected = preview.version if expected_version is None else expected_version
     plan.check_version(con, preview.scenario_id, expected)  # no snapshot for a write that will be refused
     backup.snapshot(con, "before-rebalance")
-    return edits.apply_changes(con, preview.scenario_id, preview.cells, preview.after, action="rebalance",
+    edit = edits.apply_changes(con, preview.scenario_id, preview.cells, preview.after, action="rebalance",
                                expected_version=expected)
+    if edit is not None:  # territories that now touch a territory of the same colour get another one
+        plan.recolour(con, preview.scenario_id)
+    return edit
 
 
 def moved_accounts(con: Connection, preview: Preview) -> pd.DataFrame:

@@ -92,7 +92,7 @@
       var self = this;
       // fit the plan into the frame, and again whenever the frame is resized (Streamlit sizes it
       // after the map is made) until the user moves the map themselves
-      var touched = false;
+      var touched = !!(L.territoryBasemap && L.territoryBasemap.savedView("designer"));  // kept from the last map
       function fit() {
         map.invalidateSize({animate: false});
         if (self.base.bounds && !touched) map.fitBounds(self.base.bounds, {animate: false});

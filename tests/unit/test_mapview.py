@@ -2,6 +2,7 @@
 
 import re
 
+import h3
 import pandas as pd
 
 from territory import grid, mapview
@@ -20,11 +21,32 @@ def test_rendered_map_asks_no_other_host():
     assert "/app/static/vendor/leaflet/leaflet.js" in html
 
 
-def test_one_polygon_per_cell_with_its_numbers():
-    data = mapview.cells_geojson(_frame(), "accounts", ["#000"] * 3)
-    assert len(data["features"]) == 3
-    assert [f["properties"]["accounts"] for f in data["features"]] == ["1", "5", "9"]
-    assert all(len(f["geometry"]["coordinates"][0]) == 7 for f in data["features"])
+def test_density_map_sends_cell_ids_and_numbers_not_polygons():
+    frame = _frame()
+    data = mapview.density_layers(frame, "potential")
+    assert data["cells"] == [h3.int_to_str(int(c)) for c in frame["cell"]]  # the browser draws the shapes
+    assert data["columns"]["accounts"] == [1, 5, 9] and data["columns"]["value"] == [10.0, 50.0, 90.0]
+    assert data["fill"] == sorted(data["fill"]) and data["fill"][0] < data["fill"][-1]  # more potential, darker bin
+    assert all(0 <= i < len(data["palette"]) for i in data["fill"])
+    html = mapview.density_map(data).get_root().render()
+    assert "L.territoryCells(" in html and "coordinates" not in html
+
+
+def test_every_map_has_the_offline_basemap_with_city_names_as_data():
+    html = mapview.density_map(_frame(), "accounts").get_root().render()
+    assert "L.territoryBasemap(" in html
+    assert "/app/static/vendor/us-atlas/states-10m.json" in html and "/app/static/maps/basemap.js" in html
+    names = [c[2] for c in mapview.cities()]
+    assert names[0] == "New York City" and "Chicago" in names and len(names) > 500
+    assert all(c[3] >= mapview.CITY_LABEL_POPULATION for c in mapview.cities())
+
+
+def test_first_view_is_the_mainland_when_most_cells_are_there():
+    lat = [40.0] * 8 + [61.2, 21.3]  # eight mainland cells, one in Anchorage, one in Honolulu
+    lng = [-100.0 + i for i in range(8)] + [-149.9, -157.8]
+    frame = pd.DataFrame({"cell": grid.latlng_to_cells(lat, lng, 5)})
+    (south, west), (north, east) = mapview._bounds(frame)
+    assert south > 30 and west > -110 and north < 50 and east < -85
 
 
 def test_legend_title_is_data_set_as_text():

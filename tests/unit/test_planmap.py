@@ -8,7 +8,7 @@ import h3
 import pandas as pd
 import pytest
 
-from territory import planmap
+from territory import colours, plan, planmap
 
 
 @pytest.fixture
@@ -65,3 +65,28 @@ def test_base_map_carries_names_only_as_data_and_is_the_same_on_every_build(cell
     payload = json.loads(first.split("L.territoryPlan(")[1].split(").addTo(")[0])
     assert payload["cells"] == layer["cells"] and "_ints" not in payload
     assert payload["homes"] == [[41.9, -87.6, "Jo <script>alert(1)</script>"]]
+
+
+def test_touching_territories_get_different_colours_from_a_palette_without_black(demo_con):
+    sid = plan.baseline_scenario(demo_con)
+    assignments, terr = plan.assignments(demo_con, sid), plan.territories(demo_con, sid)
+    shown = dict(zip(terr["territory_id"], terr["color"]))
+    touching = [p for p, w in colours.adjacency(assignments).items() if w >= colours.TOUCHING]
+    assert len(touching) > 20  # the demo's territories do touch
+    assert colours.clashes(assignments, shown) == []
+    assert set(shown.values()) <= set(colours.PALETTE) and "#000000" not in colours.PALETTE
+
+
+def test_recolour_changes_only_the_territories_that_clash(demo_con):
+    sid = plan.working_scenario(demo_con)
+    assignments, terr = plan.assignments(demo_con, sid), plan.territories(demo_con, sid)
+    before = dict(zip(terr["territory_id"], terr["color"]))
+    a, b = next(tuple(p) for p, w in colours.adjacency(assignments).items() if w >= colours.TOUCHING)
+    plan.update_territory(demo_con, sid, a, color=before[b])  # a user makes two neighbours look alike
+    assert colours.clashes(assignments, {**before, a: before[b]})
+    version = plan.version(demo_con, sid)
+    assert plan.recolour(demo_con, sid, expected_version=version) == 1
+    after = dict(zip(*plan.territories(demo_con, sid)[["territory_id", "color"]].T.to_numpy()))
+    assert colours.clashes(assignments, after) == []
+    assert {t for t in after if after[t] != before[t]} <= {a, b}
+    assert plan.version(demo_con, sid) == version + 1
