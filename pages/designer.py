@@ -23,12 +23,17 @@ with st.sidebar:
 
 left, right = st.columns([3, 2])
 with left:
-    metric = st.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
+    c1, c2 = st.columns([1, 2])
+    metric = c1.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
+    with c2:
+        st.markdown("Find on the map")
+        ui.search_box(view)
     # the map stays the same across reruns; the bridge carries each stroke's changes both ways
     st_folium(ui.plan_map(view, metric), key=state.DESIGN_MAP, height=620, use_container_width=True,
               returned_objects=[])
     bridge = st.container()  # filled last, so it carries what the panels below decided in this run
-    st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}; red outlines mark split-off pieces.")
+    st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}. Red dots (zoomed out) and dashed red "
+               "outlines (zoomed in) mark pieces split off their territory. Ctrl+Z undoes, Ctrl+Y redoes.")
 with right:
     ui.kpi_panel(view)
     ui.inspect_panel(view)

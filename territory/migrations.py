@@ -127,6 +127,14 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 THEN left(id, 15) ELSE id END""",
         ),
     ),
+    (
+        4,
+        "deleting a territory is an undo step",
+        (
+            # for action 'delete territory': the territory and its rules as JSON, to put back on undo
+            "ALTER TABLE edit_log ADD COLUMN territory VARCHAR",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

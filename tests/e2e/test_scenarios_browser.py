@@ -54,7 +54,7 @@ def test_create_change_compare_and_export_a_scenario(server, browser):
     page.mouse.click(*_point(page, CHICAGO))
     _alert(page, "Painted 1 cell")
     _map_ready(page)
-    moved = _count(page, "Accounts changing owner")
+    moved = _count(page, "Accounts moved")
     assert moved > 0
 
     # compared with the active plan (the baseline): the same accounts move, and one cell differs

@@ -57,3 +57,16 @@ def test_accept_some_pairs_all_or_nothing(swapped):
     with pytest.raises(ValidationError, match="no longer exists"):
         allocation.accept(con, sid, [("R2", "R2"), ("R1", "GONE")])
     assert store.fingerprint(con) == before
+
+
+def test_territory_names_follow_their_new_rep_when_asked(swapped):
+    con, sid = swapped
+    terr = plan.territories(con, sid).set_index("territory_id")
+    old_rep, new_rep = terr.loc["R1", "rep_name"], terr.loc["R2", "rep_name"]
+    plan.update_territory(con, sid, "R1", name=f"Denver ({old_rep})")
+    plan.update_territory(con, sid, "R2", name="Kansas City")
+    allocation.accept(con, sid, [("R1", "R1"), ("R2", "R2")], rename=True)
+    names = plan.territories(con, sid).set_index("territory_id")
+    assert names.loc["R1", "name"] == f"Denver ({names.loc['R1', 'rep_name']})" != f"Denver ({old_rep})"
+    assert names.loc["R2", "name"] == "Kansas City"  # not named after a rep: kept
+    assert new_rep != old_rep

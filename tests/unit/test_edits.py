@@ -135,12 +135,25 @@ def test_two_tabs_do_not_silently_overwrite_each_other(con, patch):
         edits.undo(con, 1, expected_version=seen_by_tab2)
 
 
-def test_undo_into_a_deleted_territory_is_refused(con, patch):
-    edits.assign(con, 1, patch["outer"][:1], "B")
-    edits.assign(con, 1, patch["outer"][:1], "A")
-    plan.delete_territory(con, 1, "B")
-    with pytest.raises(EditRefused, match="deleted"):
-        edits.undo(con, 1)
+def test_deleting_a_territory_is_an_undo_step_that_puts_back_its_cells_and_settings(con, patch):
+    edits.assign(con, 1, patch["outer"][:3], "B")
+    plan.update_territory(con, 1, "B", name="North <i>", color="#123456", locked=True)
+    before = plan.territories(con, 1).set_index("territory_id").loc["B"].to_dict()
+    edit = edits.delete_territory(con, 1, "B")
+    assert edit.action == edits.DELETE and sorted(edit.cells) == sorted(patch["outer"][:3])
+    assert "B" not in set(plan.territories(con, 1)["territory_id"])
+    assert all(_owner(con, c) is None for c in patch["outer"][:3])
+    assert edits.history(con, 1)[0] >= 2
+    edits.undo(con, 1)
+    assert plan.territories(con, 1).set_index("territory_id").loc["B"].to_dict() == before
+    assert all(_owner(con, c) == "B" for c in patch["outer"][:3])
+    edits.redo(con, 1)
+    assert "B" not in set(plan.territories(con, 1)["territory_id"])
+    edits.undo(con, 1)
+    edits.undo(con, 1)  # and the paint before the delete undoes as usual
+    assert all(_owner(con, c) != "B" for c in patch["outer"][:3])
+    with pytest.raises(EditRefused, match="no territory"):
+        edits.delete_territory(con, 1, "nope")
 
 
 def test_territory_create_rename_recolour_delete(con, patch):
@@ -149,7 +162,7 @@ def test_territory_create_rename_recolour_delete(con, patch):
     frame = plan.territories(con, 1).set_index("territory_id")
     assert (frame.loc[tid, "name"], frame.loc[tid, "color"]) == ("Far West", "#123456")
     edits.assign(con, 1, patch["outer"][:4], tid)
-    assert plan.delete_territory(con, 1, tid) == 4
+    assert len(edits.delete_territory(con, 1, tid).cells) == 4
     assert all(_owner(con, c) is None for c in patch["outer"][:4])
     with pytest.raises(ValueError, match="colour"):
         plan.update_territory(con, 1, "A", color="red")

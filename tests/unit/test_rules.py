@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from territory import book, kpis, plan, rebalance, rules, scorecard, store
+from territory import book, edits, kpis, plan, rebalance, rules, scorecard, store
 from territory.errors import NotFoundError, ValidationError
 from territory.optimizer import Options
 
@@ -91,6 +91,6 @@ def test_rules_are_cloned_with_the_plan_and_removed_with_their_territory(working
     rules.add_overlay(con, sid, strategic, rules.Overlay(min_employees=1000))
     copy = plan.clone(con, sid, "Copy")
     assert _owners(con, copy)["A4"] == (strategic, "overlay")
-    plan.delete_territory(con, copy, strategic)
+    edits.delete_territory(con, copy, strategic)
     assert rules.listing(con, copy).empty and len(rules.listing(con, sid)) == 1
     assert _owners(con, copy)["A4"] == ("R2", "map")

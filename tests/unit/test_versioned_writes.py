@@ -33,7 +33,7 @@ STALE_WRITES = {
     "recolour territory": lambda c, s, v: plan.update_territory(c, s, _tid(c, s), color="#123456", expected_version=v),
     "assign a rep": lambda c, s, v: plan.update_territory(c, s, _tid(c, s), rep_id=plan.NO_REP, expected_version=v),
     "unlock territory": lambda c, s, v: plan.update_territory(c, s, _tid(c, s), locked=False, expected_version=v),
-    "delete territory": lambda c, s, v: plan.delete_territory(c, s, _tid(c, s, 1), expected_version=v),
+    "delete territory": lambda c, s, v: edits.delete_territory(c, s, _tid(c, s, 1), expected_version=v),
     "lock cells": lambda c, s, v: plan.lock_cells(c, s, [_cell(c, s, 1)], expected_version=v),
     "paint": lambda c, s, v: edits.assign(c, s, [_cell(c, s, 1)], _tid(c, s, 2), expected_version=v),
     "undo": lambda c, s, v: edits.undo(c, s, expected_version=v),
