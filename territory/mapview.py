@@ -78,9 +78,7 @@ def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None, vi
     shading, another resolution) opens where the user left it instead of fitting ``bounds``.
     """
     m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=TILES.get(tiles), control_scale=True)
-    if bounds:
-        m.fit_bounds(bounds)
-    Basemap(view_key).add_to(m)
+    Basemap(view_key, bounds).add_to(m)  # fits the view once the frame has its size
     return m
 
 
@@ -104,10 +102,10 @@ class Basemap(JSCSSMixin, MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, view_key: str | None = None) -> None:
+    def __init__(self, view_key: str | None = None, bounds: list[list[float]] | None = None) -> None:
         super().__init__()
         self._name = "Basemap"
-        self.options = script_json({**ATLAS, "cities": cities(), "view_key": view_key})
+        self.options = script_json({**ATLAS, "cities": cities(), "view_key": view_key, "bounds": bounds})
 
 
 class Cells(JSCSSMixin, MacroElement):

@@ -372,11 +372,13 @@
       return n;
     },
 
-    /* Fit the map to a territory's cells (from the legend, or the server's "zoom to"). */
+    /* Fit the map to a territory's cells (from the legend, or the server's "zoom to"): its main
+       piece, without the pieces split off it, when it has one. */
     zoomTo: function (slot) {
-      var b = null;
+      var b = null, main = false;
+      for (var m = 0; m < this.ids.length && !main; m++) main = this.terr[m] === slot && !this.stray[m];
       for (var i = 0; i < this.ids.length; i++) {
-        if (this.terr[i] !== slot) continue;
+        if (this.terr[i] !== slot || (main && this.stray[i])) continue;
         var p = this._map.unproject([this.cx[i], this.cy[i]], 0);
         b = b ? b.extend(p) : L.latLngBounds(p, p);
       }

@@ -130,19 +130,25 @@
       new Control().addTo(map);
     },
 
-    /* Remember the view once the user moves the map; a map redrawn with the same key opens there. */
+    /* The first view: where the user left a map with the same key, else ``bounds``, fitted again
+       when the frame is resized (Streamlit sizes it after the map is made) until the user moves
+       the map. The view is remembered once the user has moved it. */
     _remember: function (map) {
-      var key = this.opts.view_key;
-      if (!key) return;
-      var saved = views()[key];
+      var key = this.opts.view_key, bounds = this.opts.bounds, saved = key ? views()[key] : null;
+      var touched = !!saved;
+      function fit() {
+        map.invalidateSize({animate: false});
+        if (!touched && bounds) map.fitBounds(bounds, {animate: false});
+      }
       if (saved) map.setView(saved.center, saved.zoom, {animate: false});
-      this.restored = !!saved;
-      var touched = false;
+      else fit();
+      window.addEventListener("resize", fit);
+      setTimeout(fit, 50);
       ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (type) {
         map.getContainer().addEventListener(type, function () { touched = true; }, {passive: true, capture: true});
       });
       map.on("moveend", function () {
-        if (touched || views()[key]) views()[key] = {center: map.getCenter(), zoom: map.getZoom()};
+        if (key && touched) views()[key] = {center: map.getCenter(), zoom: map.getZoom()};
       });
     }
   });

@@ -111,7 +111,7 @@ def zoom_to_bounds(bounds: list[list[float]] | None) -> None:
 
 
 def search_box(view: View) -> None:
-    """Find an account, a city, a ZIP or a territory; a click on a result zooms the map there."""
+    """Find an account, a city, a ZIP or a territory; choosing a result zooms the map there."""
     text = st.text_input("Search", key=state.DESIGN_SEARCH, placeholder="An account, a city, a ZIP or a territory",
                          label_visibility="collapsed")
     if not text:
@@ -120,11 +120,23 @@ def search_box(view: View) -> None:
     if not hits:
         st.caption(f"Nothing found for {feedback.plain(text)}.")
         return
-    cols = st.columns(min(len(hits), 4))
-    for i, hit in enumerate(hits):
-        action = (partial(zoom_to_territory, hit.territory_id) if hit.kind == "territory"
-                  else partial(zoom_to_bounds, hit.bounds()))
-        cols[i % len(cols)].button(feedback.plain(hit.text), key=f"designer_hit_{i}", on_click=action, width="stretch")
+    key = f"{SEARCH_HIT}_{text}"  # a new list for each search
+    st.selectbox(f"{len(hits)} found: choose one to zoom there", range(len(hits)), index=None, key=key,
+                 format_func=lambda i: hits[i].text, placeholder="Choose a result", on_change=_go_to, args=(hits, key))
+
+
+SEARCH_HIT = "designer_hit"
+
+
+def _go_to(hits: list[search.Hit], key: str) -> None:
+    chosen = st.session_state.get(key)
+    if chosen is None:
+        return
+    hit = hits[chosen]
+    if hit.kind == "territory":
+        zoom_to_territory(hit.territory_id)
+    else:
+        zoom_to_bounds(hit.bounds())
 
 
 def show_message() -> None:
@@ -155,7 +167,7 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
     state.saw(scenario_id, edits.version(state.db(), scenario_id))  # our own stroke
     skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
     where = "" if erase else f" into {plan.territory_name(state.db(), scenario_id, target)}"
-    say("ok", f"{'Erased' if erase else 'Painted'} {len(edit.cells)} cells{where}{skipped}.")
+    say("ok", f"{'Erased' if erase else 'Painted'} {count_cells(len(edit.cells))}{where}{skipped}.")
 
 
 def _history(scenario_id: int, undo: bool) -> None:
@@ -177,7 +189,12 @@ def describe(con, scenario_id: int, edit: edits.Edit) -> str:
         return f"the deletion of territory {edit.deleted_name}"
     into = sorted({plan.territory_name(con, scenario_id, t) for t in edit.after if t is not None})
     named = f" into {', '.join(into[:3])}{' and others' if len(into) > 3 else ''}" if into else ""
-    return f"{edit.action} of {len(edit.cells):,} cells{named}"
+    return f"{edit.action} of {count_cells(len(edit.cells))}{named}"
+
+
+def count_cells(n: int) -> str:
+    """"1 cell", "12 cells"."""
+    return f"{n:,} cell{'' if n == 1 else 's'}"
 
 
 def on_map_events(scenario_id: int) -> None:
@@ -346,9 +363,9 @@ def territory_manager(view: View) -> None:
         st.caption("Save will change: " + "; ".join(feedback.plain(p) for p in pending))
     st.button("Save territory", key="designer_save_territory", on_click=_save_territory, args=(sid, tid),
               disabled=not pending)
-    cells = int((view.assignments["territory_id"] == tid).sum())
+    n_cells = int((view.assignments["territory_id"] == tid).sum())
     with st.popover("Delete territory…"):
-        st.markdown(f"Delete **{feedback.plain(row['name'])}**? Its {cells:,} cells become unassigned and its rules "
+        st.markdown(f"Delete **{feedback.plain(row['name'])}**? Its {count_cells(n_cells)} become unassigned and its rules "
                     "go. Undo (Ctrl+Z) brings it back.")
         st.button(f"Delete {feedback.plain(row['name'])}", key="designer_delete_territory", type="primary",
                   on_click=_delete_territory, args=(sid, tid))
@@ -423,7 +440,7 @@ def _delete_territory(scenario_id: int, territory_id: str) -> None:
                                                  expected_version=state.seen(scenario_id)))
     if edit:
         st.session_state.pop(state.DESIGN_TERRITORY, None)
-        say("ok", f"Deleted territory {edit.deleted_name}; its {len(edit.cells):,} cells are unassigned. "
+        say("ok", f"Deleted territory {edit.deleted_name}; its {count_cells(len(edit.cells))} are unassigned. "
                   "Undo (Ctrl+Z) brings it back.")
 
 

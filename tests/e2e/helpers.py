@@ -125,3 +125,36 @@ def _open_designer(server, browser, *, height: int):
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     _map_ready(page)
     return page
+
+
+def screenshot(page, name: str) -> None:
+    """Save the page for the docs when ``TERRITORY_SCREENSHOTS`` names a folder (docs/screenshots)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("TERRITORY_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+def foreign_requests(requested: set[str], server) -> set[str]:
+    """The requests of a page that went to a host other than the app's own."""
+    from urllib.parse import urlparse
+
+    own = {urlparse(server.url).netloc, f"127.0.0.1:{server.port}"}
+    return {u for u in requested if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).netloc not in own}
+
+
+def map_frame(page, ready: str):
+    """The folium map frame once ``ready`` (a JS expression in the frame) holds."""
+    page.locator(MAP).first.scroll_into_view_if_needed()  # frames load lazily
+    page.frame_locator(MAP).locator(".leaflet-container").wait_for(state="attached", timeout=60_000)
+    frame = next(f for f in page.frames if "st_folium" in (f.url or ""))
+    frame.wait_for_function(f"() => {ready}", timeout=60_000)
+    return frame
+
+
+BASEMAP_DRAWN = ("window.__basemap && window.__basemap.states && !window.__basemap.error && window.__basemap.cities > 0"
+                 " && document.querySelectorAll('path.territory-basemap-state').length > 0"
+                 " && document.querySelectorAll('path.territory-basemap-coast').length > 0")

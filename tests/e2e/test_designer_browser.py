@@ -60,7 +60,9 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.mouse.click(*_point(page, CHICAGO))
     page.get_by_role("button", name="Undo (1)").wait_for(timeout=60_000)
     assert _map_ready(page).evaluate("() => window.__tpStats.lastCell") == inspected
-    assert _message(page) == "Painted 1 cells."
+    active_name = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Active territory"
+                               ).locator("input").input_value()
+    assert _message(page) == f"Painted 1 cell into {active_name}."
     assert _count(page, "Active: accounts") == active_before + moving
     _wait_fill(page, CHICAGO, active_colour)
 
