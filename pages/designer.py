@@ -16,9 +16,9 @@ with st.sidebar:
     ui.plan_picker(sid)
     st.subheader("Paint")
     ui.toolbar(view)
-    with st.expander("Select by area"):
+    with st.expander("Select by area", key="designer_area_panel"):
         ui.area_form(view)
-    with st.expander("Territories"):
+    with st.expander("Territories", key="designer_territories_panel"):
         ui.territory_manager(view)
 
 left, right = st.columns([3, 2])

@@ -82,6 +82,12 @@ def bridge(view: View, metric: str) -> None:
 def toolbar(view: View) -> None:
     terr = view.territories
     names = dict(zip(terr["territory_id"], terr["name"]))
+    chosen = st.session_state.get(state.DESIGN_TERRITORY)
+    if chosen is not None and chosen not in names:  # another plan's choice: the browser may send its label
+        by_name = {n: t for t, n in names.items()}
+        st.session_state.pop(state.DESIGN_TERRITORY)
+        if chosen in by_name:
+            st.session_state[state.DESIGN_TERRITORY] = by_name[chosen]
     st.selectbox("Active territory", list(names), format_func=lambda t: names[t], key=state.DESIGN_TERRITORY)
     st.button("Zoom to the active territory", key="designer_zoom_active", on_click=zoom_to_territory,
               args=(st.session_state.get(state.DESIGN_TERRITORY),), disabled=not names)
