@@ -32,13 +32,14 @@ top = min(20, len(sc.territories))
 tabs = st.tabs(["Territories", "Pipeline", "Forecast", "Reps", "Hierarchy", "Drill into a territory",
                 "Drill into a rep", "Definitions"])
 with tabs[0]:
-    ui.territories_view(sc)
+    ui.territories_view(sc, key)
 with tabs[1]:
     ui.pipeline_view(sc, top)
 with tabs[2]:
     ui.forecast_view(sc, key, top)
 with tabs[3]:
-    st.dataframe(ui.as_percent(sc.reps).rename(columns={**ui.TABLE_COLUMNS, "rep_name": "Rep"}), hide_index=True,
+    st.dataframe(ui.as_percent(sc.reps).rename(columns={**ui.TABLE_COLUMNS, "rep_name": "Rep",
+                                                         "territories": "Territories"}), hide_index=True,
                  column_config=ui.column_config(), key="kpis_reps_table")
 with tabs[4]:
     ui.rollup_view(sc)

@@ -19,8 +19,12 @@ from plotly.subplots import make_subplots
 from territory.forecast import Forecast
 
 QUALITY_COLOURS = {"high": "#009E73", "medium": "#E69F00", "low": "#D55E00"}
+QUALITY_NAMES = {"high": "High quality", "medium": "Medium quality", "low": "Low quality"}
 STAGE_ORDER = ("Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation")
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+# 13 px text everywhere (Plotly's default 12 px shrinks bar labels to fit, down to 7 px)
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), template="plotly_white", font=dict(size=13),
+               uniformtext=dict(minsize=11, mode="hide"))
+QUALITY_LEGEND = "Colour: territory quality (high = potential ≥ mean and penetration ≥ the plan's)"
 
 
 def esc(text) -> str:
@@ -37,18 +41,28 @@ def ranked_bars(table: pd.DataFrame, metric: str, label: str, *, top: int = 20, 
     """Territories ranked by ``metric`` (top ``top``), coloured by quality, the mean as a line."""
     data = table.dropna(subset=[metric]).sort_values(metric, ascending=ascending).head(top)
     data = data.iloc[::-1]  # plotly draws the first bar at the bottom
-    values = data[metric] * (100 if percent else 1)
-    fig = go.Figure(go.Bar(
-        x=values, y=[esc(n) for n in data["name"]], orientation="h",
-        marker_color=[QUALITY_COLOURS.get(q, "#888") for q in data.get("quality", [])] or None,
-        text=[f"{v:.1f}%" if percent else _money(v) if "$" in label else f"{v:,.0f}" for v in values],
-        textposition="auto", hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
-    mean = table[metric].mean() * (100 if percent else 1)
+    factor = 100 if percent else 1
+    names = [esc(n) for n in data["name"]]
+    fig = go.Figure()
+    quality_of = data["quality"].astype(object) if "quality" in data else pd.Series("", index=data.index, dtype=object)
+    present = list(dict.fromkeys(quality_of))
+    for quality in [q for q in QUALITY_COLOURS if q in present] + [q for q in present if q not in QUALITY_COLOURS]:
+        d = data[quality_of == quality]
+        values = d[metric] * factor
+        fig.add_trace(go.Bar(
+            x=values, y=[esc(n) for n in d["name"]], orientation="h", name=QUALITY_NAMES.get(quality, "territories"),
+            marker_color=QUALITY_COLOURS.get(quality, "#888"), customdata=d["territory_id"] if "territory_id" in d else None,
+            text=[f"{v:.1f}%" if percent else _money(v) if "$" in label else f"{v:,.0f}" for v in values],
+            textposition="outside", cliponaxis=False, textfont=dict(size=12),
+            hovertemplate="%{y}: %{x:,.2f}<br>click to drill in<extra></extra>"))
+    mean = table[metric].mean() * factor
     if mean == mean:
         fig.add_vline(x=mean, line_dash="dot", line_color="#555", annotation_text="mean")
     shown = f"top {len(data)} of {len(table)}" if len(table) > len(data) else f"all {len(table)}"
-    fig.update_layout(title=f"{label} by territory ({shown})", height=max(320, 22 * len(data) + 90),
-                      xaxis_title=label, yaxis_title=None, **_LAYOUT)
+    fig.update_layout(title=f"{label} by territory ({shown})", height=max(340, 24 * len(data) + 120),
+                      xaxis_title=label, yaxis_title=None, barmode="overlay", legend_title_text="Colour",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), **_LAYOUT)
+    fig.update_yaxes(categoryorder="array", categoryarray=names)
     return fig
 
 
@@ -56,21 +70,50 @@ def potential_vs_penetration(table: pd.DataFrame) -> go.Figure:
     """Every territory: potential (x) against penetration (y), sized by accounts, coloured by quality;
     the dotted lines are the mean potential and the plan's overall penetration."""
     fig = go.Figure()
+    labelled = bubble_labels(table)
     for quality, colour in QUALITY_COLOURS.items():
         d = table[table["quality"] == quality]
         if d.empty:
             continue
         fig.add_trace(go.Scatter(
-            x=d["potential"], y=d["penetration"] * 100, mode="markers", name=quality,
+            x=d["potential"], y=d["penetration"] * 100, mode="markers+text", name=QUALITY_NAMES[quality],
             marker=dict(color=colour, size=(d["accounts"].clip(lower=1) ** 0.5).clip(upper=60) / 2 + 6,
                         line=dict(width=1, color="white")),
-            text=[esc(n) for n in d["name"]], hovertemplate="%{text}<br>potential %{x:$,.0f}<br>penetration %{y:.1f}%<extra></extra>"))
+            text=[esc(n) if i in labelled else "" for i, n in zip(d.index, d["name"])], textposition="top center",
+            textfont=dict(size=11), customdata=d["territory_id"] if "territory_id" in d else None,
+            hovertext=[esc(n) for n in d["name"]],
+            hovertemplate="%{hovertext}<br>potential %{x:$,.0f}<br>penetration %{y:.1f}%<br>click to drill in<extra></extra>"))
     if table["potential"].sum():
-        fig.add_vline(x=table["potential"].mean(), line_dash="dot", line_color="#555")
-        fig.add_hline(y=table["revenue"].sum() / table["potential"].sum() * 100, line_dash="dot", line_color="#555")
-    fig.update_layout(title="Territory quality: potential vs penetration", xaxis_title="Potential ($)",
-                      yaxis_title="Penetration (%)", legend_title="quality", height=420, **_LAYOUT)
+        fig.add_vline(x=table["potential"].mean(), line_dash="dot", line_color="#555", annotation_text="mean potential")
+        fig.add_hline(y=table["revenue"].sum() / table["potential"].sum() * 100, line_dash="dot", line_color="#555",
+                      annotation_text="plan penetration")
+    fig.update_layout(title="Territory quality: potential vs penetration (bubble size: accounts)",
+                      xaxis_title="Potential ($)", yaxis_title="Penetration (%)", legend_title_text="Colour",
+                      height=460, **_LAYOUT)
     return fig
+
+
+def bubble_labels(table: pd.DataFrame, *, largest: int = 5, z: float = 1.5) -> set:
+    """Which bubbles carry their name: the ``largest`` by potential and the outliers (penetration
+    more than ``z`` standard deviations from the mean); the index labels of ``table``."""
+    out = set(table["potential"].nlargest(largest).index)
+    pen = table["penetration"]
+    if pen.std() > 0:
+        out |= set(table.index[((pen - pen.mean()) / pen.std()).abs() > z])
+    return out
+
+
+def clicked_territory(event) -> str | None:
+    """The territory of the bar or bubble a user clicked (``st.plotly_chart(on_select=...)``'s
+    event: the point's ``customdata`` is its territory id), or None."""
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list):
+            data = data[0] if data else None
+        if isinstance(data, str):
+            return data
+    return None
 
 
 def pipeline_by_stage(stages: pd.DataFrame, names: pd.Series, *, top: int = 20) -> go.Figure:

@@ -31,6 +31,7 @@ STAGES = (("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 30), ("
 _STAGE_WEIGHTS = np.array([18, 16, 14, 12, 8, 20, 12], dtype=float)
 QUOTA_RATE = 0.22  # quota per dollar of potential given in the file (some potentials are derived later)
 DEMO_LAST_MONTH = np.datetime64("2026-10")  # fixed, so the demo never depends on today
+HISTORY_MONTHS = 36  # of revenue per customer: three years, so forecasts can learn the yearly season
 _WORDS_A = ("Blue", "North", "Summit", "Prairie", "Harbor", "Granite", "Cedar", "Pioneer",
             "Silver", "Atlas", "Evergreen", "Lakeside", "Redwood", "Union", "Beacon", "Frontier")
 _WORDS_B = ("Systems", "Partners", "Holdings", "Works", "Labs", "Supply", "Foods", "Logistics",
@@ -216,14 +217,14 @@ def _opportunities(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataF
 
 def _revenue(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
     cust = accounts[accounts["Type"] == "Customer"]
-    months = DEMO_LAST_MONTH - np.arange(23, -1, -1).astype("timedelta64[M]")
+    months = DEMO_LAST_MONTH - np.arange(HISTORY_MONTHS - 1, -1, -1).astype("timedelta64[M]")
     potential = cust["Sales_Potential__c"].fillna(cust["NumberOfEmployees"] * 800).to_numpy()
     share = rng.uniform(0.05, 0.6, len(cust))
-    season = 1 + 0.15 * np.sin(2 * np.pi * (months.astype(int) % 12) / 12)
-    trend = 1 + 0.01 * np.arange(24)
-    monthly = (potential * share / 12)[:, None] * season * trend * rng.lognormal(0, 0.15, (len(cust), 24))
+    season = 1 + 0.2 * np.sin(2 * np.pi * (months.astype(int) % 12) / 12)  # a yearly swing of ±20 %
+    trend = 1 + 0.01 * np.arange(-(HISTORY_MONTHS - 24), 24)  # +1 % a month, 1.0 two years before the end
+    monthly = (potential * share / 12)[:, None] * season * trend * rng.lognormal(0, 0.15, (len(cust), HISTORY_MONTHS))
     return pd.DataFrame({
-        "AccountId": np.repeat(cust["Id"].to_numpy(), 24),
+        "AccountId": np.repeat(cust["Id"].to_numpy(), HISTORY_MONTHS),
         "Month": np.tile(months.astype("datetime64[D]").astype(str), len(cust)),
         "Revenue": np.round(monthly.ravel(), 2),
     })

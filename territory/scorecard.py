@@ -168,6 +168,15 @@ def forecasts(sc: Scorecard, territory_ids: list[str], *, horizon: int = 6) -> d
     return out
 
 
+def company_forecast(sc: Scorecard, *, horizon: int = 6) -> forecast.Forecast | str:
+    """The forecast of every territory's revenue together (the company total of this selection)."""
+    series = sc.trend.groupby("month")["revenue"].sum()
+    try:
+        return forecast.forecast(series, horizon=horizon)
+    except ValueError as exc:
+        return str(exc)
+
+
 def _territories(con: Connection, scenario_id: int) -> pd.DataFrame:
     return con.execute(
         "SELECT t.territory_id, t.name, t.color, t.rep_id, r.name AS rep_name, r.district, r.region,"

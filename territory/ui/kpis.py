@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territory import charts, edits, scorecard
+from territory import charts, edits, forecast, scorecard
 from territory.ui import state
 from territory.ui.feedback import plain
 
@@ -84,7 +84,7 @@ def headline(sc: scorecard.Scorecard) -> None:
         col.metric(label, value)
 
 
-def territories_view(sc: scorecard.Scorecard) -> None:
+def territories_view(sc: scorecard.Scorecard, key: tuple) -> None:
     t = sc.territories
     c1, c2 = st.columns([2, 1])
     metric = c1.selectbox("Rank territories by", list(RANKABLE), format_func=lambda m: RANKABLE[m][0],
@@ -93,12 +93,22 @@ def territories_view(sc: scorecard.Scorecard) -> None:
     if len(t) > 5:  # the slider's range follows the territories shown (filters change it)
         top = c2.slider("Show the top", 5, len(t), min(20, len(t)), key=f"{state.KPI_TOP}_{len(t)}")
     label, pct = RANKABLE[metric]
-    st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), width="stretch")
-    st.plotly_chart(charts.potential_vs_penetration(t), width="stretch")
+    st.caption(charts.QUALITY_LEGEND + ". Click a bar or a bubble to see that territory below.")
+    bars = st.plotly_chart(charts.ranked_bars(t, metric, label, top=top, percent=pct), width="stretch",
+                           on_select="rerun", selection_mode="points", key="kpis_bars")
+    bubbles = st.plotly_chart(charts.potential_vs_penetration(t), width="stretch", on_select="rerun",
+                              selection_mode="points", key="kpis_bubbles")
     counts = t["quality"].value_counts()
     st.caption(f"Quality: {counts.get('high', 0)} high, {counts.get('medium', 0)} medium, {counts.get('low', 0)} low. "
                "High = potential at least the mean and penetration at least the plan's; low = potential under "
                "80 % of the mean and penetration under the plan's.")
+    clicked = charts.clicked_territory(bubbles) or charts.clicked_territory(bars)
+    if clicked in set(t["territory_id"]):
+        if st.session_state.get("kpis_last_click") != clicked:  # a new click: the drill tab shows it too
+            st.session_state["kpis_last_click"] = st.session_state[state.KPI_TERRITORY] = clicked
+        with st.container(border=True):
+            st.markdown(f"**{plain(t.set_index('territory_id').loc[clicked, 'name'])}** (clicked)")
+            drill_body(sc, key, clicked, chart_key="kpis_clicked_forecast")
     st.dataframe(territory_table(t), hide_index=True, column_config=column_config(), key="kpis_territory_table",
                  height=min(38 + 35 * len(t), 720))
 
@@ -122,7 +132,31 @@ def pipeline_view(sc: scorecard.Scorecard, top: int) -> None:
     st.plotly_chart(charts.pipeline_by_stage(sc.stages, names, top=top), width="stretch")
 
 
+@st.cache_data(show_spinner="Forecasting the company total", max_entries=16)
+def company_forecast(scenario_id: int, version: int, data_version: int, filters: scorecard.Filters):
+    return scorecard.company_forecast(card(scenario_id, version, data_version, filters))
+
+
+def company_view(key: tuple) -> None:
+    """The company total: every territory's revenue together, forecast the same way."""
+    fc = company_forecast(*key)
+    if isinstance(fc, str):
+        st.caption(f"Company total: no forecast ({plain(fc)}).")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Company: next month", money(fc.forecast["mean"].iloc[0]),
+              help=f"{fc.level:.0%} interval {money(fc.forecast['lower'].iloc[0])} – {money(fc.forecast['upper'].iloc[0])}")
+    c2.metric("Company: next 6 months", money(fc.forecast["mean"].sum()))
+    c3.metric("Company: backtest error", f"{fc.mape_pct:.1f}% MAPE", help="The chosen model's error on the last 6 "
+              "months when fitted without them")
+    st.plotly_chart(charts.forecast_chart(fc, "Company total"), width="stretch", key="kpis_company_forecast")
+    if len(fc.compared) > 1:
+        st.caption("Model chosen by the backtest: " + "; ".join(
+            f"{model}: {mape:.1f}% MAPE{' (chosen)' if model == fc.model else ''}" for model, mape in fc.compared.items()))
+
+
 def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
+    company_view(key)
     t = sc.territories.sort_values("revenue", ascending=False).head(top)
     fcs = forecasts(*key, tuple(t["territory_id"]))
     good = {tid: fc for tid, fc in fcs.items() if not isinstance(fc, str)}
@@ -133,19 +167,28 @@ def forecast_view(sc: scorecard.Scorecard, key: tuple, top: int) -> None:
         rows = [{"Territory": names[tid], "Next month $": fc.forecast["mean"].iloc[0],
                  "Next month low $": fc.forecast["lower"].iloc[0], "Next month high $": fc.forecast["upper"].iloc[0],
                  "Next 6 months $": fc.forecast["mean"].sum(), "Backtest MAPE": fc.mape_pct,
+                 "Without season: MAPE": fc.compared.get(forecast.MODELS[None], float("nan")),
                  "Backtest MAE $": fc.mae, "Model": fc.model} for tid, fc in good.items()]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="kpis_forecast_table", column_config={
             **{c: MONEY for c in ("Next month $", "Next month low $", "Next month high $", "Next 6 months $",
-                                  "Backtest MAE $")}, "Backtest MAPE": PCT})
-        st.caption("Backtest: the same model fitted without the last 6 months, scored on them. Intervals are 90 %.")
+                                  "Backtest MAE $")}, "Backtest MAPE": PCT, "Without season: MAPE": PCT})
+        st.caption("Backtest: each model fitted without the last 6 months, scored on them; the one with the lower "
+                   "error makes the forecast (a yearly season is tried once two years precede those months). "
+                   "Intervals are 90 %.")
     for tid, why in missing.items():
         st.caption(f"{plain(names[tid])}: no forecast ({why}).")
 
 
 def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
     t = sc.territories.set_index("territory_id")
+    state.keep_valid(state.KPI_TERRITORY, t.index)
     tid = st.selectbox("Territory", list(t.index), format_func=lambda i: t.loc[i, "name"], key=state.KPI_TERRITORY)
-    row = t.loc[tid]
+    drill_body(sc, key, tid)
+
+
+def drill_body(sc: scorecard.Scorecard, key: tuple, tid: str, *, chart_key: str | None = None) -> None:
+    """One territory: its figures, forecast, industry mix and largest white space."""
+    row = sc.territories.set_index("territory_id").loc[tid]
     st.text(f"{row['name']} · rep: {row['rep_name'] if isinstance(row['rep_name'], str) else 'none'} · "
             f"quality: {row['quality']}")
     cols = st.columns(6)
@@ -158,7 +201,7 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
     if isinstance(fc, str):
         st.caption(f"No forecast: {plain(fc)}")
     else:
-        st.plotly_chart(charts.forecast_chart(fc, row["name"]), width="stretch")
+        st.plotly_chart(charts.forecast_chart(fc, row["name"]), width="stretch", key=chart_key)
     acc = sc.accounts[sc.accounts["territory_id"] == tid]
     left, right = st.columns(2)
     with left:
@@ -166,18 +209,17 @@ def territory_drill(sc: scorecard.Scorecard, key: tuple) -> None:
         mix = acc.groupby("industry", dropna=False).agg(accounts=("account_id", "size"), potential=("potential", "sum"),
                                                        revenue=("revenue_12m", "sum")).sort_values("potential",
                                                                                                    ascending=False)
-        st.dataframe(mix.reset_index(), hide_index=True, column_config={
-            "industry": "Industry", "accounts": "Accounts", "potential": st.column_config.NumberColumn(
-                "Potential $", format="compact"), "revenue": st.column_config.NumberColumn("Revenue 12m $", format="compact")})
+        mix = mix.reset_index().rename(columns={"industry": "Industry", "accounts": "Accounts",
+                                                "potential": "Potential $", "revenue": "Revenue 12m $"})
+        st.dataframe(mix, hide_index=True, column_config={c: MONEY for c in ("Potential $", "Revenue 12m $")})
     with right:
         st.markdown("**Largest white space**")
         ws = acc.assign(white_space=(acc["potential"] - acc["revenue_12m"]).clip(lower=0)).nlargest(15, "white_space")
-        st.dataframe(ws[["name", "city", "industry", "tier", "potential", "revenue_12m", "white_space"]],
-                     hide_index=True, column_config={
-                         "name": "Account", "city": "City", "industry": "Industry", "tier": "Tier",
-                         **{c: st.column_config.NumberColumn(label, format="compact") for c, label in (
-                             ("potential", "Potential $"), ("revenue_12m", "Revenue 12m $"),
-                             ("white_space", "White space $"))}})
+        ws = ws[["name", "city", "industry", "tier", "potential", "revenue_12m", "white_space"]].rename(columns={
+            "name": "Account", "city": "City", "industry": "Industry", "tier": "Tier", "potential": "Potential $",
+            "revenue_12m": "Revenue 12m $", "white_space": "White space $"})
+        st.dataframe(ws, hide_index=True, column_config={c: MONEY for c in ("Potential $", "Revenue 12m $",
+                                                                            "White space $")})
 
 
 def rep_drill(sc: scorecard.Scorecard) -> None:

@@ -110,3 +110,32 @@ def test_own_import_without_a_plan_gets_a_baseline_on_first_open(tmp_path, monke
     at.switch_page("pages/kpis.py").run()
     assert not at.exception, at.exception
     assert _metric(at, "Territories") == "1" and _metric(at, "Accounts") == "10"
+
+
+def _figures(at) -> list[dict]:
+    import json
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def test_kpis_read_at_a_glance_company_forecast_legends_and_plain_columns(page):
+    at, db = page
+    # the company total, forecast with the season the backtest chose
+    assert _metric(at, "Company: next month").startswith("$") and _metric(at, "Company: next 6 months").startswith("$")
+    chosen = next(c.value for c in at.caption if c.value.startswith("Model chosen by the backtest"))
+    assert "yearly season" in chosen and "(chosen)" in chosen and "ETS(A,Ad,N)" in chosen
+    table = _table(at, "kpis_forecast_table")
+    assert table["Model"].str.contains("yearly season").mean() > 0.5  # the demo's ±20 % season is learnt
+    seasonal = table[table["Model"].str.contains("yearly season")]
+    assert (seasonal["Backtest MAPE"] <= seasonal["Without season: MAPE"]).all()  # chosen because it was better
+    # colour is explained where it is used, big bubbles and outliers are named, fonts are readable
+    figures = _figures(at)
+    bars = next(f for f in figures if "by territory" in f["layout"]["title"]["text"])
+    assert {d["name"] for d in bars["data"]} <= {"High quality", "Medium quality", "Low quality"}
+    assert bars["layout"]["font"]["size"] >= 12 and all(d.get("customdata") for d in bars["data"])
+    scatter = next(f for f in figures if "potential vs penetration" in f["layout"]["title"]["text"])
+    assert 5 <= sum(bool(x) for d in scatter["data"] for x in d["text"]) < len(_table(at, "kpis_territory_table"))
+    assert any("Colour: territory quality" in c.value for c in at.caption)
+    # every column a user reads is a plain name (no code names like visit_hours)
+    for frame in at.dataframe:
+        for column in frame.value.columns:
+            assert "_" not in str(column) and str(column)[:1].isupper(), column

@@ -52,8 +52,26 @@ def test_every_chart_escapes_user_names():
     _check(charts.forecast_grid({"T1": fc}, {"T1": EVIL}))
 
 
-def test_ranked_bars_show_the_top_n_sorted():
+def test_ranked_bars_show_the_top_n_sorted_with_a_legend_for_their_colours():
     fig = charts.ranked_bars(_table(), "potential", "Potential ($)", top=2)
-    bar = fig.data[0]
-    assert list(bar.x) == [200.0, 300.0]  # drawn bottom-up: the largest on top
+    assert list(fig.layout.yaxis.categoryarray) == ["North", charts.esc(EVIL)]  # bottom-up: the largest on top
+    assert {bar.name: list(bar.x) for bar in fig.data} == {"High quality": [200.0], "Medium quality": [300.0]}
+    assert all(bar.showlegend is not False and bar.marker.color == charts.QUALITY_COLOURS[bar.name.split()[0].lower()]
+               for bar in fig.data)  # each colour named in the legend
+    assert [list(bar.customdata) for bar in fig.data] == [["T2"], ["T1"]]  # what a click drills into
+    assert fig.layout.font.size >= 12 and fig.layout.uniformtext.minsize >= 11  # no 7 px labels
     assert "top 2 of 3" in fig.layout.title.text
+
+
+def test_the_largest_bubbles_and_the_outliers_carry_their_names():
+    t = pd.DataFrame({"territory_id": [f"T{i}" for i in range(12)], "name": [f"N{i}" for i in range(12)],
+                      "potential": [float(100 + i) for i in range(12)], "revenue": 10.0, "accounts": 5,
+                      "penetration": [0.1] * 11 + [0.9], "quality": "medium"})
+    assert charts.bubble_labels(t, largest=3) == {11, 10, 9}  # 11 is also the outlier
+    t.loc[0, "penetration"] = 0.9
+    assert 0 in charts.bubble_labels(t, largest=3, z=1.0)
+    fig = charts.potential_vs_penetration(t)
+    shown = [x for trace in fig.data for x in trace.text if x]
+    assert "N11" in shown and "N5" not in shown
+    event = {"selection": {"points": [{"customdata": "T7", "x": 1, "y": 2}]}}
+    assert charts.clicked_territory(event) == "T7" and charts.clicked_territory({"selection": {"points": []}}) is None

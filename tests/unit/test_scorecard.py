@@ -96,6 +96,25 @@ def test_backtest_only_sees_the_training_months():
     assert fc.backtest["actual"].tolist() == [300.0] * 6
 
 
+def test_a_yearly_season_is_learnt_when_its_backtest_beats_the_model_without_it():
+    """Three years with a ±25 % yearly swing: the seasonal model is tried, wins the backtest by a
+    wide margin, and its forecast goes up and down with the season (a flat line would not)."""
+    rng = np.random.default_rng(3)
+    months = _months(36)
+    season = 1 + 0.25 * np.sin(2 * np.pi * (months.month - 1) / 12)
+    history = pd.Series(10_000 * season * (1 + 0.005 * np.arange(36)) * rng.lognormal(0, 0.03, 36), index=months)
+    fc = forecast.forecast(history, horizon=6)
+    flat, seasonal = forecast.MODELS[None], forecast.MODELS["mul"]
+    assert set(fc.compared) == {flat, seasonal}
+    assert fc.model == seasonal and fc.mape_pct == fc.compared[seasonal]
+    assert fc.compared[seasonal] < fc.compared[flat] / 2  # the backtest comparison, both scored on the same months
+    expected = 1 + 0.25 * np.sin(2 * np.pi * (fc.forecast["month"].dt.month - 1) / 12)
+    assert np.corrcoef(fc.forecast["mean"], expected)[0, 1] > 0.9  # it follows the season
+    # two years: the months before the backtest cover only 18, so no season is tried
+    short = forecast.forecast(history.iloc[-24:], horizon=6)
+    assert list(short.compared) == [flat] and short.model == flat
+
+
 def test_short_histories_get_a_reason_not_a_forecast(tiny_con):
     sc = scorecard.build(tiny_con, plan.baseline_scenario(tiny_con))
     out = scorecard.forecasts(sc, ["R1"])
