@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from territory.forecast import Forecast
+if TYPE_CHECKING:  # statsmodels takes 1.4 s to import: only the forecast pages need it
+    from territory.forecast import Forecast
 
 QUALITY_COLOURS = {"high": "#009E73", "medium": "#E69F00", "low": "#D55E00"}
 QUALITY_NAMES = {"high": "High quality", "medium": "Medium quality", "low": "Low quality"}

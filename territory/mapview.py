@@ -233,10 +233,8 @@ def fmt(value) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2f}"
 
 
-def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none") -> folium.Map:
-    """The cells whose territory differs between plans (``scenarios.changed_cells``), filled with
-    the colour of their territory in the last plan, outlined in the first plan's colour; the
-    tooltip lists the territory in each plan (names are user text: shown with textContent)."""
+def changes_layers(changed: pd.DataFrame, names: list[str]) -> dict:
+    """The changed-cells map's data (``scenarios.changed_cells``): plain lists, cacheable."""
     def colours(name: str) -> list[str]:
         column = f"{name} colour"
         if column not in changed:
@@ -246,13 +244,23 @@ def changes_map(changed: pd.DataFrame, names: list[str], *, tiles: str = "none")
     fill, line = colours(names[-1]), colours(names[0])
     palette = sorted(set(fill) | set(line))
     slot = {c: i for i, c in enumerate(palette)}
-    m = base_map(tiles=tiles, bounds=bounds_of(changed["cell"], pad=0.5), view_key="compare")  # one cell has no extent
-    if len(changed):
-        Cells({"cells": [h3.int_to_str(int(c)) for c in changed["cell"]], "fill": [slot[c] for c in fill],
-               "line": [slot[c] for c in line], "palette": palette, "alpha": 0.7,
-               "columns": {f"s{i}": [v if isinstance(v, str) else "unassigned" for v in changed[n]]
-                           for i, n in enumerate(names)},
-               "tooltip": [["cell", "Cell"], *[[f"s{i}", n] for i, n in enumerate(names)]]}).add_to(m)
+    return {"cells": [h3.int_to_str(int(c)) for c in changed["cell"]], "fill": [slot[c] for c in fill],
+            "line": [slot[c] for c in line], "palette": palette, "alpha": 0.7,
+            "columns": {f"s{i}": [v if isinstance(v, str) else "unassigned" for v in changed[n]]
+                        for i, n in enumerate(names)},
+            "tooltip": [["cell", "Cell"], *[[f"s{i}", n] for i, n in enumerate(names)]],
+            "bounds": bounds_of(changed["cell"], pad=0.5)}  # padded: one cell has no extent
+
+
+def changes_map(changed_or_layers, names: list[str] | None = None, *, tiles: str = "none") -> folium.Map:
+    """The cells whose territory differs between plans, filled with the colour of their territory
+    in the last plan, outlined in the first plan's colour; the tooltip lists the territory in
+    each plan (names are user text: shown with textContent). Takes :func:`changes_layers` or
+    the changed cells and the plan names."""
+    layers = changed_or_layers if isinstance(changed_or_layers, dict) else changes_layers(changed_or_layers, names)
+    m = base_map(tiles=tiles, bounds=layers["bounds"], view_key="compare")
+    if layers["cells"]:
+        Cells({k: v for k, v in layers.items() if k != "bounds"}).add_to(m)
     return offline(m)
 
 

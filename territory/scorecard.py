@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from territory import book, forecast, plan, scenarios, settings
+from territory import book, plan, scenarios, settings
 from territory.store import Connection
+
+if TYPE_CHECKING:  # statsmodels takes 1.4 s to import: loaded when a forecast is asked for
+    from territory import forecast
 
 TRAVEL_SPEED_KMH = 80.0  # average road speed for the travel estimate
 VISITS_PER_TRIP = 3.0  # a trip from home serves this many accounts on average
@@ -158,6 +162,8 @@ def quality(table: pd.DataFrame) -> pd.Series:
 
 def forecasts(sc: Scorecard, territory_ids: list[str], *, horizon: int = 6) -> dict[str, forecast.Forecast | str]:
     """territory -> its forecast, or the reason there is none."""
+    from territory import forecast
+
     out: dict[str, forecast.Forecast | str] = {}
     for tid in territory_ids:
         series = sc.trend[sc.trend["territory_id"] == tid].set_index("month")["revenue"]
@@ -170,6 +176,8 @@ def forecasts(sc: Scorecard, territory_ids: list[str], *, horizon: int = 6) -> d
 
 def company_forecast(sc: Scorecard, *, horizon: int = 6) -> forecast.Forecast | str:
     """The forecast of every territory's revenue together (the company total of this selection)."""
+    from territory import forecast
+
     series = sc.trend.groupby("month")["revenue"].sum()
     try:
         return forecast.forecast(series, horizon=horizon)

@@ -112,6 +112,15 @@ def _compare(ids: tuple[int, ...], versions: tuple[int, ...], data_version: int)
     return scenarios.compare(state.db(), list(ids))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _changes(ids: tuple[int, ...], versions: tuple[int, ...], data_version: int) -> dict:
+    cmp = _compare(ids, versions, data_version)
+    return mapview.changes_layers(cmp.changed_cells, cmp.names)
+
+
+MOVED_SHOWN = 1_000  # rows of the moved-accounts table on screen (all of them in the download)
+
+
 def compare(con, names: dict[int, str]) -> None:
     ids = list(names)
     state.keep_valid(state.SCEN_COMPARE, ids)
@@ -150,18 +159,30 @@ def compare(con, names: dict[int, str]) -> None:
     st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {plain(repr(cmp.names[-1]))}; "
                 f"outline: in {plain(repr(cmp.names[0]))})")
     if len(cmp.changed_cells):
-        st_folium(mapview.changes_map(cmp.changed_cells, cmp.names), height=420, use_container_width=True,
-                  returned_objects=[], key="scenarios_map")
+        st_folium(mapview.changes_map(_changes(tuple(chosen), versions, state.data_version(con))), height=420,
+                  use_container_width=True, returned_objects=[], key="scenarios_map")
     moved = cmp.moved
     st.markdown(f"**{len(moved):,} accounts change territory or owner** "
                 f"(\\${moved['revenue_12m'].sum():,.0f} revenue)")
-    st.dataframe(moved[["scenario", "account_id", "name", "city", "state", "revenue_12m", "from_territory",
-                        "from_owner", "to_territory", "to_owner", "assigned_by"]],
+    columns = ["scenario", "account_id", "name", "city", "state", "revenue_12m", "from_territory", "from_owner",
+               "to_territory", "to_owner", "assigned_by"]
+    if len(moved) > MOVED_SHOWN:  # tens of thousands of rows take seconds to reach the browser, and nobody reads them
+        c1, c2 = st.columns([3, 1])
+        c1.caption(f"The {MOVED_SHOWN:,} with the most revenue are shown; download all {len(moved):,}.")
+        c2.download_button("Download all (CSV)", data=partial(_moved_csv, moved[columns]), file_name="moved-accounts.csv",
+                           mime="text/csv", key="scenarios_moved_download", on_click="ignore")
+        moved = moved.nlargest(MOVED_SHOWN, "revenue_12m")
+    st.dataframe(moved[columns],
                  hide_index=True, key="scenarios_moved",
                  column_config={"scenario": "Scenario", "account_id": "Account id", "name": "Account", "city": "City",
                                 "state": "State", "from_territory": "From territory", "from_owner": "From owner",
                                 "to_territory": "To territory", "to_owner": "To owner", "assigned_by": "Placed by",
                                 "revenue_12m": st.column_config.NumberColumn("Revenue 12m", format="dollar")})
+
+
+def _moved_csv(moved: pd.DataFrame) -> bytes:
+    """The moved accounts as CSV, safe to open in a spreadsheet (names are user text)."""
+    return exports.neutralise_formulas(moved).to_csv(index=False).encode("utf-8-sig")
 
 
 def _export_bytes(con, sid: int, fmt: str, changed_only: bool, formula_safe: bool, with_details: bool) -> bytes:
