@@ -14,6 +14,7 @@ rebalanced (potential ±5 %, 20 s) so the comparison has thousands of changed ce
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -67,7 +68,7 @@ def data_map(page, res: int) -> tuple[float, int]:
 def first_compare(page) -> float:
     t0 = time.perf_counter()
     page.locator("[data-testid='stSidebarNav'] a", has_text="Scenarios").click()
-    page.get_by_text("cells differ").wait_for(timeout=300_000)
+    page.get_by_text(re.compile(r"cells? differs?")).wait_for(timeout=300_000)
     wait_until_idle(page, timeout=300_000)
     _frame(page).wait_for_function("() => window.__cellsStats && window.__cellsStats.ready", timeout=300_000)
     return time.perf_counter() - t0

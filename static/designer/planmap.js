@@ -456,13 +456,14 @@
       this.version = patch.version;
       this._revision = (this._revision || 0) + 1;
       this._legend();
-      if (patch.zoom_to && patch.zoom_to.nonce !== this._zoomNonce) {
-        this._zoomNonce = patch.zoom_to.nonce;
+      var h = hub();  // a fit or zoom asked for once is done once, not again by the next map drawn
+      if (patch.zoom_to && patch.zoom_to.nonce !== h.zoomNonce) {
+        h.zoomNonce = patch.zoom_to.nonce;
         var slot = this.slotOf.get(patch.zoom_to.territory);
         if (slot) this.zoomTo(slot);
       }
-      if (patch.fit && patch.fit.nonce !== this._fitNonce) {
-        this._fitNonce = patch.fit.nonce;
+      if (patch.fit && patch.fit.nonce !== h.fitNonce) {
+        h.fitNonce = patch.fit.nonce;
         this._map.fitBounds(patch.fit.bounds);
       }
       this.redraw();

@@ -156,7 +156,8 @@ def compare(con, names: dict[int, str]) -> None:
     wide.columns = [f"{s} Δ" if m.startswith("delta_") else s for m, s in wide.columns]
     st.dataframe(wide.drop(columns=[f"{cmp.names[0]} Δ"], errors="ignore").reset_index(), hide_index=True,
                  key="scenarios_kpi_table", column_config={"territory": "Territory"})
-    st.markdown(f"**{len(cmp.changed_cells):,} cells differ** (fill: territory in {plain(repr(cmp.names[-1]))}; "
+    n = len(cmp.changed_cells)
+    st.markdown(f"**{n:,} {'cell differs' if n == 1 else 'cells differ'}** (fill: territory in {plain(repr(cmp.names[-1]))}; "
                 f"outline: in {plain(repr(cmp.names[0]))})")
     if len(cmp.changed_cells):
         st_folium(mapview.changes_map(_changes(tuple(chosen), versions, state.data_version(con))), height=420,

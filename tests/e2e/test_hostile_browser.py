@@ -77,7 +77,7 @@ def test_every_page_shows_hostile_names_as_text_and_runs_none(hostile_server, br
     for name in PAGES:
         _open(page, hostile_server, name)
         if name == "Scenarios":  # compare the hostile-named plan with the active one
-            page.get_by_text(re.compile(r"cells differ")).first.wait_for(timeout=60_000)
+            page.get_by_text(re.compile(r"cells? differs?")).first.wait_for(timeout=60_000)
             wait_until_idle(page)
         page.screenshot(path=str(tmp_path / f"hostile-{name.split()[0].lower()}.png"), full_page=True)
         assert not dialogs, f"{name}: a dialog opened: {dialogs}"

@@ -10,6 +10,7 @@ from tests.e2e.conftest import wait_until_idle, wait_until_settled
 from tests.e2e.helpers import (
     BASEMAP_DRAWN,
     CHICAGO,
+    MAP,
     _alert,
     _map_ready,
     _open_designer,
@@ -85,6 +86,21 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     _choose_result(page, "Place: Boston, MA")
     frame.wait_for_function("() => { const c = map_div.getCenter(); return Math.abs(c.lat - 42.36) < 0.3 &&"
                             " Math.abs(c.lng + 71.06) < 0.3 && map_div.getZoom() >= 8; }", timeout=30_000)
+    # the view is kept when the shading changes (a new map is drawn for the new shading)
+    box = page.locator(MAP).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)  # the user zooms out a little: the view is theirs now
+    frame.wait_for_function("() => map_div.getZoom() < 11 && !map_div._animatingZoom")
+    kept = frame.evaluate("() => { const c = map_div.getCenter(); return [c.lat, c.lng, map_div.getZoom()]; }")
+    shade = page.locator("[data-testid='stSelectbox']", has_text="Shade cells by")
+    shade.locator("input").click()
+    page.get_by_role("option", name="Potential ($)").click()
+    wait_until_idle(page)
+    page.wait_for_function("() => { const m = (window.__territoryDesigner || {}).map;"  # the new map, drawn
+                           " return m && m.base.metric_label === 'Potential ($)' && m.stats.ready; }", timeout=60_000)
+    frame = _map_ready(page)
+    lat, lng, zoom = frame.evaluate("() => { const c = map_div.getCenter(); return [c.lat, c.lng, map_div.getZoom()]; }")
+    assert zoom == kept[2] and abs(lat - kept[0]) < 0.05 and abs(lng - kept[1]) < 0.05, (kept, (lat, lng, zoom))
     # ... and a territory by name: its cells fill the view
     page.get_by_placeholder("An account, a city, a ZIP or a territory").fill(name.split(" (")[0])
     page.keyboard.press("Enter")
@@ -97,7 +113,7 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     page.mouse.click(*_point(page, CHICAGO))
     _alert(page, "Painted 1 cell into")
     _go(page, "Scenarios")
-    page.get_by_text("1 cells differ").wait_for(timeout=120_000)
+    page.get_by_text("1 cell differs").wait_for(timeout=120_000)
     frame = map_frame(page, f"{BASEMAP_DRAWN} && window.__cellsStats && window.__cellsStats.cells === 1")
     screenshot(page, "scenarios")
     for name in ("KPIs", "Rules & reps"):

@@ -60,7 +60,7 @@ def test_create_change_compare_and_export_a_scenario(server, browser):
     # compared with the active plan (the baseline): the same accounts move, and one cell differs
     _go(page, "Scenarios")
     page.get_by_text(re.compile(rf"^{moved:,} accounts change territory or owner")).wait_for(timeout=120_000)
-    page.get_by_text("1 cells differ").wait_for()
+    page.get_by_text("1 cell differs").wait_for()
     changes = page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("path.leaflet-interactive")
     page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()  # iframes load lazily
     changes.first.wait_for(state="attached", timeout=60_000)
