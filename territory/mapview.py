@@ -35,6 +35,7 @@ LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
             "h3": f"{ASSET_BASE}/h3-js/h3-js.umd.js",
             "topojson": f"{ASSET_BASE}/topojson-client/topojson-client.min.js",
             "territory_basemap": "/app/static/maps/basemap.js",
+            "territory_canvas": "/app/static/maps/canvas.js",
             "territory_cells": "/app/static/maps/cells.js",
             "territory_planmap": "/app/static/designer/planmap.js"}
 ATLAS = {"states": f"{ASSET_BASE}/us-atlas/states-10m.json", "counties": f"{ASSET_BASE}/us-atlas/counties-10m.json"}
@@ -111,7 +112,8 @@ class Basemap(JSCSSMixin, MacroElement):
 class Cells(JSCSSMixin, MacroElement):
     """``static/maps/cells.js``: read-only cells drawn on a canvas from their ids (see there)."""
 
-    default_js = [("h3", LOCAL_JS["h3"]), ("territory_cells", LOCAL_JS["territory_cells"])]
+    default_js = [("h3", LOCAL_JS["h3"]), ("territory_canvas", LOCAL_JS["territory_canvas"]),
+                  ("territory_cells", LOCAL_JS["territory_cells"])]
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "L.territoryCells({{ this.data }}).addTo({{ this._parent.get_name() }});"

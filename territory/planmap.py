@@ -95,7 +95,8 @@ class PlanLayer(JSCSSMixin, MacroElement):
     """The canvas layer of ``planmap.js``, fed with a :func:`base` and the reps' homes as JSON
     (names are drawn with ``textContent`` in the browser)."""
 
-    default_js = [("h3", mapview.LOCAL_JS["h3"]), ("territory_planmap", mapview.LOCAL_JS["territory_planmap"])]
+    default_js = [("h3", mapview.LOCAL_JS["h3"]), ("territory_canvas", mapview.LOCAL_JS["territory_canvas"]),
+                  ("territory_planmap", mapview.LOCAL_JS["territory_planmap"])]
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "var {{ this.get_name() }} = L.territoryPlan({{ this.payload }}).addTo({{ this._parent.get_name() }});"

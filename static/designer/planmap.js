@@ -173,21 +173,8 @@
       var map = this._map;
       if (!map) return;
       var t0 = now();
-      var size = map.getSize(), pad = 0.5;
-      var topLeft = map.containerPointToLayerPoint([-size.x * pad, -size.y * pad]);
-      var w = Math.round(size.x * (1 + 2 * pad)), hgt = Math.round(size.y * (1 + 2 * pad));
-      var dpr = window.devicePixelRatio || 1;
-      var canvas = this._canvas;
-      L.DomUtil.setPosition(canvas, topLeft);
-      canvas.width = w * dpr;
-      canvas.height = hgt * dpr;
-      canvas.style.width = w + "px";
-      canvas.style.height = hgt + "px";
-      var ctx = canvas.getContext("2d");
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      var scale = map.options.crs.scale(map.getZoom()) / map.options.crs.scale(0);
-      var origin = map.getPixelOrigin();
-      var ox = -origin.x - topLeft.x, oy = -origin.y - topLeft.y;
+      var canvas = this._canvas, f = L.territoryCanvas(map, canvas);
+      var ctx = f.ctx, w = f.w, hgt = f.h, scale = f.scale, ox = f.ox, oy = f.oy;
       this._tx = {scale: scale, ox: ox, oy: oy};
       var first = this.xy[0], cellPx = first ? Math.max(Math.abs(first[0] - first[6]), Math.abs(first[1] - first[7])) * scale : 10;
       function width(div, lo, hi) { return Math.max(lo, Math.min(hi, cellPx / div)); }

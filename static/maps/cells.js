@@ -68,20 +68,8 @@
     },
 
     redraw: function () {
-      var map = this._map, d = this.data, t0 = performance.now();
-      var size = map.getSize(), pad = 0.5;
-      var topLeft = map.containerPointToLayerPoint([-size.x * pad, -size.y * pad]);
-      var w = Math.round(size.x * (1 + 2 * pad)), h = Math.round(size.y * (1 + 2 * pad));
-      var dpr = window.devicePixelRatio || 1, canvas = this._canvas;
-      L.DomUtil.setPosition(canvas, topLeft);
-      canvas.width = w * dpr;
-      canvas.height = h * dpr;
-      canvas.style.width = w + "px";
-      canvas.style.height = h + "px";
-      var ctx = canvas.getContext("2d");
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      var scale = map.options.crs.scale(map.getZoom()) / map.options.crs.scale(0);
-      var origin = map.getPixelOrigin(), ox = -origin.x - topLeft.x, oy = -origin.y - topLeft.y;
+      var d = this.data, t0 = performance.now(), canvas = this._canvas;
+      var f = L.territoryCanvas(this._map, canvas), ctx = f.ctx, w = f.w, h = f.h, scale = f.scale, ox = f.ox, oy = f.oy;
       var xy = this.xy, cx = this.cx, cy = this.cy;
       var first = xy[0], cellPx = first ? Math.max(Math.abs(first[0] - first[6]), Math.abs(first[1] - first[7])) * scale : 10;
       var dots = cellPx < 4, side = Math.max(d.line ? 5 : 2, cellPx);

@@ -158,3 +158,18 @@ def map_frame(page, ready: str):
 BASEMAP_DRAWN = ("window.__basemap && window.__basemap.states && !window.__basemap.error && window.__basemap.cities > 0"
                  " && document.querySelectorAll('path.territory-basemap-state').length > 0"
                  " && document.querySelectorAll('path.territory-basemap-coast').length > 0")
+
+
+def go(page, title: str) -> None:
+    """Open a page from the sidebar and wait for its script run to end."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=120_000)
+    wait_until_idle(page)
+
+
+def create_scenario(page, name: str) -> None:
+    """On the Scenarios page: a new scenario from the active plan (the Designer opens it next)."""
+    go(page, "Scenarios")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create scenario").click()
+    page.get_by_text(f"Created '{name}'").wait_for(timeout=60_000)

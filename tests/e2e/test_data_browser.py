@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.e2e.conftest import wait_until_idle
+from tests.e2e.helpers import BASEMAP_DRAWN, map_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +29,13 @@ def test_first_run_loads_the_demo_and_draws_the_hex_map_offline(server, browser,
     caption = page.get_by_text(re.compile(r"[\d,]+ cells at resolution 5"))
     n_cells = int(caption.inner_text().split()[0].replace(",", ""))
     assert n_cells > 3000
-    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
-    hexes = frame.locator("path.leaflet-interactive")
-    hexes.filter(visible=True).first.wait_for(timeout=60_000)  # drawn on screen, not just in the DOM
-    assert hexes.count() == n_cells
-    assert hexes.filter(visible=True).count() > n_cells // 2
+    # every cell drawn on the map's canvas from its id, over the offline basemap, with a legend
+    frame = map_frame(page, f"{BASEMAP_DRAWN} && window.__cellsStats && window.__cellsStats.ready")
+    assert frame.evaluate("() => window.__cellsStats.cells") == n_cells
+    painted = frame.evaluate("""() => { const c = document.querySelector('canvas.territory-cells-canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+    assert painted > 10_000  # pixels of cells on screen, not just data in the page
     assert "Accounts" in frame.locator(".territory-legend").inner_text()
     page.screenshot(path=str(tmp_path / "data-page.png"), full_page=True)
 

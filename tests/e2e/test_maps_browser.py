@@ -15,7 +15,9 @@ from tests.e2e.helpers import (
     _map_ready,
     _open_designer,
     _point,
+    create_scenario,
     foreign_requests,
+    go,
     map_frame,
     screenshot,
 )
@@ -33,11 +35,6 @@ def _choose_result(page, text: str) -> None:
     box = page.locator("[data-testid='stSelectbox']", has_text="found: choose one").first
     box.locator("input").click()
     page.get_by_role("option", name=text, exact=True).click()
-    wait_until_idle(page)
-
-
-def _go(page, name: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=name).click()
     wait_until_idle(page)
 
 
@@ -61,7 +58,7 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     frame.wait_for_function("() => map_div.getCenter().lat > 55 && map_div.getCenter().lng < -140")
 
     # Designer: the basemap, territory names, a legend, and touching territories never alike
-    _go(page, "Designer")
+    go(page, "Designer")
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     frame = _map_ready(page)
     frame.wait_for_function(BASEMAP_DRAWN, timeout=60_000)
@@ -112,12 +109,12 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     frame.evaluate("() => map_div.setView([41.88, -87.63], 8, {animate: false})")
     page.mouse.click(*_point(page, CHICAGO))
     _alert(page, "Painted 1 cell into")
-    _go(page, "Scenarios")
+    go(page, "Scenarios")
     page.get_by_text("1 cell differs").wait_for(timeout=120_000)
     frame = map_frame(page, f"{BASEMAP_DRAWN} && window.__cellsStats && window.__cellsStats.cells === 1")
     screenshot(page, "scenarios")
     for name in ("KPIs", "Rules & reps"):
-        _go(page, name)
+        go(page, name)
         screenshot(page, name.split()[0].lower())
 
     assert not foreign_requests(requested, server), sorted(foreign_requests(requested, server))[:5]
@@ -154,11 +151,8 @@ def test_create_delete_undo_a_territory_and_settings_stay_with_their_plan(server
     assert "Traceback" not in page.inner_text("body") and "Error" not in page.inner_text("[data-testid='stSidebar']")
 
     # a second plan: its territory form shows its own settings, never the first plan's edits
-    _go(page, "Scenarios")
-    page.get_by_label("Name", exact=True).fill("Second plan")
-    page.get_by_role("button", name="Create scenario").click()
-    page.get_by_text("Created 'Second plan'").wait_for(timeout=60_000)
-    _go(page, "Designer")
+    create_scenario(page, "Second plan")
+    go(page, "Designer")
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     sidebar.get_by_text("Territories", exact=True).click()
     rename = sidebar.get_by_label("Rename")

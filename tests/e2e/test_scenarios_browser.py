@@ -10,15 +10,9 @@ import re
 import pytest
 
 from tests.e2e.conftest import wait_until_idle, wait_until_settled
-from tests.e2e.helpers import CHICAGO, _alert, _count, _map_ready, _point
+from tests.e2e.helpers import CHICAGO, _alert, _count, _map_ready, _point, create_scenario, go
 
 pytestmark = pytest.mark.e2e
-
-
-def _go(page, title: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
-    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=120_000)
-    wait_until_idle(page)
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -41,13 +35,10 @@ def test_create_change_compare_and_export_a_scenario(server, browser):
     page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # the demo loads first
     wait_until_idle(page)
 
-    _go(page, "Scenarios")
-    page.get_by_label("Name", exact=True).fill("Chicago cell <to> the first territory")
-    page.get_by_role("button", name="Create scenario").click()
-    page.get_by_text("Created 'Chicago cell <to> the first territory'").wait_for(timeout=60_000)
+    create_scenario(page, "Chicago cell <to> the first territory")
 
     # the Designer opens the new scenario; one click moves a Chicago cell to the active territory
-    _go(page, "Designer")
+    go(page, "Designer")
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     plan_box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Plan").first
     assert plan_box.locator("input").input_value() == "Chicago cell <to> the first territory"
@@ -58,7 +49,7 @@ def test_create_change_compare_and_export_a_scenario(server, browser):
     assert moved > 0
 
     # compared with the active plan (the baseline): the same accounts move, and one cell differs
-    _go(page, "Scenarios")
+    go(page, "Scenarios")
     page.get_by_text(re.compile(rf"^{moved:,} accounts change territory or owner")).wait_for(timeout=120_000)
     page.get_by_text("1 cell differs").wait_for()
     changes = page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("path.leaflet-interactive")
