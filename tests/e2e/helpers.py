@@ -20,9 +20,16 @@ BROOKLYN = _centre(40.65, -73.6)
 MAP = "iframe[title='streamlit_folium.st_folium']"
 
 
+def metric_value(page, label: str):
+    """The value element of the metric labelled exactly ``label`` (not one that starts with it)."""
+    import re
+
+    exact = page.locator("[data-testid='stMetricLabel']", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    return page.locator("[data-testid='stMetric']").filter(has=exact).locator("[data-testid='stMetricValue']")
+
+
 def _metric(page, label: str) -> str:
-    box = page.locator("[data-testid='stMetric']", has_text=label)
-    return box.locator("[data-testid='stMetricValue']").inner_text()
+    return metric_value(page, label).inner_text()
 
 
 def _count(page, label: str) -> int:

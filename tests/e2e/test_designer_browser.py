@@ -27,6 +27,7 @@ from tests.e2e.helpers import (
     _territory_colour,
     _wait_fill,
     _zoom_to,
+    metric_value,
 )
 
 pytestmark = pytest.mark.e2e
@@ -164,6 +165,5 @@ def test_rebalance_preview_accept_and_undo(server, browser):
     assert _metric(page, "Max deviation") == previewed
     page.get_by_role("button", name="Undo (1)").click()
     wait_until_idle(page)
-    expect(page.locator("[data-testid='stMetric']", has_text="Max deviation")
-           .locator("[data-testid='stMetricValue']")).to_have_text(before)
+    expect(metric_value(page, "Max deviation")).to_have_text(before)
     page.close()

@@ -83,6 +83,8 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     _choose_result(page, "Place: Boston, MA")
     frame.wait_for_function("() => { const c = map_div.getCenter(); return Math.abs(c.lat - 42.36) < 0.3 &&"
                             " Math.abs(c.lng + 71.06) < 0.3 && map_div.getZoom() >= 8; }", timeout=30_000)
+    frame.wait_for_function("() => window.__basemap.counties &&"  # zoomed in: county lines too
+                            " document.querySelectorAll('path.territory-basemap-county').length > 0", timeout=30_000)
     # the view is kept when the shading changes (a new map is drawn for the new shading)
     box = page.locator(MAP).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
