@@ -142,6 +142,9 @@ def _drop_territory(con, scenario_id: int, territory_id: str) -> None:
 def _restore_territory(con, scenario_id: int, saved: str) -> None:
     data = json.loads(saved)
     t = data["territory"]
+    if t["territory_id"] in _territory_ids(con, scenario_id):
+        raise EditRefused(f"cannot undo the deletion of {t['name']!r}: a territory created since has its id "
+                          f"({t['territory_id']}); delete or rename that one's cells first")
     con.execute("INSERT INTO territories (scenario_id, territory_id, name, color, rep_id, locked) VALUES (?, ?, ?, ?, ?, ?)",
                 [scenario_id, t["territory_id"], t["name"], t["color"], t["rep_id"], t["locked"]])
     for r in data["rules"]:

@@ -156,6 +156,16 @@ def test_deleting_a_territory_is_an_undo_step_that_puts_back_its_cells_and_setti
         edits.delete_territory(con, 1, "nope")
 
 
+def test_undoing_a_delete_is_refused_when_a_new_territory_took_its_id(con, patch):
+    tid = plan.create_territory(con, 1, "First")
+    edits.delete_territory(con, 1, tid)
+    assert plan.create_territory(con, 1, "Second") == tid  # ids are handed out again
+    before = store.fingerprint(con)
+    with pytest.raises(EditRefused, match="created since has its id"):
+        edits.undo(con, 1)
+    assert store.fingerprint(con) == before  # nothing half-done
+
+
 def test_territory_create_rename_recolour_delete(con, patch):
     tid = plan.create_territory(con, 1, "West <b>")
     plan.update_territory(con, 1, tid, name="Far West", color="#123456")
