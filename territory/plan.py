@@ -199,17 +199,18 @@ def create_territory(con: Connection, scenario_id: int, name: str, *, color: str
     return TerritoryId(tid)
 
 
-def recolour(con: Connection, scenario_id: int, *, keep: bool = True, expected_version: int | None = None) -> int:
+def recolour(con: Connection, scenario_id: int, *, keep: bool = True,
+             expected_version: int | None = None) -> list[str]:
     """Give touching territories different colours (:mod:`territory.colours`); with ``keep``
-    only the territories that clash change. Returns how many territories got a new colour."""
+    only the territories that clash change. Returns the names of those that got a new colour."""
     with change(con, scenario_id, expected_version):
         return write_colours(con, scenario_id, keep=keep)
 
 
-def write_colours(con: Connection, scenario_id: int, *, keep: bool = False) -> int:
+def write_colours(con: Connection, scenario_id: int, *, keep: bool = False) -> list[str]:
     """:func:`recolour` inside the caller's transaction (no version bump)."""
-    terr = con.execute("SELECT territory_id, color FROM territories WHERE scenario_id = ?", [scenario_id]).fetchall()
-    current = {t: c for t, c in terr}
+    terr = con.execute("SELECT territory_id, color, name FROM territories WHERE scenario_id = ?", [scenario_id]).fetchall()
+    current, names = {t: c for t, c, _ in terr}, {t: n for t, _, n in terr}
     chosen = colours.assign(list(current), colours.adjacency(assignments(con, scenario_id)),
                             current=current if keep else None)
     new = {t: c for t, c in chosen.items() if c != current[t]}
@@ -217,7 +218,7 @@ def write_colours(con: Connection, scenario_id: int, *, keep: bool = False) -> i
         con.execute("UPDATE territories t SET color = n.color FROM (SELECT unnest(?::VARCHAR[]) AS territory_id,"
                     " unnest(?::VARCHAR[]) AS color) n WHERE t.scenario_id = ? AND t.territory_id = n.territory_id",
                     [list(new), list(new.values()), scenario_id])
-    return len(new)
+    return sorted(names[t] for t in new)
 
 
 NO_REP = ""  # update_territory(rep_id=NO_REP) takes the territory's rep away

@@ -394,9 +394,9 @@ def _pending(keys: dict[str, str], shown: dict, rep_names: dict[str, str]) -> li
 
 
 def _recolour(scenario_id: int) -> None:
-    n = _guard(lambda: plan.recolour(state.db(), scenario_id, expected_version=state.seen(scenario_id)))
-    if n is not False:
-        say("ok", f"Recoloured {n} territories; touching territories now differ." if n
+    changed = _guard(lambda: plan.recolour(state.db(), scenario_id, expected_version=state.seen(scenario_id)))
+    if changed is not False:
+        say("ok", f"Recoloured {', '.join(changed)}; touching territories now differ." if changed
             else "No change: touching territories already have different colours.")
 
 

@@ -85,7 +85,8 @@ def test_recolour_changes_only_the_territories_that_clash(demo_con):
     plan.update_territory(demo_con, sid, a, color=before[b])  # a user makes two neighbours look alike
     assert colours.clashes(assignments, {**before, a: before[b]})
     version = plan.version(demo_con, sid)
-    assert plan.recolour(demo_con, sid, expected_version=version) == 1
+    names = dict(zip(terr["territory_id"], terr["name"]))
+    assert plan.recolour(demo_con, sid, expected_version=version) in ([names[a]], [names[b]])
     after = dict(zip(*plan.territories(demo_con, sid)[["territory_id", "color"]].T.to_numpy()))
     assert colours.clashes(assignments, after) == []
     assert {t for t in after if after[t] != before[t]} <= {a, b}
