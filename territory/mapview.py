@@ -79,7 +79,7 @@ def base_map(*, tiles: str = "none", bounds: list[list[float]] | None = None, vi
     shading, another resolution) opens where the user left it instead of fitting ``bounds``.
     """
     m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=TILES.get(tiles), control_scale=True)
-    Basemap(view_key, bounds).add_to(m)  # fits the view once the frame has its size
+    Basemap(view_key, bounds, tiles=TILES.get(tiles) is not None).add_to(m)  # fits the view once the frame has its size
     return m
 
 
@@ -103,10 +103,12 @@ class Basemap(JSCSSMixin, MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, view_key: str | None = None, bounds: list[list[float]] | None = None) -> None:
+    def __init__(self, view_key: str | None = None, bounds: list[list[float]] | None = None, *,
+                 tiles: bool = False) -> None:
         super().__init__()
         self._name = "Basemap"
-        self.options = script_json({**ATLAS, "cities": cities(), "view_key": view_key, "bounds": bounds})
+        self.options = script_json({**ATLAS, "cities": cities(), "view_key": view_key, "bounds": bounds,
+                                    "tiles": tiles})  # over tiles: lines and names only, no land fill
 
 
 class Cells(JSCSSMixin, MacroElement):

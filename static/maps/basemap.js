@@ -50,7 +50,7 @@
         style.textContent = CSS;
         document.head.appendChild(style);
       }
-      map.getContainer().style.background = "#dbe7f0";  // water
+      if (!opts.tiles) map.getContainer().style.background = "#dbe7f0";  // water (tiles, when asked for, draw their own)
       ["territoryBasemap", "territoryCities"].forEach(function (name, k) {
         var pane = map.createPane(name);
         pane.style.zIndex = k === 0 ? 350 : 450;  // under the cells (400); names above them, click-through
@@ -59,7 +59,8 @@
       this._svg = L.svg({pane: "territoryBasemap", padding: 0.5});
       load(opts.states).then(function (us) {
         L.geoJSON(topojson.feature(us, us.objects.nation), {renderer: self._svg, interactive: false, style: {
-          color: "#7d8794", weight: 1, fillColor: "#f6f4ee", fillOpacity: 1, className: "territory-basemap-coast"}}).addTo(map);
+          color: "#7d8794", weight: 1, fillColor: "#f6f4ee", fillOpacity: opts.tiles ? 0 : 1,
+          className: "territory-basemap-coast"}}).addTo(map);
         L.geoJSON(topojson.mesh(us, us.objects.states, function (a, b) { return a !== b; }), {
           renderer: self._svg, interactive: false,
           style: {color: "#8d96a3", weight: 1.2, className: "territory-basemap-state"}}).addTo(map);

@@ -60,4 +60,6 @@ def test_legend_title_is_data_set_as_text():
 
 def test_tiles_are_optional():
     assert "tileLayer" not in mapview.base_map(tiles="none").get_root().render()
-    assert "tileLayer" in mapview.base_map(tiles="OpenStreetMap").get_root().render()
+    with_tiles = mapview.base_map(tiles="OpenStreetMap").get_root().render()
+    assert "tileLayer" in with_tiles and '"tiles":true' in with_tiles  # the basemap then leaves the land unfilled
+    assert '"tiles":false' in mapview.base_map(tiles="none").get_root().render()
