@@ -31,10 +31,15 @@ BORDERS = """() => { const m = window.parent.__territoryDesigner.map; let border
   return [borders, m.clashes(), new Set(m.territories.map(t => t.color)).size, m.territories.length]; }"""
 
 
-def _choose_result(page, text: str) -> None:
+def _search(page, text: str, result: str) -> None:
+    """Type ``text`` in the Designer's search box and choose ``result`` from what it finds."""
+    page.get_by_placeholder("An account, a city, a ZIP or a territory").fill(text)
+    page.keyboard.press("Enter")
+    wait_until_settled(page)  # the list of this search, not the one of the search before
     box = page.locator("[data-testid='stSelectbox']", has_text="found: choose one").first
     box.locator("input").click()
-    page.get_by_role("option", name=text, exact=True).click()
+    page.keyboard.type(result)  # the list filters as one types
+    page.get_by_role("option", name=result, exact=True).click()
     wait_until_idle(page)
 
 
@@ -77,10 +82,7 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     frame.wait_for_function("() => map_div.getZoom() >= 6")
 
     # search: a place, then the map is there
-    page.get_by_placeholder("An account, a city, a ZIP or a territory").fill("Boston, MA")
-    page.keyboard.press("Enter")
-    wait_until_idle(page)
-    _choose_result(page, "Place: Boston, MA")
+    _search(page, "Boston, MA", "Place: Boston, MA")
     frame.wait_for_function("() => { const c = map_div.getCenter(); return Math.abs(c.lat - 42.36) < 0.3 &&"
                             " Math.abs(c.lng + 71.06) < 0.3 && map_div.getZoom() >= 8; }", timeout=30_000)
     frame.wait_for_function("() => window.__basemap.counties &&"  # zoomed in: county lines too
@@ -101,10 +103,7 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     lat, lng, zoom = frame.evaluate("() => { const c = map_div.getCenter(); return [c.lat, c.lng, map_div.getZoom()]; }")
     assert zoom == kept[2] and abs(lat - kept[0]) < 0.05 and abs(lng - kept[1]) < 0.05, (kept, (lat, lng, zoom))
     # ... and a territory by name: its cells fill the view
-    page.get_by_placeholder("An account, a city, a ZIP or a territory").fill(name.split(" (")[0])
-    page.keyboard.press("Enter")
-    wait_until_idle(page)
-    _choose_result(page, f"Territory: {name}")
+    _search(page, name.split(" (")[0], f"Territory: {name}")
     frame.wait_for_function("() => map_div.getZoom() <= 8", timeout=30_000)
 
     # one painted cell makes the plans differ; the Scenarios comparison draws it over the basemap too
