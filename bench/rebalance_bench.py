@@ -48,8 +48,8 @@ def h3_instances(db: Path) -> list[dict]:
     con = store.connect(db)
     sample.load_demo(con, out_dir=db.parent / "demo")
     out = []
-    for res, buffer, k, attrs, tol in ((4, 1, 20, ("potential", "accounts", "workload_hours"), 0.03),
-                                       (5, 0, 50, ("potential", "accounts", "workload_hours"), 0.05),
+    for res, buffer, k, attrs, tol in ((4, 1, 20, ("potential", "accounts", "visit_hours"), 0.03),
+                                       (5, 0, 50, ("potential", "accounts", "visit_hours"), 0.05),
                                        (6, 1, 100, ("potential", "accounts"), 0.05)):
         units = rebalance.units_from_cells(grid.aggregate_cells(con, res), buffer=buffer)
         out.append({"name": f"H3 res {res}: {len(units.ids):,} units, K={k}", "units": units, "k": k,

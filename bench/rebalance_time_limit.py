@@ -31,7 +31,7 @@ def _run(db: Path, limit: float) -> float:
     con = store.connect(db)
     try:
         sid = plan.working_scenario(con)
-        opts = Options(balance={"potential": 0.05, "accounts": 0.05, "workload_hours": 0.05}, seed=1,
+        opts = Options(balance={"potential": 0.05, "accounts": 0.05, "visit_hours": 0.05}, seed=1,
                        time_limit=limit)
         t0 = time.perf_counter()
         rebalance.rebalance(con, sid, opts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territory import grid, plan, rules, settings
+from territory import grid, metrics, plan, rules, settings
 from territory.store import Connection
 
 ACCOUNT_COLUMNS = ("account_id", "name", "city", "state", "lat", "lng", "cell", "industry", "tier", "employees",
@@ -22,14 +22,14 @@ def accounts(con: Connection, scenario_id: int, *, workload: settings.Workload =
     (rules applied), ``assigned_by`` ('named', 'overlay', 'map' or None = unassigned), the
     territory's ``territory`` name, ``rep_id`` and ``rep_name`` (the new owner), ``visit_hours`` a year."""
     keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
-    visits = [workload.hours(t) for t in settings.TIERS]
+    visits_sql, visits = metrics.visit_hours_sql("a.tier", workload)
     cols = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
     return con.execute(
         f"SELECT {cols}, ca.territory_id AS map_territory_id,"
         " coalesce(h.territory_id, ca.territory_id) AS territory_id,"
         " coalesce(h.assigned_by, CASE WHEN ca.territory_id IS NOT NULL THEN 'map' END) AS assigned_by,"
         " t.name AS territory, t.rep_id, r.name AS rep_name,"
-        " CASE a.tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END AS visit_hours"
+        f" {visits_sql} AS visit_hours"
         " FROM accounts a"
         f" LEFT JOIN cell_assignments ca ON ca.scenario_id = ? AND ca.cell = {grid.parent_sql('a.cell')}"
         f" LEFT JOIN ({rules.HELD_SQL}) h ON h.account_id = a.account_id"
@@ -46,25 +46,22 @@ def rule_offsets(con: Connection, scenario_id: int, *, workload: settings.Worklo
     their rule's territory minus the same values taken from the territory of their cell.
     Empty when the plan has no rules. One query over the ruled accounts only (per stroke).
     """
-    metrics = list(grid.CELL_METRICS)
+    names = list(metrics.NAMES)
     if not rules.has_rules(con, scenario_id):
-        return pd.DataFrame(columns=["territory_id", *metrics])
+        return pd.DataFrame(columns=["territory_id", *names])
     keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
-    visits = [workload.hours(t) for t in settings.TIERS]
+    sums, visits = metrics.sums_sql("a", workload)
     moved = con.execute(
-        "SELECT h.territory_id AS to_t, ca.territory_id AS from_t, count(*) AS accounts,"
-        " sum(a.potential) AS potential, sum(a.revenue_12m) AS revenue_12m, sum(a.pipeline) AS pipeline,"
-        " sum(a.weighted_pipeline) AS weighted_pipeline,"
-        " sum(CASE a.tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END) AS workload_hours"
+        f"SELECT h.territory_id AS to_t, ca.territory_id AS from_t, {sums}"
         f" FROM ({rules.HELD_SQL}) h JOIN accounts a USING (account_id)"
         f" LEFT JOIN cell_assignments ca ON ca.scenario_id = ? AND ca.cell = {grid.parent_sql('a.cell')}"
         " GROUP BY ALL",
         [*visits, scenario_id, scenario_id, scenario_id, keep, fill],
     ).df()
     if moved.empty:
-        return pd.DataFrame(columns=["territory_id", *metrics])
-    plus = moved.groupby("to_t")[metrics].sum()
-    minus = moved.dropna(subset=["from_t"]).groupby("from_t")[metrics].sum()
+        return pd.DataFrame(columns=["territory_id", *names])
+    plus = moved.groupby("to_t")[names].sum()
+    minus = moved.dropna(subset=["from_t"]).groupby("from_t")[names].sum()
     return plus.sub(minus, fill_value=0).rename_axis("territory_id").reset_index()
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import polars as pl
 import polars_h3 as plh3
 
-from territory import settings
+from territory import metrics, settings
 from territory.errors import ValidationError
 from territory.store import Connection
 
@@ -75,14 +75,7 @@ def validate_resolution(res: int) -> None:
         )
 
 
-CELL_METRICS = (
-    "accounts",
-    "potential",
-    "revenue_12m",
-    "pipeline",
-    "weighted_pipeline",
-    "workload_hours",
-)
+CELL_METRICS = metrics.NAMES
 
 
 def aggregate_cells(
@@ -95,14 +88,14 @@ def aggregate_cells(
     their cell, so the optimizer must not count them).
     """
     keep, fill = parent_masks(res)
-    visits = [workload.hours(t) for t in settings.TIERS]
+    sums, visits = metrics.sums_sql(workload=workload)
     where, params = "", []
     if without_rules_of is not None:
         from territory.rules import HELD_SQL  # rules imports plan, which imports this module
 
         where = f" WHERE account_id NOT IN (SELECT account_id FROM ({HELD_SQL}))"
         params = [without_rules_of, without_rules_of]
-    sql = f"SELECT {parent_sql()} AS cell, {_SUMS} FROM accounts{where} GROUP BY 1"
+    sql = f"SELECT {parent_sql()} AS cell, {sums} FROM accounts{where} GROUP BY 1"
     return con.execute(sql, [keep, fill, *visits, *params]).df()
 
 
@@ -111,16 +104,12 @@ def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload 
     (what :func:`aggregate_cells` leaves out with ``without_rules_of``)."""
     from territory.rules import HELD_SQL
 
-    visits = [workload.hours(t) for t in settings.TIERS]
-    sql = (f"SELECT h.territory_id, {_SUMS} FROM ({HELD_SQL}) h JOIN accounts USING (account_id) "
+    sums, visits = metrics.sums_sql(workload=workload)
+    sql = (f"SELECT h.territory_id, {sums} FROM ({HELD_SQL}) h JOIN accounts USING (account_id) "
            "GROUP BY 1 ORDER BY 1")
     return con.execute(sql, [*visits, scenario_id, scenario_id]).df()
 
 
-# CELL_METRICS summed over a group of accounts (the visit hours per tier A, B, C as parameters)
-_SUMS = ("count(*) AS accounts, sum(potential) AS potential, sum(revenue_12m) AS revenue_12m,"
-         " sum(pipeline) AS pipeline, sum(weighted_pipeline) AS weighted_pipeline,"
-         " sum(CASE tier WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END) AS workload_hours")
 
 
 def cell_boundary(cell: int) -> list[tuple[float, float]]:

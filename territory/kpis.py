@@ -16,11 +16,11 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from territory import grid, plan, rules
+from territory import grid, metrics, plan, rules
 from territory.store import Connection
 
-SUMS = ("accounts", "potential", "revenue_12m", "pipeline", "weighted_pipeline", "workload_hours")
-BALANCED = ("potential", "accounts", "workload_hours")  # deviation columns shown
+SUMS = metrics.NAMES
+BALANCED = ("potential", "accounts", "visit_hours")  # deviation columns shown
 
 
 @dataclass(frozen=True)

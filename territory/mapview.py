@@ -27,7 +27,7 @@ import pandas as pd
 from branca.element import MacroElement, Template
 from folium.elements import JSCSSMixin
 
-from territory import geocode, grid
+from territory import geocode, grid, metrics
 
 ASSET_BASE = "/app/static/vendor"
 LOCAL_JS = {"leaflet": f"{ASSET_BASE}/leaflet/leaflet.js",
@@ -49,14 +49,7 @@ TILES = {
 }
 # viridis, 7 steps: colour-blind safe and readable in grey scale
 SEQUENTIAL = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
-METRIC_LABELS = {
-    "accounts": "Accounts",
-    "potential": "Potential ($)",
-    "revenue_12m": "Revenue, last 12 months ($)",
-    "pipeline": "Open pipeline ($)",
-    "weighted_pipeline": "Weighted pipeline ($)",
-    "workload_hours": "Workload (hours/year)",
-}
+METRIC_LABELS = metrics.LABELS  # every summed measure can shade a map
 
 
 def offline(m: folium.Map) -> folium.Map:

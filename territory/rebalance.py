@@ -18,12 +18,12 @@ import pandas as pd
 from scipy.sparse import coo_matrix, csgraph
 from scipy.spatial import cKDTree
 
-from territory import backup, edits, grid, plan, rules
+from territory import backup, edits, grid, metrics, plan, rules
 from territory.optimizer import Options, Report, Units, solve, suggest_moves
 from territory.store import Connection
 
 EARTH_KM = 6371.0088
-ATTRIBUTES = ("potential", "accounts", "revenue_12m", "workload_hours", "pipeline")
+ATTRIBUTES = metrics.BALANCEABLE
 BUFFER_UP_TO = 15_000  # plans up to this many occupied cells get a ring of empty cells around them
 
 

@@ -13,11 +13,11 @@ import h3
 import numpy as np
 import pandas as pd
 
-from territory import book, kpis, plan, store
+from territory import book, kpis, metrics, plan, store
 from territory.errors import NotFoundError, ValidationError
 from territory.store import Connection
 
-COMPARED = ("accounts", "potential", "revenue_12m", "pipeline", "workload_hours")
+COMPARED = metrics.COMPARED
 MAX_COMPARED = 3
 
 
@@ -133,7 +133,7 @@ def compare(con: Connection, scenario_ids: list[int]) -> Comparison:
 
 def per_territory(accounts: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
     """The COMPARED sums per territory of a book (``book.accounts``), every territory listed."""
-    acc = accounts.dropna(subset=["territory_id"]).assign(accounts=1, workload_hours=accounts["visit_hours"])
+    acc = accounts.dropna(subset=["territory_id"]).assign(accounts=1)
     sums = acc.groupby("territory_id")[list(COMPARED)].sum()
     out = territories[["territory_id", "name", "rep_name"]].merge(sums, on="territory_id", how="left").fillna(
         {m: 0 for m in COMPARED})
@@ -142,9 +142,9 @@ def per_territory(accounts: pd.DataFrame, territories: pd.DataFrame) -> pd.DataF
 
 def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.DataFrame,
           baseline: pd.DataFrame | None) -> dict:
-    """Balance (max deviation and CV on potential, accounts, workload), compactness, disruption."""
+    """Balance (max deviation and CV on potential, accounts, visit hours), compactness, disruption."""
     out = {}
-    for m in ("potential", "accounts", "workload_hours"):
+    for m in kpis.BALANCED:
         b = kpis.balance(per[m])
         out[f"max_dev_{m}_pct"], out[f"cv_{m}"] = b.max_deviation_pct, b.cv
     assignments = plan.assignments(con, scenario_id)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, plan, planmap, planview, rules, search, strokes
+from territory import edits, grid, kpis, mapview, metrics, plan, planmap, planview, rules, search, strokes
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import feedback, state
@@ -302,15 +302,13 @@ def kpi_panel(view: View) -> None:
     if held:
         st.caption(f"{held:,} accounts are placed by rules (named accounts, overlays): they count in their rule's "
                    "territory wherever you paint their cells. Rules are on the Rules & reps page.")
-    shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "workload_hours", "pipeline",
+    shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "visit_hours", "pipeline",
                "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={
-        "name": "Territory", "accounts": "Accounts", "potential": "Potential", "dev_potential": "Δ potential %",
-        "revenue_12m": "Revenue 12m", "workload_hours": "Workload h", "pipeline": "Pipeline", "cells": "Cells",
+        **metrics.COLUMNS, "name": "Territory", "dev_potential": "Δ potential %", "cells": "Cells",
         "pieces": "Pieces", "gained_accounts": "Gained", "lost_accounts": "Lost"})
-    st.dataframe(shown.round({"Δ potential %": 1}), hide_index=True,
-                 column_config={"Potential": st.column_config.NumberColumn(format="$%.0f"),
-                                "Revenue 12m": st.column_config.NumberColumn(format="$%.0f"),
-                                "Pipeline": st.column_config.NumberColumn(format="$%.0f")})
+    money = st.column_config.NumberColumn(format="$%.0f")
+    st.dataframe(shown.round({"Δ potential %": 1}), hide_index=True, column_config={
+        metrics.COLUMNS[m]: money for m in ("potential", "revenue_12m", "pipeline")})
 
 
 def inspect_panel(view: View) -> None:
@@ -457,4 +455,4 @@ def _guard(action):
     return False if result is feedback.FAILED else True if result is None else result
 
 
-METRICS = {k: v for k, v in mapview.METRIC_LABELS.items() if k in ("potential", "accounts", "revenue_12m", "workload_hours")}
+METRICS = {k: metrics.LABELS[k] for k in ("potential", "accounts", "revenue_12m", "visit_hours")}

@@ -15,7 +15,8 @@ HOURS = st.column_config.NumberColumn(format="%.0f h")
 RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)", False),
             "penetration": ("Penetration", True), "white_space": ("White space ($)", False),
             "attainment": ("Attainment", True), "weighted_pipeline": ("Weighted pipeline ($)", False),
-            "win_rate": ("Win rate", True), "workload_hours": ("Workload (hours)", False),
+            "win_rate": ("Win rate", True), "workload_hours": ("Workload: visits + travel (hours)", False),
+            "visit_hours": ("Visit hours", False),
             "utilisation": ("Capacity used", True), "accounts": ("Accounts", False)}
 TABLE_COLUMNS = scorecard.COLUMN_LABELS  # one label (with its unit) per column, shared with the Excel report
 PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation")
@@ -59,7 +60,7 @@ def column_config() -> dict:
     cfg = {label: MONEY for c, label in TABLE_COLUMNS.items()
            if c in ("potential", "revenue", "white_space", "quota", "pipeline", "weighted_pipeline")}
     cfg.update({TABLE_COLUMNS[c]: PCT for c in (*PERCENT_COLUMNS, "dev_potential_pct")})
-    cfg.update({TABLE_COLUMNS[c]: HOURS for c in ("workload_hours", "travel_hours")})
+    cfg.update({TABLE_COLUMNS[c]: HOURS for c in ("workload_hours", "travel_hours", "visit_hours")})
     cfg[TABLE_COLUMNS["mean_distance_km"]] = st.column_config.NumberColumn(format="%.0f km")
     cfg[TABLE_COLUMNS["compactness"]] = st.column_config.NumberColumn(format="%.2f")
     return cfg
@@ -195,7 +196,7 @@ def drill_body(sc: scorecard.Scorecard, key: tuple, tid: str, *, chart_key: str 
     for col, (label, value) in zip(cols, [
         ("Accounts", f"{int(row['accounts']):,}"), ("Potential", money(row["potential"])),
         ("Revenue 12m", money(row["revenue"])), ("Penetration", _pct(row["penetration"])),
-        ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h")]):
+        ("Attainment", _pct(row["attainment"])), ("Workload (visits + travel)", f"{row['workload_hours']:,.0f} h")]):
         col.metric(label, value)
     fc = forecasts(*key, (tid,))[tid]
     if isinstance(fc, str):
@@ -231,7 +232,7 @@ def rep_drill(sc: scorecard.Scorecard) -> None:
     cols = st.columns(5)
     for col, (label, value) in zip(cols, [
         ("Territories", f"{int(row['territories'])}"), ("Quota", money(row["quota"])),
-        ("Attainment", _pct(row["attainment"])), ("Workload", f"{row['workload_hours']:,.0f} h"),
+        ("Attainment", _pct(row["attainment"])), ("Workload (visits + travel)", f"{row['workload_hours']:,.0f} h"),
         ("Capacity used", _pct(row["utilisation"]))]):
         col.metric(label, value)
     st.dataframe(territory_table(sc.territories[sc.territories["rep_name"] == rep]), hide_index=True,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territory import edits, kpis, mapview, rebalance
+from territory import edits, kpis, metrics, rebalance
 from territory.errors import TerritoryError
 from territory.optimizer import Options
 from territory.planview import View
 from territory.ui import feedback, state
 
-METRICS = {m: mapview.METRIC_LABELS[m] for m in rebalance.ATTRIBUTES}
+METRICS = {m: metrics.LABELS[m] for m in rebalance.ATTRIBUTES}
 
 
 def panel(view: View, on_change) -> None:

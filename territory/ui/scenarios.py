@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from territory import charts, edits, exports, mapview, scenarios
+from territory import charts, edits, exports, mapview, metrics, scenarios
 from territory.errors import TerritoryError
 from territory.ui import feedback, state
 from territory.ui.feedback import plain
@@ -22,8 +22,7 @@ EXPORTS = {"salesforce": ("Salesforce Data Loader CSV (Id, OwnerId)", "csv", "te
            "shapefile": ("Territories as Shapefile (.zip)", "zip", "application/zip"),
            "excel": ("KPI report (Excel)", "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
-COMPARED_LABELS = {"potential": "Potential ($)", "accounts": "Accounts", "revenue_12m": "Revenue 12m ($)",
-                   "pipeline": "Open pipeline ($)", "workload_hours": "Workload (hours)"}
+COMPARED_LABELS = {m: metrics.LABELS[m] for m in scenarios.COMPARED}
 
 
 def show_message() -> None:
@@ -140,8 +139,8 @@ def compare(con, names: dict[int, str]) -> None:
     scores = cmp.scores.set_index("scenario").T
     labels = {"max_dev_potential_pct": "Balance: max deviation, potential (%)", "cv_potential": "Balance: CV, potential",
               "max_dev_accounts_pct": "Balance: max deviation, accounts (%)", "cv_accounts": "Balance: CV, accounts",
-              "max_dev_workload_hours_pct": "Balance: max deviation, workload (%)",
-              "cv_workload_hours": "Balance: CV, workload", "compactness": "Compactness (mean, 1 = disc)",
+              "max_dev_visit_hours_pct": "Balance: max deviation, visit hours (%)",
+              "cv_visit_hours": "Balance: CV, visit hours", "compactness": "Compactness (mean, 1 = disc)",
               "pieces": "Territory pieces", "unassigned_accounts": "Unassigned accounts",
               "disruption_accounts_pct": "Disruption vs baseline: accounts (%)",
               "disruption_revenue_pct": "Disruption vs baseline: revenue (%)"}

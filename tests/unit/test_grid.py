@@ -55,13 +55,13 @@ def test_aggregate_cells_equals_a_python_groupby(con, tmp_path):
         assert {int(k): int(v) for k, v in frame["accounts"].items()} == expected_count
         for c, pot in expected_potential.items():
             assert frame.loc[c, "potential"] == pytest.approx(pot)
-            assert frame.loc[c, "workload_hours"] == pytest.approx(expected_hours[c])
+            assert frame.loc[c, "visit_hours"] == pytest.approx(expected_hours[c])
 
 
 def test_workload_is_configurable(con, accounts_file):
     ingest.import_file(con, accounts_file, "accounts")  # 10 accounts of 50 employees: tier C
     frame = grid.aggregate_cells(con, 5, workload=settings.Workload({"C": 6.0}, 90.0))
-    assert frame["workload_hours"].sum() == pytest.approx(10 * 6 * 1.5)
+    assert frame["visit_hours"].sum() == pytest.approx(10 * 6 * 1.5)
 
 
 @pytest.mark.parametrize("res", [-1, 11, 5.5, "5"])

@@ -25,7 +25,7 @@ def patch():
     c = h3.str_to_int(centre)
     cells = pd.DataFrame({"cell": [c, *ring], "accounts": [10, 1, 2, 3, 4, 5, 6],
                           "potential": [100.0, 10, 20, 30, 40, 50, 60], "revenue_12m": 1.0,
-                          "pipeline": 0.0, "weighted_pipeline": 0.0, "workload_hours": 2.0})
+                          "pipeline": 0.0, "weighted_pipeline": 0.0, "visit_hours": 2.0})
     assign = pd.DataFrame({"cell": [c, *ring], "territory_id": ["A", "A", "A", "A", "B", "B", "B"]})
     terr = pd.DataFrame({"territory_id": ["A", "B", "C"], "name": ["North", "South", "Empty"],
                          "color": ["#000000"] * 3})

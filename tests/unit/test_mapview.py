@@ -11,7 +11,7 @@ from territory import grid, mapview
 def _frame(n=3):
     cells = grid.latlng_to_cells([39.7, 39.8, 40.0][:n], [-105.0, -104.9, -104.5][:n], 6)
     return pd.DataFrame({"cell": cells, "accounts": [1, 5, 9][:n], "potential": [10.0, 50.0, 90.0][:n],
-                         "revenue_12m": 0.0, "pipeline": 0.0, "weighted_pipeline": 0.0, "workload_hours": 4.0})
+                         "revenue_12m": 0.0, "pipeline": 0.0, "weighted_pipeline": 0.0, "visit_hours": 4.0})
 
 
 def test_rendered_map_asks_no_other_host():

@@ -16,7 +16,7 @@ def cells():
     centre = h3.latlng_to_cell(41.88, -87.63, 6)
     ids = [h3.str_to_int(c) for c in h3.grid_disk(centre, 1)]
     return pd.DataFrame({"cell": ids, "accounts": range(1, 8), "potential": [10.0 * i for i in range(1, 8)],
-                         "revenue_12m": 0.0, "pipeline": 0.0, "weighted_pipeline": 0.0, "workload_hours": 1.0})
+                         "revenue_12m": 0.0, "pipeline": 0.0, "weighted_pipeline": 0.0, "visit_hours": 1.0})
 
 
 def _territories():

@@ -59,7 +59,7 @@ def test_rule_offsets_move_ruled_sums_between_territories(working):
     rules.add_named(con, sid, "A2", strategic)
     off = book.rule_offsets(con, sid).set_index("territory_id")
     assert off.loc[strategic, "potential"] == 3000 and off.loc["R1", "potential"] == -3000
-    assert off.loc[strategic, "accounts"] == 1 and off.loc["R1", "workload_hours"] == -12
+    assert off.loc[strategic, "accounts"] == 1 and off.loc["R1", "visit_hours"] == -12
 
 
 def test_the_optimizer_leaves_ruled_accounts_out_of_the_cells_it_moves(working):
