@@ -22,7 +22,7 @@ def _layers(version: int, res: int, metric: str) -> dict:
     return mapview.density_layers(grid.aggregate_cells(state.db(), res), metric)
 
 
-version = con.execute("SELECT coalesce(max(import_id), 0) FROM import_log").fetchall()[0][0]
+version = quality.data_version(con)
 s = _summary(version)
 cols = st.columns(6)
 for col, (label, value) in zip(cols, [

@@ -72,3 +72,17 @@ def distance_km(lat1, lng1, lat2, lng2) -> np.ndarray:
     dlng = np.radians(np.asarray(lng2, float) - np.asarray(lng1, float))
     h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlng / 2) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def cell_accounts(con: Connection, scenario_id: int, cell: int) -> pd.DataFrame:
+    """The accounts in one plan cell (the Designer's Inspect), largest potential first, with the
+    rule that places an account elsewhere (``placed_by``: "named rule → Strategic") if any."""
+    keep, fill = grid.parent_masks(plan.resolution(con, scenario_id))
+    return con.execute(
+        "SELECT a.account_id, a.name, a.city, a.state, a.industry, a.tier, a.potential, a.revenue_12m, a.owner_id,"
+        " CASE WHEN h.account_id IS NOT NULL THEN h.assigned_by || ' rule → ' || t.name END AS placed_by"
+        f" FROM accounts a LEFT JOIN ({rules.HELD_SQL}) h USING (account_id)"
+        " LEFT JOIN territories t ON t.scenario_id = ? AND t.territory_id = h.territory_id"
+        f" WHERE {grid.parent_sql('a.cell')} = ? ORDER BY a.potential DESC",
+        [scenario_id, scenario_id, scenario_id, keep, fill, int(cell)]).df()
+

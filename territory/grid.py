@@ -119,3 +119,12 @@ def cell_boundary(cell: int) -> list[tuple[float, float]]:
 
 def cell_center(cell: int) -> tuple[float, float]:
     return h3.cell_to_latlng(h3.int_to_str(int(cell)))
+
+
+def cells_of_states(con: Connection, res: int, states: list[str]) -> list[int]:
+    """The cells at ``res`` holding an account in any of ``states`` (select by area)."""
+    keep, fill = parent_masks(res)
+    rows = con.execute(f"SELECT DISTINCT {parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
+                       [keep, fill, list(states)]).fetchall()
+    return [int(r[0]) for r in rows]
+

@@ -133,6 +133,20 @@ def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working"
     return ScenarioId(sid)
 
 
+def working_ids(con: Connection) -> list[int]:
+    """Every working plan's id, and the active one first when the active plan is a working plan."""
+    rows = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'working' ORDER BY is_active DESC, scenario_id"
+                       ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def names(con: Connection, kinds: tuple[str, ...] = ("baseline", "working")) -> list[tuple[int, str, bool]]:
+    """(id, name, is active) of the plans of ``kinds``, the baseline first."""
+    rows = con.execute("SELECT scenario_id, name, is_active FROM scenarios WHERE list_contains(?, kind) "
+                       "ORDER BY kind = 'baseline' DESC, scenario_id", [list(kinds)]).fetchall()
+    return [(int(s), n, bool(a)) for s, n, a in rows]
+
+
 def working_scenario(con: Connection) -> ScenarioId:
     """The plan the Designer edits: the first working plan, made from the baseline if none."""
     rows = con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'working' ORDER BY scenario_id LIMIT 1").fetchall()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from territory import store
 from territory.store import Connection
+
+if TYPE_CHECKING:  # the CLI imports this module and starts without pandas
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,25 @@ def import_history(con: Connection, *, limit: int = 20):
         " FROM import_log ORDER BY import_id DESC LIMIT ?",
         [limit],
     ).df()
+
+
+# the columns whose distinct values the UI offers as choices (filters, pickers), and their table
+CHOICES = {"region": "reps", "industry": "accounts", "tier": "accounts", "state": "accounts"}
+
+
+def values(con: Connection, column: str) -> list[str]:
+    """The distinct values of one of ``CHOICES``' columns, sorted (for filters and pickers)."""
+    table = CHOICES[column]  # a fixed name from the dict above, never user text
+    return [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1")
+            .fetchall()]
+
+
+def data_version(con: Connection) -> int:
+    """Changes whenever an import lands: a cache key for data-derived results."""
+    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_log").fetchall()[0][0])
+
+
+def reps(con: Connection) -> pd.DataFrame:
+    """Every rep: rep_id, name, home_lat, home_lng, ordered by name."""
+    return con.execute("SELECT rep_id, name, home_lat, home_lng FROM reps ORDER BY name").df()
+

@@ -55,6 +55,14 @@ def search(con: Connection, scenario_id: int, text: str, *, limit: int = 8) -> l
     return hits[:limit]
 
 
+def accounts(con: Connection, text: str, *, limit: int = 20):
+    """Accounts whose name contains ``text`` or whose id is ``text`` (the Rules page's finder)."""
+    text = (text or "").strip()
+    return con.execute("SELECT account_id, name, city, state, industry, employees FROM accounts"
+                       " WHERE name ILIKE ? ESCAPE '\\' OR account_id = ? ORDER BY name LIMIT ?",
+                       [contains(text), text, limit]).df()
+
+
 def contains(text: str) -> str:
     """An ``ILIKE ? ESCAPE '\\'`` pattern for names containing ``text`` (its % and _ are text)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -9,7 +9,20 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from territory import edits, grid, kpis, mapview, metrics, plan, planmap, planview, rules, search, strokes
+from territory import (
+    book,
+    edits,
+    grid,
+    kpis,
+    mapview,
+    metrics,
+    plan,
+    planmap,
+    planview,
+    quality,
+    search,
+    strokes,
+)
 from territory.errors import TerritoryError
 from territory.planview import View
 from territory.ui import feedback, state
@@ -56,7 +69,7 @@ def plan_map(view: View, metric: str):
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _rep_homes(data_version: int) -> pd.DataFrame:
-    return state.db().execute("SELECT name, home_lat, home_lng FROM reps").df()
+    return quality.reps(state.db())
 
 
 _bridge = components.declare_component("designer_bridge", path=str(Path(__file__).parent / "bridge"))
@@ -241,17 +254,14 @@ def _map_event(scenario_id: int, event: dict) -> None:
 def area_form(view: View) -> None:
     """Select a region with plain widgets (states, or a latitude/longitude box) and assign it."""
     con = state.db()
-    states = [r[0] for r in con.execute("SELECT DISTINCT state FROM accounts WHERE state IS NOT NULL ORDER BY 1").fetchall()]
+    states = quality.values(con, "state")
     chosen = st.multiselect("States", states, key=state.DESIGN_STATES)
     st.button("Apply to the cells of these states", key="designer_area_go", disabled=not chosen,
               on_click=_apply_area, args=(view.scenario_id, view.resolution))
 
 
 def _apply_area(scenario_id: int, res: int) -> None:
-    keep, fill = grid.parent_masks(res)
-    rows = state.db().execute(f"SELECT DISTINCT {grid.parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
-                              [keep, fill, st.session_state.get(state.DESIGN_STATES) or []]).fetchall()
-    apply_stroke(scenario_id, [int(r[0]) for r in rows])
+    apply_stroke(scenario_id, grid.cells_of_states(state.db(), res, st.session_state.get(state.DESIGN_STATES) or []))
 
 
 def plan_picker(scenario_id: int) -> None:
@@ -316,14 +326,7 @@ def inspect_panel(view: View) -> None:
     if cell is None:
         st.caption("Choose the Inspect tool and click a cell to list its accounts.")
         return
-    keep, fill = grid.parent_masks(view.resolution)
-    frame = state.db().execute(
-        "SELECT a.account_id, a.name, a.city, a.state, a.industry, a.tier, a.potential, a.revenue_12m, a.owner_id,"
-        " CASE WHEN h.account_id IS NOT NULL THEN h.assigned_by || ' rule → ' || t.name END AS placed_by"
-        f" FROM accounts a LEFT JOIN ({rules.HELD_SQL}) h USING (account_id)"
-        " LEFT JOIN territories t ON t.scenario_id = ? AND t.territory_id = h.territory_id"
-        f" WHERE {grid.parent_sql('a.cell')} = ? ORDER BY a.potential DESC",
-        [view.scenario_id, view.scenario_id, view.scenario_id, keep, fill, int(cell)]).df()
+    frame = book.cell_accounts(state.db(), view.scenario_id, int(cell))
     held = int(frame["placed_by"].notna().sum())
     st.markdown(f"**Cell {format(int(cell), 'x')}**: {len(frame):,} accounts"
                 + (f", {held:,} of them held by rules (painting the cell does not move them)" if held else ""))
@@ -357,8 +360,8 @@ def territory_manager(view: View) -> None:
     st.markdown(f"**{feedback.plain(row['name'])}**")
     st.text_input("Rename", value=shown["name"], key=keys["name"])
     st.color_picker("Colour", value=shown["color"], key=keys["color"])
-    reps = state.db().execute("SELECT rep_id, name FROM reps ORDER BY name").fetchall()
-    rep_names = {plan.NO_REP: "(none)", **{r[0]: r[1] for r in reps}}
+    reps = quality.reps(state.db())
+    rep_names = {plan.NO_REP: "(none)", **dict(zip(reps["rep_id"], reps["name"]))}
     st.selectbox("Rep", list(rep_names), format_func=rep_names.get, key=keys["rep_id"],
                  index=list(rep_names).index(shown["rep_id"]) if shown["rep_id"] in rep_names else 0)
     st.toggle("Locked", value=shown["locked"], key=keys["locked"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territory import charts, edits, forecast, scorecard
+from territory import charts, edits, forecast, quality, scorecard
 from territory.ui import state
 from territory.ui.feedback import plain
 
@@ -41,11 +41,8 @@ def load(scenario_id: int, filters: scorecard.Filters) -> tuple[scorecard.Scorec
 
 def choices(con) -> dict[str, list[str]]:
     """Values for the filters: regions (from reps), industries, tiers (from accounts)."""
-    def values(sql: str) -> list[str]:
-        return [r[0] for r in con.execute(sql).fetchall()]
-    return {"regions": values("SELECT DISTINCT region FROM reps WHERE region IS NOT NULL ORDER BY 1"),
-            "industries": values("SELECT DISTINCT industry FROM accounts WHERE industry IS NOT NULL ORDER BY 1"),
-            "tiers": values("SELECT DISTINCT tier FROM accounts ORDER BY 1")}
+    return {"regions": quality.values(con, "region"), "industries": quality.values(con, "industry"),
+            "tiers": quality.values(con, "tier")}
 
 
 def as_percent(frame: pd.DataFrame) -> pd.DataFrame:

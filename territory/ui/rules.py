@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from territory import allocation, plan, rules, search
+from territory import allocation, plan, quality, rules, search
 from territory.errors import TerritoryError
 from territory.ui import feedback, state
 
@@ -56,10 +56,7 @@ def _use_found(ids: list[str]) -> None:
 def named_form(con, sid: int) -> None:
     query = st.text_input("Find an account by name or id", key="rules_find")
     if query.strip():
-        found = con.execute(
-            "SELECT account_id, name, city, state, industry, employees FROM accounts "
-            "WHERE name ILIKE ? ESCAPE '\\' OR account_id = ? ORDER BY name LIMIT 20",
-            [search.contains(query.strip()), query.strip()]).df()
+        found = search.accounts(con, query)
         st.caption("Click a row to use that account.")
         st.dataframe(found, hide_index=True, key="rules_found", on_select=partial(_use_found, list(found["account_id"])),
                      selection_mode="single-row", column_config={
@@ -77,8 +74,7 @@ def named_form(con, sid: int) -> None:
 
 
 def overlay_form(con, sid: int) -> None:
-    industries = [ANY] + [r[0] for r in con.execute(
-        "SELECT DISTINCT industry FROM accounts WHERE industry IS NOT NULL ORDER BY 1").fetchall()]
+    industries = [ANY] + quality.values(con, "industry")
     c1, c2 = st.columns(2)
     c1.selectbox("Industry", industries, key="rules_overlay_industry")
     c2.selectbox("Tier", [ANY, "A", "B", "C"], key="rules_overlay_tier")

@@ -7,7 +7,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from territory import plan, sample, settings, store
+from territory import plan, quality, sample, settings, store
 from territory.store import Connection
 
 # app.py navigates with st.navigation, but Streamlit treats a `pages/` folder beside the main
@@ -91,7 +91,7 @@ def ensure_data() -> None:
 
 def data_version(con: Connection) -> int:
     """Changes whenever an import lands: a cache key for data-derived results."""
-    return int(con.execute("SELECT coalesce(max(import_id), 0) FROM import_log").fetchall()[0][0])
+    return quality.data_version(con)
 
 
 def data_changed() -> None:
@@ -102,11 +102,11 @@ def data_changed() -> None:
 def design_plan(con: Connection) -> int:
     """The working plan the Designer edits: the one chosen in this session, else the active plan
     when it is a working plan, else the first working plan (made from the baseline if none)."""
-    ids = [r[0] for r in con.execute("SELECT scenario_id FROM scenarios WHERE kind = 'working'").fetchall()]
+    ids = plan.working_ids(con)
     chosen = st.session_state.get(DESIGN_PLAN)
     if chosen not in ids:
-        active = con.execute("SELECT scenario_id FROM scenarios WHERE is_active AND kind = 'working'").fetchall()
-        chosen = active[0][0] if active else plan.working_scenario(con)
+        active = int(plan.active_scenario(con)) if ids else None
+        chosen = active if active in ids else plan.working_scenario(con)
         st.session_state[DESIGN_PLAN] = chosen
     return int(chosen)
 
@@ -127,9 +127,7 @@ def seen(scenario_id: int) -> int | None:
 def plan_names(con: Connection, *, kinds: tuple[str, ...] = ("baseline", "working"),
                mark_active: bool = True) -> dict[int, str]:
     """Plan id -> name as shown in pickers (the active plan marked, unless ``mark_active`` is off)."""
-    rows = con.execute("SELECT scenario_id, name, is_active FROM scenarios WHERE list_contains(?, kind) "
-                       "ORDER BY kind = 'baseline' DESC, scenario_id", [list(kinds)]).fetchall()
-    return {int(sid): f"{name} (active)" if active and mark_active else name for sid, name, active in rows}
+    return {sid: f"{name} (active)" if active and mark_active else name for sid, name, active in plan.names(con, kinds)}
 
 
 def active_plan(con: Connection) -> int:
