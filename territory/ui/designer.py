@@ -135,7 +135,7 @@ def search_box(view: View) -> None:
                          label_visibility="collapsed")
     if not text:
         return
-    hits = search.search(state.db(), view.scenario_id, text)
+    hits = _hits(view.scenario_id, view.version, view.data_version, text)
     if not hits:
         st.caption(f"Nothing found for {feedback.plain(text)}.")
         return
@@ -145,6 +145,12 @@ def search_box(view: View) -> None:
 
 
 SEARCH_HIT = "designer_hit"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _hits(scenario_id: int, version: int, data_version: int, text: str) -> list[search.Hit]:
+    """Search once per plan version and text, not on every rerun (each stroke reruns the page)."""
+    return search.search(state.db(), scenario_id, text)
 
 
 def _go_to(hits: list[search.Hit], key: str) -> None:
