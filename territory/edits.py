@@ -26,6 +26,8 @@ class EditRefused(TerritoryError, ValueError):
 __all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "delete_territory", "undo", "redo",
            "history", "version"]
 DELETE = "delete territory"  # the edit_log action of a deleted territory (its row and rules kept for undo)
+_TERRITORY_COLUMNS = ("territory_id", "name", "color", "rep_id", "locked")  # what a DELETE step keeps
+_RULE_COLUMNS = ("account_id", "industry", "tier", "min_employees", "min_annual_revenue", "priority", "origin")
 
 
 @dataclass(frozen=True)
@@ -117,15 +119,14 @@ def delete_territory(con: Connection, scenario_id: int, territory_id: str, *,
     puts the territory (name, colour, rep, lock), its cells and its rules back."""
     with store.transaction(con):
         _check_version(con, scenario_id, expected_version)
-        cols = ["territory_id", "name", "color", "rep_id", "locked"]
-        row = con.execute(f"SELECT {', '.join(cols)} FROM territories WHERE scenario_id = ? AND territory_id = ?",
-                          [scenario_id, territory_id]).fetchall()
+        row = con.execute(f"SELECT {', '.join(_TERRITORY_COLUMNS)} FROM territories"
+                          " WHERE scenario_id = ? AND territory_id = ?", [scenario_id, territory_id]).fetchall()
         if not row:
             raise EditRefused(f"there is no territory {territory_id!r} in this plan")
-        rule_cols = ["account_id", "industry", "tier", "min_employees", "min_annual_revenue", "priority", "origin"]
-        rule_rows = con.execute(f"SELECT {', '.join(rule_cols)} FROM rules WHERE scenario_id = ? AND territory_id = ?"
+        rule_rows = con.execute(f"SELECT {', '.join(_RULE_COLUMNS)} FROM rules WHERE scenario_id = ? AND territory_id = ?"
                                 " ORDER BY rule_id", [scenario_id, territory_id]).fetchall()
-        saved = json.dumps({"territory": dict(zip(cols, row[0])), "rules": [dict(zip(rule_cols, r)) for r in rule_rows]})
+        saved = json.dumps({"territory": dict(zip(_TERRITORY_COLUMNS, row[0])),
+                            "rules": [dict(zip(_RULE_COLUMNS, r)) for r in rule_rows]})
         cells = [int(r[0]) for r in con.execute(
             "SELECT cell FROM cell_assignments WHERE scenario_id = ? AND territory_id = ? ORDER BY cell",
             [scenario_id, territory_id]).fetchall()]
@@ -145,13 +146,12 @@ def _restore_territory(con, scenario_id: int, saved: str) -> None:
     if t["territory_id"] in _territory_ids(con, scenario_id):
         raise EditRefused(f"cannot undo the deletion of {t['name']!r}: a territory created since has its id "
                           f"({t['territory_id']}); delete or rename that one's cells first")
-    con.execute("INSERT INTO territories (scenario_id, territory_id, name, color, rep_id, locked) VALUES (?, ?, ?, ?, ?, ?)",
-                [scenario_id, t["territory_id"], t["name"], t["color"], t["rep_id"], t["locked"]])
+    con.execute(f"INSERT INTO territories (scenario_id, {', '.join(_TERRITORY_COLUMNS)})"
+                f" VALUES (?{', ?' * len(_TERRITORY_COLUMNS)})", [scenario_id, *(t[c] for c in _TERRITORY_COLUMNS)])
     for r in data["rules"]:
-        con.execute("INSERT INTO rules (rule_id, scenario_id, territory_id, account_id, industry, tier, min_employees,"
-                    " min_annual_revenue, priority, origin) VALUES (nextval('rule_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [scenario_id, t["territory_id"], r["account_id"], r["industry"], r["tier"], r["min_employees"],
-                     r["min_annual_revenue"], r["priority"], r["origin"]])
+        con.execute(f"INSERT INTO rules (rule_id, scenario_id, territory_id, {', '.join(_RULE_COLUMNS)})"
+                    f" VALUES (nextval('rule_seq'), ?, ?{', ?' * len(_RULE_COLUMNS)})",
+                    [scenario_id, t["territory_id"], *(r[c] for c in _RULE_COLUMNS)])
 
 
 def undo(con: Connection, scenario_id: int, *, expected_version: int | None = None) -> Edit | None:

@@ -51,9 +51,6 @@ class DemoFiles:
     revenue: Path
 
 
-us_cities = geocode.places
-
-
 def generate(out_dir: str | Path = settings.DEMO_DIR, *, n_accounts: int = 50_000,
              n_reps: int = 30, seed: int = 7) -> DemoFiles:
     """Write the demo CRM exports into ``out_dir``; the same seed gives the same files."""
@@ -100,7 +97,7 @@ def load_demo(con: Connection, *, out_dir: str | Path | None = None, n_accounts:
 
 def _reps(n: int) -> pd.DataFrame:
     """Home bases: the largest cities at least ~250 km from every other home."""
-    cities = us_cities()
+    cities = geocode.places()
     cities = cities[cities["lng"] > -130]  # contiguous US + nearby; keeps travel realistic
     chosen: list[int] = []
     for idx, row in cities.iterrows():
@@ -114,7 +111,7 @@ def _reps(n: int) -> pd.DataFrame:
 
 
 def _accounts(rng: np.random.Generator, n: int, reps: pd.DataFrame) -> pd.DataFrame:
-    cities = us_cities()
+    cities = geocode.places()
     weights = cities["population"].to_numpy(float)
     pick = rng.choice(len(cities), size=n, p=weights / weights.sum())
     base = cities.iloc[pick].reset_index(drop=True)

@@ -119,14 +119,19 @@ def toolbar(view: View) -> None:
 def zoom_to_territory(territory_id: str | None) -> None:
     """The map fits the territory's cells (the browser knows them), once."""
     if territory_id:
-        nonce = (st.session_state.get(state.DESIGN_ZOOM) or {"nonce": 0})["nonce"] + 1
-        st.session_state[state.DESIGN_ZOOM] = {"nonce": nonce, "territory": territory_id}
+        _once(state.DESIGN_ZOOM, territory=territory_id)
 
 
 def zoom_to_bounds(bounds: list[list[float]] | None) -> None:
+    """The map fits ``bounds``, once."""
     if bounds:
-        nonce = (st.session_state.get(state.DESIGN_FIT) or {"nonce": 0})["nonce"] + 1
-        st.session_state[state.DESIGN_FIT] = {"nonce": nonce, "bounds": bounds}
+        _once(state.DESIGN_FIT, bounds=bounds)
+
+
+def _once(key: str, **request) -> None:
+    """A request for the map, numbered: the browser carries out each number once."""
+    nonce = (st.session_state.get(key) or {"nonce": 0})["nonce"] + 1
+    st.session_state[key] = {"nonce": nonce, **request}
 
 
 def search_box(view: View) -> None:
@@ -309,11 +314,9 @@ def kpi_panel(view: View) -> None:
               help="Accounts whose owner changes against the baseline (CRM ownership)")
     c6.metric("Revenue moved", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
               delta_color="off", help="Last 12 months' revenue of the accounts that change owner")
-    if n_cells and st.button("Zoom to unassigned", key="designer_zoom_unassigned"):
-        fit = st.session_state.get(state.DESIGN_FIT) or {"nonce": 0}
-        st.session_state[state.DESIGN_FIT] = {"nonce": fit["nonce"] + 1,
-                                              "bounds": mapview.bounds_of(view.unassigned["cell"])}
-        st.rerun()
+    if n_cells:
+        st.button("Zoom to unassigned", key="designer_zoom_unassigned", on_click=zoom_to_bounds,
+                  args=(mapview.bounds_of(view.unassigned["cell"]),))
     held = int(view.ruled["accounts"].clip(lower=0).sum()) if len(view.ruled) else 0
     if held:
         st.caption(f"{held:,} accounts are placed by rules (named accounts, overlays): they count in their rule's "
