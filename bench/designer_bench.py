@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from territory import edits, grid, plan, planmap, planview, sample, settings, store  # noqa: E402
+from territory import demo, grid, settings, store  # noqa: E402
+from territory.maps import planmap  # noqa: E402
+from territory.plans import edits, plan, planview  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, wait_until_idle  # noqa: E402
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
@@ -35,7 +37,7 @@ MAP = "iframe[title='streamlit_folium.st_folium']"
 
 def prepare(db: Path, res: int, clicks: int, accounts: int) -> tuple[list[tuple[float, float]], dict]:
     con = store.connect(db)
-    sample.load_demo(con, out_dir=db.parent / "demo", n_accounts=accounts)
+    demo.load_demo(con, out_dir=db.parent / "demo", n_accounts=accounts)
     if res != settings.DEFAULT_PLAN_RES:
         plan.create_baseline(con, resolution=res)
     sid = plan.working_scenario(con)

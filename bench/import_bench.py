@@ -25,7 +25,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from territory import grid, ingest, settings, store  # noqa: E402
+from territory import grid, settings, store  # noqa: E402
+from territory.data import ingest  # noqa: E402
 
 
 def make_csv(path: Path, rows: int) -> None:
@@ -75,10 +76,9 @@ def rollups(path: Path, workdir: Path, repeat: int) -> dict[int, tuple[float, fl
     ingest.import_file(con, path, "accounts")
     out = {}
     for res in settings.PLAN_RESOLUTIONS:
-        keep, fill = grid.parent_masks(res)
         sql = (f"CREATE OR REPLACE TEMP TABLE rolled AS SELECT {grid.parent_sql()} AS cell, count(*) AS n,"
                " sum(potential), sum(revenue_12m), sum(pipeline), sum(weighted_pipeline) FROM accounts GROUP BY 1")
-        in_db = _median_time(repeat, con.execute, sql, [keep, fill])
+        in_db = _median_time(repeat, con.execute, sql, grid.parent_params(res))
         frame_time = _median_time(repeat, grid.aggregate_cells, con, res)
         out[res] = (in_db, frame_time, len(grid.aggregate_cells(con, res)))
     con.close()

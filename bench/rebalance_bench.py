@@ -36,7 +36,8 @@ from scipy.spatial import Delaunay
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from territory import grid, optimizer, rebalance, sample, store  # noqa: E402
+from territory import demo, grid, optimizer, store  # noqa: E402
+from territory.plans import rebalance  # noqa: E402
 
 # largest instance each baseline is tried on: measured here, RegionKMeans took 199 s on 4,386 units
 # and GerryChain's tree bisection failed (RuntimeError) on it and ran > 4 min on 10,847 units;
@@ -46,7 +47,7 @@ LIMITS = {"gerrychain": 1_000, "spopt_rkm": 1_000, "spopt_ward": 12_000, "kmc": 
 
 def h3_instances(db: Path) -> list[dict]:
     con = store.connect(db)
-    sample.load_demo(con, out_dir=db.parent / "demo")
+    demo.load_demo(con, out_dir=db.parent / "demo")
     out = []
     for res, buffer, k, attrs, tol in ((4, 1, 20, ("potential", "accounts", "visit_hours"), 0.03),
                                        (5, 0, 50, ("potential", "accounts", "visit_hours"), 0.05),

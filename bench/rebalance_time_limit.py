@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from territory import plan, rebalance, sample, store
+from territory import demo, store
 from territory.optimizer import Options
+from territory.plans import plan, rebalance
 
 
 def _spin(stop_at: float) -> None:
@@ -51,7 +52,7 @@ def main() -> None:
             shutil.copy(args.db, db)
         else:
             con = store.connect(db)
-            sample.load_demo(con, out_dir=Path(tmp) / "demo")
+            demo.load_demo(con, out_dir=Path(tmp) / "demo")
             con.close()
         print(f"{'load':<8}{'limit s':>8}{'wall s':>8}{'ratio':>7}")
         worst = 0.0

@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from territory import allocation, edits, exports, plan, rules, sample, scenarios, scorecard, store  # noqa: E402
+from territory import demo, exports, store  # noqa: E402
+from territory.kpis import allocation, scorecard  # noqa: E402
+from territory.plans import edits, plan, rules, scenarios  # noqa: E402
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:
@@ -40,7 +42,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         con = store.connect(Path(tmp) / "bench.duckdb")
-        sample.load_demo(con, out_dir=Path(tmp) / "demo", n_accounts=args.accounts)
+        demo.load_demo(con, out_dir=Path(tmp) / "demo", n_accounts=args.accounts)
         base = plan.baseline_scenario(con)
         other = scenarios.create(con, "Bench scenario", source=base)
         third = scenarios.create(con, "Bench scenario 2", source=base)

@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from territory import plan, rebalance, sample, scenarios, store  # noqa: E402
+from territory import demo, store  # noqa: E402
 from territory.optimizer import Options  # noqa: E402
+from territory.plans import plan, rebalance, scenarios  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, wait_until_idle  # noqa: E402
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
@@ -36,7 +37,7 @@ def build(db: Path) -> int:
     """The demo with a rebalanced scenario; returns how many cells differ from the baseline."""
     con = store.connect(db)
     try:
-        sample.load_demo(con, out_dir=db.parent / "demo")
+        demo.load_demo(con, out_dir=db.parent / "demo")
         sid = scenarios.create(con, "Rebalanced", source=plan.baseline_scenario(con))
         preview = rebalance.rebalance(con, sid, Options(balance={"potential": 0.05}, seed=1, time_limit=20))
         rebalance.accept(con, preview)

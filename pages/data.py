@@ -3,7 +3,9 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from territory import grid, mapview, quality, settings
+from territory import grid, settings
+from territory.data import quality
+from territory.maps import mapview
 from territory.ui import backups, state
 from territory.ui.importer import import_panel
 

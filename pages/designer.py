@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from territory.ui import designer as ui
-from territory.ui import rebalance, state
+from territory.ui import rebalance, state, territories
 
 st.title("Designer")
 state.ensure_data()
@@ -19,7 +19,7 @@ with st.sidebar:
     with st.expander("Select by area", key="designer_area_panel"):
         ui.area_form(view)
     with st.expander("Territories", key="designer_territories_panel"):
-        ui.territory_manager(view)
+        territories.territory_manager(view)
 
 left, right = st.columns([3, 2])
 with left:

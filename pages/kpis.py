@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from territory import scorecard
+from territory.kpis import scorecard
 from territory.ui import kpis as ui
 from territory.ui import state
 

@@ -64,7 +64,7 @@ def backup(con: Connection, path: str | os.PathLike[str]) -> Backup:
     started = time.perf_counter()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    counts = {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]) for t in tables(con)}
+    counts = {t: int(store.value(con, f'SELECT count(*) FROM "{t}"')) for t in tables(con)}
     manifest = {"app": "territory", "format": FORMAT, "schema_version": store.schema_version(con),
                 "created_at": datetime.now().isoformat(timespec="seconds"), "duckdb": duckdb.__version__,
                 "tables": counts}
@@ -138,11 +138,11 @@ def _copy_into(con: Connection, scratch: Path, manifest: dict) -> dict[str, int]
         with store.transaction(con):
             for table in tables(con):
                 con.execute(f'DELETE FROM main."{table}"')
-                if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'restore_src' "
-                               "AND table_name = ?", [table]).fetchall()[0][0]:
+                if store.value(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'restore_src' "
+                               "AND table_name = ?", [table]):
                     con.execute(f'INSERT INTO main."{table}" BY NAME SELECT * FROM restore_src."{table}"')
             _advance_sequences(con)
-        return {t: int(con.execute(f'SELECT count(*) FROM main."{t}"').fetchall()[0][0]) for t in tables(con)}
+        return {t: int(store.value(con, f'SELECT count(*) FROM main."{t}"')) for t in tables(con)}
     finally:
         con.execute("DETACH restore_src")
 

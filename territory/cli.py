@@ -15,7 +15,8 @@ import sys
 import click
 import duckdb
 
-from territory import _text, backup, quality, settings, store
+from territory import backup, settings, store
+from territory.data import quality, textfiles
 from territory.errors import TerritoryError
 
 db_option = click.option(
@@ -57,10 +58,10 @@ def main() -> None:
 @click.option("--seed", default=7, show_default=True)
 def demo(db, n_accounts, seed):
     """Generate the demo CRM exports in data/demo/ and import them."""
-    from territory import sample
+    from territory import demo
 
     con = store.connect(db)
-    sample.load_demo(con, n_accounts=n_accounts, seed=seed, progress=_progress)
+    demo.load_demo(con, n_accounts=n_accounts, seed=seed, progress=_progress)
     click.echo(_counts_line(quality.summary(con)))
 
 
@@ -72,14 +73,14 @@ def demo(db, n_accounts, seed):
 @click.option("--on-error", type=click.Choice(settings.IMPORT_POLICIES), default="reject", show_default=True,
               help="reject: load nothing if any row is bad; skip: load good rows, write rejects.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows (CSV).")
-@click.option("--encoding", type=click.Choice(_text.ENCODINGS), default="auto", show_default=True,
+@click.option("--encoding", type=click.Choice(textfiles.ENCODINGS), default="auto", show_default=True,
               help="How to read a text file; auto: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252.")
 @click.option("--decimal", type=click.Choice(["auto", "point", "comma"]), default="auto", show_default=True,
               help="The decimal separator of number columns; auto: judged per column from its values.")
 @db_option
 def import_(dataset, file, maps, on_error, rejects, encoding, decimal, db):
     """Import a CSV, Excel or Parquet FILE of accounts, reps, opportunities or revenue."""
-    from territory import ingest
+    from territory.data import ingest
 
     overrides = {}
     for item in maps:
@@ -150,7 +151,7 @@ def cells(res, db, as_json):
 @db_option
 def baseline(res, db):
     """(Re)build the baseline plan from the CRM ownership of the loaded accounts."""
-    from territory import plan
+    from territory.plans import plan
 
     con = store.connect(db)
     if store.is_empty(con):
@@ -206,7 +207,7 @@ def restore_(file, replace, db):
 @db_option
 def plans_(db):
     """List the plans (scenarios): id, name, kind, active."""
-    from territory import scenarios
+    from territory.plans import scenarios
 
     frame = scenarios.listing(store.connect(db))
     for row in frame.itertuples(index=False):
@@ -214,7 +215,7 @@ def plans_(db):
 
 
 def _plan_id(con, name: str | None) -> int:
-    from territory import plan, scenarios
+    from territory.plans import plan, scenarios
 
     if not name:
         return plan.active_scenario(con)

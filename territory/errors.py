@@ -69,6 +69,14 @@ class DamagedDatabaseError(StoreError):
     """The database file is not a readable DuckDB database: restore a backup."""
 
 
+class EditRefused(TerritoryError, ValueError):
+    """The edit touches only locked cells or territories, or something that does not exist."""
+
+
+class ForecastError(TerritoryError, ValueError):
+    """A revenue series too short or too irregular to forecast."""
+
+
 class NotFoundError(TerritoryError, KeyError):
     """A scenario, territory or other named thing does not exist."""
 

@@ -40,8 +40,10 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from shapely.ops import unary_union
 
-from territory import book, plan, scorecard, settings
+from territory import settings
 from territory.errors import ValidationError
+from territory.kpis import scorecard
+from territory.plans import book, plan
 from territory.store import Connection
 
 FORMATS = settings.EXPORT_FORMATS

@@ -62,9 +62,15 @@ def parent_masks(res: int) -> tuple[int, int]:
     return keep, (res << _RES_SHIFT) | unused
 
 
-def parent_sql(column: str = "cell") -> str:
-    """SQL for the parent of ``column``; bind the two masks from :func:`parent_masks`."""
-    return f"(({column} & ?::UBIGINT) | ?::UBIGINT)"
+def parent_sql(column: str = "cell", name: str = "res") -> str:
+    """SQL for the parent of ``column``; bind :func:`parent_params` with the same ``name``."""
+    return f"(({column} & ${name}_keep::UBIGINT) | ${name}_fill::UBIGINT)"
+
+
+def parent_params(res: int, name: str = "res") -> dict[str, int]:
+    """The named parameters of :func:`parent_sql` for the parent at ``res``."""
+    keep, fill = parent_masks(res)
+    return {f"{name}_keep": keep, f"{name}_fill": fill}
 
 
 def validate_resolution(res: int) -> None:
@@ -76,40 +82,24 @@ def validate_resolution(res: int) -> None:
 
 
 CELL_METRICS = metrics.NAMES
+EARTH_KM = 6371.0088  # mean Earth radius
 
 
-def aggregate_cells(
-    con: Connection, res: int, *, workload: settings.Workload = settings.Workload(),
-    without_rules_of: int | None = None,
-) -> pd.DataFrame:
-    """One row per occupied cell at ``res``: the ``CELL_METRICS`` summed over its accounts.
-
-    ``without_rules_of``: a plan whose rule-held accounts are left out (they do not move with
-    their cell, so the optimizer must not count them).
-    """
-    keep, fill = parent_masks(res)
+def aggregate_cells(con: Connection, res: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
+    """One row per occupied cell at ``res``: the ``CELL_METRICS`` summed over its accounts (a
+    plan's roll-up without the accounts its rules hold is ``book.movable_cells``)."""
     sums, visits = metrics.sums_sql(workload=workload)
-    where, params = "", []
-    if without_rules_of is not None:
-        from territory.rules import HELD_SQL  # rules imports plan, which imports this module
-
-        where = f" WHERE account_id NOT IN (SELECT account_id FROM ({HELD_SQL}))"
-        params = [without_rules_of, without_rules_of]
-    sql = f"SELECT {parent_sql()} AS cell, {sums} FROM accounts{where} GROUP BY 1"
-    return con.execute(sql, [keep, fill, *visits, *params]).df()
+    return con.execute(f"SELECT {parent_sql()} AS cell, {sums} FROM accounts GROUP BY 1",
+                       {**visits, **parent_params(res)}).df()
 
 
-def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
-    """One row per territory that rules hold accounts for: the ``CELL_METRICS`` of those accounts
-    (what :func:`aggregate_cells` leaves out with ``without_rules_of``)."""
-    from territory.rules import HELD_SQL
-
-    sums, visits = metrics.sums_sql(workload=workload)
-    sql = (f"SELECT h.territory_id, {sums} FROM ({HELD_SQL}) h JOIN accounts USING (account_id) "
-           "GROUP BY 1 ORDER BY 1")
-    return con.execute(sql, [*visits, scenario_id, scenario_id]).df()
-
-
+def distance_km(lat1, lng1, lat2, lng2) -> np.ndarray:
+    """Great-circle distance in km (haversine), element-wise; NaN where a point is missing."""
+    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
+    dlat = p2 - p1
+    dlng = np.radians(np.asarray(lng2, float) - np.asarray(lng1, float))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlng / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
 def cell_center(cell: int) -> tuple[float, float]:
@@ -118,8 +108,7 @@ def cell_center(cell: int) -> tuple[float, float]:
 
 def cells_of_states(con: Connection, res: int, states: list[str]) -> list[int]:
     """The cells at ``res`` holding an account in any of ``states`` (select by area)."""
-    keep, fill = parent_masks(res)
-    rows = con.execute(f"SELECT DISTINCT {parent_sql()} FROM accounts WHERE state IN (SELECT unnest(?::VARCHAR[]))",
-                       [keep, fill, list(states)]).fetchall()
+    rows = con.execute(f"SELECT DISTINCT {parent_sql()} FROM accounts WHERE state IN (SELECT unnest($states::VARCHAR[]))",
+                       {**parent_params(res), "states": list(states)}).fetchall()
     return [int(r[0]) for r in rows]
 

@@ -45,15 +45,15 @@ LABELS = {n: m.label for n, m in SUMMED.items()}
 COLUMNS = {n: m.column for n, m in SUMMED.items()}
 
 
-def visit_hours_sql(tier: str, workload: settings.Workload = settings.Workload()) -> tuple[str, list[float]]:
-    """The one visit-hours expression: (SQL over the tier column ``tier``, its bound parameters)."""
-    return (f"CASE {tier} WHEN 'A' THEN ? WHEN 'B' THEN ? WHEN 'C' THEN ? ELSE 0 END",
-            [workload.hours(t) for t in settings.TIERS])
+def visit_hours_sql(tier: str, workload: settings.Workload = settings.Workload()) -> tuple[str, dict[str, float]]:
+    """The one visit-hours expression: (SQL over the tier column ``tier``, its named parameters)."""
+    cases = " ".join(f"WHEN '{t}' THEN $hours_{t.lower()}" for t in settings.TIERS)
+    return f"CASE {tier} {cases} ELSE 0 END", {f"hours_{t.lower()}": workload.hours(t) for t in settings.TIERS}
 
 
-def sums_sql(alias: str = "", workload: settings.Workload = settings.Workload()) -> tuple[str, list[float]]:
+def sums_sql(alias: str = "", workload: settings.Workload = settings.Workload()) -> tuple[str, dict[str, float]]:
     """Every summed measure over a group of accounts, as a SELECT list (``... AS potential, ...``)
-    and its bound parameters; ``alias`` is the accounts table's alias in the query ("" for none)."""
+    and its named parameters; ``alias`` is the accounts table's alias in the query ("" for none)."""
     a = f"{alias}." if alias else ""
     visits, params = visit_hours_sql(f"{a}tier", workload)
     return ", ".join(f"{m.sql.format(a=a, visits=visits)} AS {m.name}" for m in SUMMED.values()), params

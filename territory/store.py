@@ -150,9 +150,15 @@ def unordered_writes(con: Connection, *, joins_as_written: bool = False) -> Iter
             con.execute("RESET disabled_optimizers")
 
 
+def value(con: Connection, sql: str, params: list | dict | None = None):
+    """The first column of the first row of a query (None when it returns no row)."""
+    rows = con.execute(sql, params).fetchall()  # all: an unfinished result would block the connection
+    return rows[0][0] if rows else None
+
+
 def is_empty(con: Connection) -> bool:
     """True when no accounts have been loaded yet."""
-    return con.execute("SELECT count(*) FROM accounts").fetchall()[0][0] == 0
+    return value(con, "SELECT count(*) FROM accounts") == 0
 
 
 def counts(con: Connection) -> dict[str, int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from territory import sample, store
+from territory import demo, store
 
 SF_HEADER = ["Id", "Name", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
              "BillingLatitude", "BillingLongitude", "Industry", "AnnualRevenue", "NumberOfEmployees",
@@ -58,7 +58,7 @@ def demo_db(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo")
     path = root / "demo.duckdb"
     connection = store.connect(path)
-    sample.load_demo(connection, out_dir=root / "files", n_accounts=2_000, seed=3)
+    demo.load_demo(connection, out_dir=root / "files", n_accounts=2_000, seed=3)
     connection.close()
     return path
 
@@ -90,7 +90,8 @@ Opportunities: O1 A1 open Proposal 100 @60 %, O2 A2 won 50, O3 A2 lost 70, O4 A3
 @pytest.fixture
 def tiny_con(con, tmp_path):
     """The book in ``TINY_DOC`` imported through the real import path, with its baseline plan."""
-    from territory import ingest, plan
+    from territory.data import ingest
+    from territory.plans import plan
 
     reps = write_csv(tmp_path / "reps.csv", [
         {"Id": "R1", "Name": "Ana", "Email": "ana@example.com", "HomeLatitude": "39.74", "HomeLongitude": "-104.99",

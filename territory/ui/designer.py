@@ -1,31 +1,20 @@
-"""Designer panels: toolbar, territory management, live KPIs, inspect, and map strokes."""
+"""Designer panels: toolbar, search, live KPIs, inspect, and the map's strokes (the Territories
+panel is :mod:`territory.ui.territories`, the rebalance panel :mod:`territory.ui.rebalance`)."""
 
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
-from territory import (
-    book,
-    edits,
-    grid,
-    kpis,
-    mapview,
-    metrics,
-    plan,
-    planmap,
-    planview,
-    quality,
-    search,
-    strokes,
-)
+from territory import grid, metrics
+from territory.data import quality
 from territory.errors import TerritoryError
-from territory.planview import View
-from territory.ui import feedback, state
+from territory.maps import mapview, planmap
+from territory.plans import book, edits, plan, planview, search, strokes, totals
+from territory.plans.planview import View
+from territory.ui import feedback, mapbridge, state
 
 TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect"}
 
@@ -72,9 +61,6 @@ def _rep_homes(data_version: int) -> pd.DataFrame:
     return quality.reps(state.db())
 
 
-_bridge = components.declare_component("designer_bridge", path=str(Path(__file__).parent / "bridge"))
-
-
 def bridge(view: View, metric: str) -> None:
     """Send the plan's state to the map and receive its strokes (see ``bridge/index.html``)."""
     patch = dict(_plan_state(view.scenario_id, view.version, view.data_version, metric))
@@ -88,8 +74,7 @@ def bridge(view: View, metric: str) -> None:
     patch["zoom_to"] = st.session_state.get(state.DESIGN_ZOOM)
     preview = st.session_state.get(state.DESIGN_PREVIEW)  # a rebalance preview: outline what it changes
     patch["highlight"] = preview.cell_ids if preview is not None and preview.version == view.version else []
-    _bridge(patch=patch, ack=st.session_state.get(state.DESIGN_ACK), key=state.DESIGN_BRIDGE, default=None,
-            on_change=partial(on_map_events, view.scenario_id), height=0)
+    mapbridge.send(patch, partial(_map_event, view.scenario_id))
 
 
 def toolbar(view: View) -> None:
@@ -227,14 +212,6 @@ def count_cells(n: int) -> str:
     return f"{n:,} cell{'' if n == 1 else 's'}"
 
 
-def on_map_events(scenario_id: int) -> None:
-    """Bridge callback: handle the map's strokes not handled yet, in order, each one edit."""
-    events, ack = strokes.pending(st.session_state.get(state.DESIGN_BRIDGE), st.session_state.get(state.DESIGN_ACK))
-    for event in events:
-        _map_event(scenario_id, event)
-    st.session_state[state.DESIGN_ACK] = ack
-
-
 def _map_event(scenario_id: int, event: dict) -> None:
     """A click (brush ring, or inspect) or a drawn rectangle/polygon -> one stroke; Ctrl+Z / Ctrl+Y."""
     if event.get("kind") in ("undo", "redo"):
@@ -300,7 +277,7 @@ def kpi_panel(view: View) -> None:
         a1.metric("Active: accounts", f"{int(row['accounts']):,}")
         a2.metric("Active: potential", f"${row['potential'] / 1e6:,.2f}M")
         a3.metric("Active: vs mean", f"{row['dev_potential']:+.1f}%")
-    bal = kpis.balance(t["potential"])
+    bal = totals.balance(t["potential"])
     c1, c2, c3 = st.columns(3)
     c1.metric("Max deviation", f"{bal.max_deviation_pct:.1f}%",
               help="Of potential: the territory furthest from the mean, in % of the mean")
@@ -346,121 +323,7 @@ def inspect_panel(view: View) -> None:
         "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar")})
 
 
-def territory_keys(scenario_id: int, territory_id: str) -> dict[str, str]:
-    """Widget keys of a territory's settings, per plan and territory: another plan's form never
-    shows (or saves) this one's values."""
-    return {field: f"designer_{field}_{scenario_id}_{territory_id}" for field in ("name", "color", "rep_id", "locked")}
-
-
-def territory_manager(view: View) -> None:
-    sid = view.scenario_id
-    tid = st.session_state.get(state.DESIGN_TERRITORY)
-    with st.form("designer_new_territory", clear_on_submit=True):
-        st.text_input("New territory name", key="designer_new_name")
-        st.form_submit_button("Create", on_click=_create_territory, args=(sid,))
-    if tid not in set(view.territories["territory_id"]):
-        return
-    row = view.territories.set_index("territory_id").loc[tid]
-    stored = {"name": row["name"], "color": row["color"] or "#888888",
-              "rep_id": row["rep_id"] if isinstance(row["rep_id"], str) else plan.NO_REP, "locked": bool(row["locked"])}
-    keys = territory_keys(sid, tid)
-    form = _settings_form(keys, stored, view.version)
-    shown = form["shown"]
-    st.markdown(f"**{feedback.plain(row['name'])}**")
-    st.text_input("Rename", value=shown["name"], key=keys["name"])
-    st.color_picker("Colour", value=shown["color"], key=keys["color"])
-    reps = quality.reps(state.db())
-    rep_names = {plan.NO_REP: "(none)", **dict(zip(reps["rep_id"], reps["name"]))}
-    st.selectbox("Rep", list(rep_names), format_func=rep_names.get, key=keys["rep_id"],
-                 index=list(rep_names).index(shown["rep_id"]) if shown["rep_id"] in rep_names else 0)
-    st.toggle("Locked", value=shown["locked"], key=keys["locked"])
-    pending = _pending(keys, shown, rep_names)
-    if pending:
-        st.caption("Save will change: " + "; ".join(feedback.plain(p) for p in pending))
-    st.button("Save territory", key="designer_save_territory", on_click=_save_territory, args=(sid, tid),
-              disabled=not pending)
-    n_cells = int((view.assignments["territory_id"] == tid).sum())
-    with st.popover("Delete territory…"):
-        st.markdown(f"Delete **{feedback.plain(row['name'])}**? Its {count_cells(n_cells)} become unassigned and its rules "
-                    "go. Undo (Ctrl+Z) brings it back.")
-        st.button(f"Delete {feedback.plain(row['name'])}", key="designer_delete_territory", type="primary",
-                  on_click=_delete_territory, args=(sid, tid))
-    st.button("Recolour so that neighbours differ", key="designer_recolour", on_click=_recolour, args=(sid,),
-              help="Territories that touch a territory of the same colour get another colour; the others keep theirs.")
-
-
-def _pending(keys: dict[str, str], shown: dict, rep_names: dict[str, str]) -> list[str]:
-    """What Save would write: each setting the user changed from what the form showed."""
-    words = {"name": "name", "color": "colour", "rep_id": "rep", "locked": "locked"}
-    out = []
-    for field, key in keys.items():
-        new = st.session_state.get(key, shown[field])
-        if new == shown[field]:
-            continue
-        old_text, new_text = (rep_names.get(shown[field], shown[field]), rep_names.get(new, new)) if field == "rep_id" \
-            else ("yes" if shown[field] else "no", "yes" if new else "no") if field == "locked" else (shown[field], new)
-        out.append(f"{words[field]} {old_text} → {new_text}")
-    return out
-
-
-def _recolour(scenario_id: int) -> None:
-    changed = _guard(lambda: plan.recolour(state.db(), scenario_id, expected_version=state.seen(scenario_id)))
-    if changed is not False:
-        say("ok", f"Recoloured {', '.join(changed)}; touching territories now differ." if changed
-            else "No change: touching territories already have different colours.")
-
-
-def _create_territory(scenario_id: int) -> None:
-    name = st.session_state.get("designer_new_name", "")
-    tid = _guard(lambda: plan.create_territory(state.db(), scenario_id, name, expected_version=state.seen(scenario_id)))
-    if tid:
-        st.session_state[state.DESIGN_TERRITORY] = tid
-        say("ok", f"Created territory {name.strip()}.")
-
-
-def _settings_form(keys: dict[str, str], stored: dict, version: int) -> dict:
-    """What a territory's settings form was filled from: ``{"shown": values, "version": plan version}``.
-
-    Kept while the user edits it, so Save writes only what they changed from those values and is
-    refused if the plan changed since (another tab); refreshed to the stored settings while untouched."""
-    snapshot_key = keys["name"] + "_form"
-    form = st.session_state.get(snapshot_key)
-    untouched = form is None or all(st.session_state.get(k, form["shown"][f]) == form["shown"][f] for f, k in keys.items())
-    if form is None or (untouched and (form["shown"] != stored or form["version"] != version)):
-        for key in keys.values():
-            st.session_state.pop(key, None)
-        form = st.session_state[snapshot_key] = {"shown": stored, "version": version}
-    return form
-
-
-def _save_territory(scenario_id: int, territory_id: str) -> None:
-    """Write only the settings the user changed from what the form showed, against the version it showed."""
-    keys = territory_keys(scenario_id, territory_id)
-    form = st.session_state.pop(keys["name"] + "_form", None) or {"shown": {}, "version": None}
-    shown = form["shown"]
-    changed = {f: st.session_state[k] for f, k in keys.items() if k in st.session_state and st.session_state[k] != shown.get(f)}
-    for key in keys.values():  # the form shows the stored settings again (the new ones, or the latest on refusal)
-        st.session_state.pop(key, None)
-    if not changed:
-        say("ok", "Nothing to save: no setting was changed.")
-        return
-    if _guard(lambda: plan.update_territory(state.db(), scenario_id, territory_id, **changed,
-                                            expected_version=form["version"])):
-        words = {"name": f"renamed to {changed.get('name', '')}", "color": "new colour", "rep_id": "new rep",
-                 "locked": "locked" if changed.get("locked") else "unlocked"}
-        say("ok", f"Saved {changed.get('name', shown.get('name', ''))} ({', '.join(words[f] for f in changed)}).")
-
-
-def _delete_territory(scenario_id: int, territory_id: str) -> None:
-    edit = _guard(lambda: edits.delete_territory(state.db(), scenario_id, territory_id,
-                                                 expected_version=state.seen(scenario_id)))
-    if edit:
-        st.session_state.pop(state.DESIGN_TERRITORY, None)
-        say("ok", f"Deleted territory {edit.deleted_name}; its {count_cells(len(edit.cells))} are unassigned. "
-                  "Undo (Ctrl+Z) brings it back.")
-
-
-def _guard(action):
+def guard(action):
     """Run a plan change (``feedback.attempt``): its result (True if it returned nothing), or False
     when it was refused (the reason is the Designer's message)."""
     result = feedback.attempt(state.DESIGN_MESSAGE, action)

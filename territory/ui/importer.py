@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from territory import ingest
+from territory.data import ingest
+from territory.data.fields import DATASETS
 from territory.errors import Problem, TerritoryError, ValidationError
-from territory.fields import DATASETS
 from territory.store import Connection
 from territory.ui import feedback, state
 

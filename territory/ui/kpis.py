@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territory import charts, edits, forecast, quality, scorecard
+from territory.data import quality
+from territory.kpis import charts, forecast, scorecard
+from territory.plans import edits
 from territory.ui import state
 from territory.ui.feedback import plain
 

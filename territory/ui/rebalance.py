@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territory import edits, kpis, metrics, rebalance
+from territory import metrics
 from territory.errors import TerritoryError
 from territory.optimizer import Options
-from territory.planview import View
+from territory.plans import edits, rebalance, totals
+from territory.plans.planview import View
 from territory.ui import feedback, state
 
 METRICS = {m: metrics.LABELS[m] for m in rebalance.ATTRIBUTES}
@@ -75,7 +76,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     st.markdown(f"**Preview**: {preview.changed:,} cells change territory ({r.seconds:.1f} s).")
     cols = st.columns(len(r.balance) + 2)
     for col, (name, b) in zip(cols, r.balance.items()):
-        now = kpis.balance(view.table[name] if name in view.table else [0]).max_deviation_pct
+        now = totals.balance(view.table[name] if name in view.table else [0]).max_deviation_pct
         col.metric(f"Max deviation, {METRICS.get(name, name)}", f"{b['max_deviation_pct']:.1f}%",
                    f"{b['max_deviation_pct'] - now:+.1f} pts", delta_color="inverse")
     cols[-2].metric("Split territories", f"{sum(1 for p in r.pieces.values() if p > 1)}")
@@ -107,7 +108,7 @@ def _after_table(view: View, preview: rebalance.Preview) -> pd.DataFrame:
     assignments["cell"] = assignments["cell"].astype("int64")
     changes = pd.Series(preview.after, index=pd.Index(preview.cells, dtype="int64"))
     merged = pd.concat([assignments.set_index("cell")["territory_id"].drop(changes.index, errors="ignore"), changes])
-    after = kpis.territory_kpis(view.cells, merged.rename("territory_id").rename_axis("cell").reset_index(), view.territories)
+    after = totals.territory_kpis(view.cells, merged.rename("territory_id").rename_axis("cell").reset_index(), view.territories)
     table = view.table[["territory_id", "name", "accounts", "potential"]].merge(
         after[["territory_id", "accounts", "potential", "dev_potential"]], on="territory_id", suffixes=(" now", " after"))
     return table.drop(columns=["territory_id"]).rename(columns={

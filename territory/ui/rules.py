@@ -6,8 +6,10 @@ from functools import partial
 
 import streamlit as st
 
-from territory import allocation, plan, quality, rules, search
+from territory.data import quality
 from territory.errors import TerritoryError
+from territory.kpis import allocation
+from territory.plans import plan, rules, search
 from territory.ui import feedback, state
 
 ANY = "(any)"

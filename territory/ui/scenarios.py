@@ -10,8 +10,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from territory import charts, edits, exports, mapview, metrics, scenarios
+from territory import exports, metrics
 from territory.errors import TerritoryError
+from territory.kpis import charts
+from territory.maps import mapview
+from territory.plans import edits, scenarios
 from territory.ui import feedback, state
 from territory.ui.feedback import plain
 

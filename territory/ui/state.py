@@ -7,7 +7,9 @@ import threading
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from territory import plan, quality, sample, settings, store
+from territory import demo, settings, store
+from territory.data import quality
+from territory.plans import plan
 from territory.store import Connection
 
 # app.py navigates with st.navigation, but Streamlit treats a `pages/` folder beside the main
@@ -84,7 +86,7 @@ def ensure_data() -> None:
         cur = con.cursor()
         if store.is_empty(cur):
             bar = st.progress(0.0, text="First run: loading the demo data")
-            sample.load_demo(cur, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            demo.load_demo(cur, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
             bar.empty()
             data_changed()
 

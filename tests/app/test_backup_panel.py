@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from territory import backup, plan, store
+from territory import backup, store
+from territory.plans import plan
 from tests.app.conftest import open_page
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from territory import quality, store
+from territory import store
+from territory.data import quality
 from tests.conftest import sf_row, write_csv
 
 

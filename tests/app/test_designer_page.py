@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from territory import grid, plan, store
-from territory.ui import designer, state
+from territory import grid, store
+from territory.plans import plan
+from territory.ui import designer, state, territories
 from tests.app.conftest import open_page
 
 
@@ -25,13 +26,12 @@ def _expected_after(db, territory_name: str, state_code: str) -> int:
     con = store.connect(db)
     try:
         sid = plan.working_scenario(con)
-        keep, fill = grid.parent_masks(plan.resolution(con, sid))
         return con.execute(
-            f"SELECT count(*) FROM accounts a LEFT JOIN cell_assignments ca ON ca.scenario_id = ? "
+            f"SELECT count(*) FROM accounts a LEFT JOIN cell_assignments ca ON ca.scenario_id = $sid "
             f"AND ca.cell = {grid.parent_sql('a.cell')} LEFT JOIN territories t USING (scenario_id, territory_id) "
-            f"WHERE t.name = ? OR {grid.parent_sql('a.cell')} IN (SELECT DISTINCT {grid.parent_sql('cell')} "
-            f"FROM accounts WHERE state = ?)",
-            [sid, keep, fill, territory_name, keep, fill, keep, fill, state_code],
+            f"WHERE t.name = $name OR {grid.parent_sql('a.cell')} IN (SELECT DISTINCT {grid.parent_sql('cell')} "
+            f"FROM accounts WHERE state = $state)",
+            {"sid": sid, "name": territory_name, "state": state_code, **grid.parent_params(plan.resolution(con, sid))},
         ).fetchall()[0][0]
     finally:
         con.close()
@@ -70,7 +70,7 @@ def test_painting_with_a_locked_territory_is_refused(page):
 
 def _keys(at) -> dict[str, str]:
     """Widget keys of the active territory's settings form (keyed by plan and territory)."""
-    return designer.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
+    return territories.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
 
 
 def _metric(at, label: str) -> str:
@@ -147,7 +147,7 @@ def test_save_shows_what_will_change_and_only_then_is_enabled(page):
     at, _ = page
     save = at.sidebar.button(key="designer_save_territory")
     assert save.disabled
-    keys = designer.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
+    keys = territories.territory_keys(at.session_state[state.DESIGN_PLAN], at.sidebar.selectbox(key="designer_territory").value)
     old = at.sidebar.text_input(key=keys["name"]).value
     at.sidebar.text_input(key=keys["name"]).set_value("North <i>").run()
     caption = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from territory import book, plan, store
+from territory import store
+from territory.plans import book, plan
 from tests.app.conftest import open_page
 
 
@@ -97,7 +98,8 @@ def test_own_import_without_a_plan_gets_a_baseline_on_first_open(tmp_path, monke
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from territory import ingest, settings
+    from territory import settings
+    from territory.data import ingest
 
     db = tmp_path / "own.duckdb"
     con = store.connect(db)

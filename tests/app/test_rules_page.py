@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from territory import plan, store
+from territory import store
+from territory.plans import plan
 from tests.app.conftest import open_page
 
 

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from territory import edits, plan, scenarios, store
+from territory import store
+from territory.plans import edits, plan, scenarios
 from territory.ui import state
 from tests.app.conftest import open_page
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from territory import plan, settings, store
-from territory.ui import designer, state
+from territory import settings, store
+from territory.plans import plan
+from territory.ui import state, territories
 from tests.app.conftest import open_page
 
 
@@ -28,7 +29,7 @@ def _read(db, fn):
 
 
 def _keys(tab) -> dict[str, str]:
-    return designer.territory_keys(tab.session_state[state.DESIGN_PLAN], tab.sidebar.selectbox(key="designer_territory").value)
+    return territories.territory_keys(tab.session_state[state.DESIGN_PLAN], tab.sidebar.selectbox(key="designer_territory").value)
 
 
 def _refused(tab) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from territory import edits, plan, rules, sample, scenarios, store
+from territory import demo, store
+from territory.plans import edits, plan, rules, scenarios
 from tests.conftest import SF_HEADER, sf_row
 from tests.e2e.conftest import Server, wait_until_idle
 from tests.hostile import HOSTILE, MARKUP_SELECTORS, PWNED, make_hostile
@@ -29,7 +30,7 @@ BOLD = "**bold** _em_ `code`"
 def hostile_server(tmp_path):
     db = tmp_path / "hostile.duckdb"
     con = store.connect(db)
-    sample.load_demo(con, out_dir=tmp_path / "demo", n_accounts=2_000, seed=5)
+    demo.load_demo(con, out_dir=tmp_path / "demo", n_accounts=2_000, seed=5)
     make_hostile(con)
     work = plan.working_scenario(con)
     rules.add_named(con, work, con.execute("SELECT min(account_id) FROM accounts").fetchall()[0][0],

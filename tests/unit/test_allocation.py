@@ -6,8 +6,10 @@ import math
 
 import pytest
 
-from territory import allocation, plan, store
+from territory import store
 from territory.errors import ValidationError
+from territory.kpis import allocation
+from territory.plans import plan
 
 
 @pytest.fixture

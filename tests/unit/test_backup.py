@@ -9,8 +9,10 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from territory import backup, cli, edits, exports, ingest, plan, scenarios, settings, store
+from territory import backup, cli, exports, settings, store
+from territory.data import ingest
 from territory.errors import ValidationError
+from territory.plans import edits, plan, scenarios
 from tests.conftest import sf_row, write_csv
 
 
@@ -70,8 +72,8 @@ def test_restore_never_replaces_data_unless_told_and_keeps_a_snapshot_first(demo
 
 
 def test_snapshots_before_an_import_and_a_rebalance_keep_the_last_few(demo_con, tmp_path, monkeypatch):
-    from territory import rebalance
     from territory.optimizer import Options
+    from territory.plans import rebalance
     monkeypatch.setenv(settings.SNAPSHOTS_ENV_VAR, "2")
     assert not backup.snapshots(demo_con)  # the demo load itself takes none
     file = write_csv(tmp_path / "more.csv", [sf_row(i) for i in range(1, 4)])

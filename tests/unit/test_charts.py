@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territory import charts, forecast
+from territory.kpis import charts, forecast
 
 EVIL = "<a href='javascript:alert(1)'>Strategic</a> <b>&</b>"
 

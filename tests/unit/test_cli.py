@@ -76,7 +76,8 @@ def test_baseline_from_a_users_own_import(tmp_path, accounts_file):
 
 
 def test_ensure_baseline_makes_one_only_when_missing(con, accounts_file):
-    from territory import ingest, plan
+    from territory.data import ingest
+    from territory.plans import plan
 
     assert plan.ensure_baseline(con) is None  # no accounts, no plan
     ingest.import_file(con, accounts_file, "accounts")

@@ -8,7 +8,9 @@ import csv
 import numpy as np
 import pytest
 
-from territory import exports, ingest, plan, store
+from territory import exports, store
+from territory.data import ingest
+from territory.plans import plan
 from tests.conftest import write_csv
 
 CITIES = [(39.74, -104.99, "Denver", "CO", "80202"), (41.88, -87.63, "Chicago", "IL", "60601"),
@@ -116,7 +118,7 @@ def test_sf_key_shortens_only_real_18_character_salesforce_ids(con, value, key):
 
 
 def test_opportunities_and_rules_match_account_ids_in_either_salesforce_form(con, tmp_path):
-    from territory import rules
+    from territory.plans import rules
     rows = _salesforce_rows(8)
     for r in rows:
         r["Id"] = r["Id"][:15]  # the accounts file has 15-character ids ...

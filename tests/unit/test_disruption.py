@@ -4,14 +4,15 @@
 import h3
 import pytest
 
-from territory import book, edits, grid, kpis, plan
+from territory import grid
+from territory.plans import book, edits, plan, totals
 
 
 def test_working_plan_starts_as_the_baseline(demo_con):
     base = plan.baseline_scenario(demo_con)
     work = plan.working_scenario(demo_con)
     assert work != base and plan.working_scenario(demo_con) == work  # made once
-    overall, per = kpis.disruption(demo_con, work, base)
+    overall, per = totals.disruption(demo_con, work, base)
     assert overall["accounts_moved"] == 0 and per.empty
     assert len(plan.assignments(demo_con, work)) == len(plan.assignments(demo_con, base))
 
@@ -30,7 +31,7 @@ def test_moving_one_cell_moves_exactly_its_accounts_that_follow_the_map(demo_con
     assert 0 < len(follows) <= row["accounts"]
     other = next(t for t in plan.territories(demo_con, work)["territory_id"] if t != row["territory_id"])
     edits.assign(demo_con, work, [int(row["cell"])], other)
-    overall, per = kpis.disruption(demo_con, work, base)
+    overall, per = totals.disruption(demo_con, work, base)
     assert overall["accounts_moved"] == len(follows)
     assert overall["revenue_moved"] == pytest.approx(follows["revenue_12m"].sum())
     per = per.set_index("territory_id")

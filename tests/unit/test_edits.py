@@ -14,8 +14,9 @@ from __future__ import annotations
 import h3
 import pytest
 
-from territory import edits, plan, store
-from territory.edits import ConflictError, EditRefused
+from territory import store
+from territory.plans import edits, plan
+from territory.plans.edits import ConflictError, EditRefused
 
 
 @pytest.fixture

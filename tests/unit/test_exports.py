@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
-from territory import cli, exports, ingest, plan, rules, store
+from territory import cli, exports, store
+from territory.data import ingest
+from territory.plans import plan, rules
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
+from territory.data.fields import guess_mapping, normalise, validate_mapping
 from territory.errors import ValidationError
-from territory.fields import guess_mapping, normalise, validate_mapping
 
 
 def test_normalise():

@@ -3,7 +3,8 @@
 import duckdb
 import pytest
 
-from territory import geocode, settings
+from territory import settings
+from territory.data import geocode
 
 
 @pytest.mark.parametrize(("raw", "fixed"), [

@@ -4,7 +4,8 @@ import h3
 import numpy as np
 import pytest
 
-from territory import grid, ingest, settings
+from territory import grid, settings
+from territory.data import ingest
 from territory.errors import ValidationError
 from tests.conftest import sf_row, write_csv
 

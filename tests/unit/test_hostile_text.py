@@ -16,7 +16,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from territory import charts, exports, mapview, plan, planmap, scenarios
+from territory import exports
+from territory.kpis import charts
+from territory.maps import mapview, planmap
+from territory.plans import plan, scenarios
 from territory.ui.feedback import plain
 from tests.hostile import HOSTILE, make_hostile
 

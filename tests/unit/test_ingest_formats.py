@@ -10,7 +10,8 @@ import textwrap
 import pandas as pd
 import pytest
 
-from territory import ingest, store
+from territory import store
+from territory.data import ingest
 from territory.errors import ValidationError
 from tests.conftest import SF_HEADER, sf_row, write_csv
 
@@ -150,7 +151,8 @@ def test_a_kill_during_the_write_leaves_the_database_as_it_was(db_path, tmp_path
     second = write_csv(tmp_path / "more.csv", [sf_row(i, Name="changed") for i in range(1, 40)])
     script = textwrap.dedent(f"""
         import os
-        from territory import ingest, store
+        from territory import store
+        from territory.data import ingest
         con = store.connect({str(db_path)!r})
         def die(fraction, message):
             if message == "committing":   # rows are written, the transaction is still open

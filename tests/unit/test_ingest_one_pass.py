@@ -8,7 +8,8 @@ import logging
 import pandas as pd
 import pytest
 
-from territory import ingest, store
+from territory import store
+from territory.data import ingest
 from territory.errors import ValidationError
 from tests.conftest import sf_row, write_csv
 
@@ -36,7 +37,7 @@ def test_a_clean_file_is_read_once_and_stored_as_the_full_check_stores_it(tmp_pa
     pd.DataFrame(ROWS).to_excel(xlsx_file, index=False)  # Excel: the full check
 
     one = store.connect(tmp_path / "one.duckdb")
-    with caplog.at_level(logging.INFO, logger="territory.ingest"):
+    with caplog.at_level(logging.INFO, logger="territory.data.ingest"):
         result = ingest.import_file(one, csv_file, "accounts")
     assert "in one pass" in caplog.text
     full = store.connect(tmp_path / "full.duckdb")

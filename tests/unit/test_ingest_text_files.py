@@ -16,7 +16,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from territory import cli, ingest, store
+from territory import cli, store
+from territory.data import ingest
 from territory.errors import ValidationError
 from tests.conftest import SF_HEADER, sf_row
 
@@ -178,5 +179,5 @@ def test_a_row_with_city_and_state_but_no_zip_is_placed_at_its_city(con, tmp_pat
     assert result.rows_loaded == 1
     lat, lng, precision = con.execute("SELECT lat, lng, geocode FROM accounts").fetchall()[0]
     assert precision == "city" and abs(lat - 40.02) < 0.2 and abs(lng + 105.25) < 0.2  # Boulder, CO
-    from territory import quality
+    from territory.data import quality
     assert quality.summary(con)["geocode_city"] == 1

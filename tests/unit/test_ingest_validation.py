@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from territory import ingest, store
+from territory import store
+from territory.data import ingest
 from territory.errors import ValidationError
 from tests.conftest import SF_HEADER, sf_row, write_csv
 

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territory import kpis, strokes
 from territory.errors import ValidationError
+from territory.plans import strokes, totals
+from territory.ui.mapbridge import pending
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def patch():
 
 def test_territory_sums_and_deviation_from_the_mean(patch):
     cells, assign, terr, _, _ = patch
-    out = kpis.territory_kpis(cells, assign, terr).set_index("territory_id")
+    out = totals.territory_kpis(cells, assign, terr).set_index("territory_id")
     assert out.loc["A", "accounts"] == 10 + 1 + 2 + 3 and out.loc["B", "accounts"] == 15
     assert out.loc["A", "potential"] == 160 and out.loc["B", "potential"] == 150
     assert out.loc["C", "cells"] == 0 and out.loc["C", "potential"] == 0
@@ -43,28 +44,28 @@ def test_territory_sums_and_deviation_from_the_mean(patch):
 
 
 def test_balance_index():
-    b = kpis.balance([90, 100, 110])
+    b = totals.balance([90, 100, 110])
     assert b.max_deviation_pct == pytest.approx(10.0)
     assert b.cv == pytest.approx(pd.Series([90, 100, 110]).std(ddof=0) / 100)
 
 
 def test_unassigned_cells(patch):
     cells, assign, _, _, ring = patch
-    left = kpis.unassigned(cells, assign[assign["cell"] != ring[0]])
+    left = totals.unassigned(cells, assign[assign["cell"] != ring[0]])
     assert left["cell"].tolist() == [ring[0]] and left["accounts"].sum() == 1
 
 
 def test_contiguity_counts_pieces_and_finds_strays(patch):
     cells, assign, _, c, ring = patch
-    parts = kpis.contiguity(assign)
+    parts = totals.contiguity(assign)
     assert len(parts["A"]) == 1  # the centre connects its ring cells
     split = assign[assign["cell"] != c]  # without the centre, A's ring cells may fall apart
-    parts = kpis.contiguity(split)
-    expected = len(kpis.pieces(split.loc[split["territory_id"] == "A", "cell"]))
+    parts = totals.contiguity(split)
+    expected = len(totals.pieces(split.loc[split["territory_id"] == "A", "cell"]))
     assert len(parts["A"]) == expected
-    assert set(kpis.stray_cells(parts)) == {x for p in parts["A"][1:] for x in p} | {x for p in parts["B"][1:] for x in p}
+    assert set(totals.stray_cells(parts)) == {x for p in parts["A"][1:] for x in p} | {x for p in parts["B"][1:] for x in p}
     far = h3.str_to_int(h3.latlng_to_cell(45.0, -93.0, 7))
-    assert len(kpis.pieces([c, far])) == 2
+    assert len(totals.pieces([c, far])) == 2
 
 
 def test_brush_rings(patch):
@@ -97,12 +98,12 @@ def test_empty_gaps_do_not_split_but_other_territories_do():
     mid = h3.grid_ring(a, 1)[0]
     far = next(c for c in h3.grid_ring(mid, 1) if h3.grid_distance(a, c) == 2)
     x, m, y = (h3.str_to_int(c) for c in (a, mid, far))
-    assert len(kpis.pieces([x, y], gap=0)) == 2
-    assert len(kpis.pieces([x, y], gap=1)) == 1
-    assert len(kpis.pieces([x, y], blocked={m}, gap=1)) == 2
+    assert len(totals.pieces([x, y], gap=0)) == 2
+    assert len(totals.pieces([x, y], gap=1)) == 1
+    assert len(totals.pieces([x, y], blocked={m}, gap=1)) == 2
     assign = pd.DataFrame({"cell": [x, y, m], "territory_id": ["A", "A", "B"]})
-    assert len(kpis.contiguity(assign, gap=1)["A"]) == 2  # gap 2 could walk around B
-    assert len(kpis.contiguity(assign.iloc[:2], gap=2)["A"]) == 1
+    assert len(totals.contiguity(assign, gap=1)["A"]) == 2  # gap 2 could walk around B
+    assert len(totals.contiguity(assign.iloc[:2], gap=2)["A"]) == 1
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -117,26 +118,26 @@ def test_whole_plan_contiguity_matches_walking_each_territory(seed):
     assign = pd.DataFrame({"cell": cells.astype("uint64"), "territory_id": territories})
     every = {int(c) for c in cells}
     for gap in (0, 1, 2):
-        reference = {t: sorted(sorted(p) for p in kpis.pieces({int(c) for c in g["cell"]},
+        reference = {t: sorted(sorted(p) for p in totals.pieces({int(c) for c in g["cell"]},
                                                               blocked=every - {int(c) for c in g["cell"]}, gap=gap))
                      for t, g in assign.groupby("territory_id")}
-        fast = kpis.contiguity(assign, gap=gap)
+        fast = totals.contiguity(assign, gap=gap)
         assert {t: sorted(sorted(p) for p in ps) for t, ps in fast.items()} == reference
-        counts, strays = kpis.split_pieces(assign, gap=gap)
+        counts, strays = totals.split_pieces(assign, gap=gap)
         assert counts == {t: len(ps) for t, ps in reference.items()}
-        assert sorted(strays.tolist()) == sorted(kpis.stray_cells(fast))
-    assert any(n > 1 for n in kpis.split_pieces(assign, gap=0)[0].values())  # the case is not trivial
+        assert sorted(strays.tolist()) == sorted(totals.stray_cells(fast))
+    assert any(n > 1 for n in totals.split_pieces(assign, gap=0)[0].values())  # the case is not trivial
 
 
 def test_map_events_are_handled_once_and_in_order():
     value = {"session": "tab1", "events": [{"seq": 2, "kind": "click"}, {"seq": 1, "kind": "shape"}]}
-    events, ack = strokes.pending(value, None)
+    events, ack = pending(value, None)
     assert [e["seq"] for e in events] == [1, 2] and ack == {"session": "tab1", "seq": 2}
     # the browser resends until acknowledged: nothing is handled twice
     value["events"].append({"seq": 3, "kind": "click"})
-    events, ack = strokes.pending(value, ack)
+    events, ack = pending(value, ack)
     assert [e["seq"] for e in events] == [3] and ack["seq"] == 3
-    assert strokes.pending(value, ack)[0] == []
+    assert pending(value, ack)[0] == []
     # a reload is a new session with its own numbering
-    events, ack = strokes.pending({"session": "tab1-reloaded", "events": [{"seq": 1}]}, ack)
+    events, ack = pending({"session": "tab1-reloaded", "events": [{"seq": 1}]}, ack)
     assert [e["seq"] for e in events] == [1] and ack == {"session": "tab1-reloaded", "seq": 1}

@@ -5,7 +5,8 @@ import re
 import h3
 import pandas as pd
 
-from territory import grid, mapview
+from territory import grid
+from territory.maps import mapview
 
 
 def _frame(n=3):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from territory import exports, grid, metrics, plan, planview, rebalance, scenarios, scorecard
+from territory import exports, grid, metrics
+from territory.kpis import scorecard
+from territory.plans import plan, planview, rebalance, scenarios
 
 # the KPI registry names two of the sums differently (it also has ratios and rep-based measures)
 KPI_COLUMN = {"revenue_12m": "revenue"}
@@ -49,4 +51,4 @@ def test_labels_say_which_hours_they_are():
     assert "visit_hours" in rebalance.ATTRIBUTES and "workload_hours" not in metrics.NAMES
     assert grid.CELL_METRICS == metrics.NAMES and set(scenarios.COMPARED) <= set(metrics.NAMES)
     sql, params = metrics.sums_sql("a")
-    assert sql.count(" AS ") == len(metrics.NAMES) and params == [24 * 1.0, 12 * 1.0, 4 * 1.0]
+    assert sql.count(" AS ") == len(metrics.NAMES) and params == {"hours_a": 24.0, "hours_b": 12.0, "hours_c": 4.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from scipy.spatial import Delaunay
 
 from territory import optimizer
 from territory.errors import ValidationError
+from territory.optimizer.run import Run
+from territory.optimizer.search import flow_balance
 
 
 def planar(seed: int, n: int = 300, attrs=("a", "b", "c")) -> optimizer.Units:
@@ -147,8 +150,9 @@ def test_weight_is_shifted_through_a_balanced_territory_to_a_light_one():
     units = optimizer.Units(np.arange(cols * rows), xy, pd.DataFrame({"a": np.ones(cols * rows)}), edges)
     plan = np.repeat([0] * 13 + [1] * 10 + [2] * 7, rows)  # 130 / 100 / 70 units against a target of 100
     opts = optimizer.Options(k=3, balance={"a": 0.05})
-    state = optimizer._State(units, plan.copy(), 3, opts, np.ones(3, dtype=bool))
-    moved = optimizer._flow_balance(state, np.zeros(len(plan), dtype=bool), np.zeros(3, dtype=bool), time.perf_counter() + 10)
+    run = Run.prepare(units, replace(opts, time_limit=10))
+    state = run.partition(plan.copy())
+    moved = flow_balance(run, state)
     sizes = np.bincount(state.plan, minlength=3)
     assert moved >= 60  # ~30 from the heavy one to the middle, ~30 from the middle to the light one
     assert np.abs(sizes / 100 - 1).max() <= 0.05, sizes

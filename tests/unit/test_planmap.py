@@ -8,7 +8,8 @@ import h3
 import pandas as pd
 import pytest
 
-from territory import colours, plan, planmap
+from territory.maps import planmap
+from territory.plans import colours, plan
 
 
 @pytest.fixture

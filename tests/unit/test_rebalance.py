@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territory import book, edits, grid, kpis, plan, rebalance
+from territory import grid
 from territory.optimizer import Options
+from territory.plans import book, edits, plan, rebalance, totals
 
 
 def test_h3_units_connect_across_gaps_and_islands_are_linked():
@@ -42,9 +43,9 @@ def test_preview_then_accept_is_one_undo_step(demo_con):
     assert all(now[c] == t for c, t in zip(preview.cells, preview.after))
     # the accepted plan is as balanced as the report said
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
-    table = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
+    table = totals.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
                                 offsets=book.rule_offsets(demo_con, sid))  # as the Designer's panel counts
-    assert kpis.balance(table["potential"]).max_deviation_pct == pytest.approx(
+    assert totals.balance(table["potential"]).max_deviation_pct == pytest.approx(
         preview.report.balance["potential"]["max_deviation_pct"], rel=1e-6)
     edits.undo(demo_con, sid)
     pd.testing.assert_frame_equal(plan.assignments(demo_con, sid).sort_values("cell").reset_index(drop=True),
@@ -79,6 +80,6 @@ def test_suggested_moves_improve_balance_one_cell_at_a_time(demo_con):
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
     first = moves[0]
     edits.assign(demo_con, sid, [first.cell], first.target)
-    after = kpis.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
+    after = totals.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
                                 offsets=book.rule_offsets(demo_con, sid))
-    assert kpis.balance(after["potential"]).max_deviation_pct == pytest.approx(first.max_deviation_pct["potential"], rel=1e-6)
+    assert totals.balance(after["potential"]).max_deviation_pct == pytest.approx(first.max_deviation_pct["potential"], rel=1e-6)

@@ -4,35 +4,37 @@ import hashlib
 
 import pandas as pd
 
-from territory import plan, quality, sample, store
+from territory import demo, store
+from territory.data import quality
+from territory.plans import plan
 
 
-def _digest(files: sample.DemoFiles) -> list[str]:
+def _digest(files: demo.DemoFiles) -> list[str]:
     return [hashlib.sha256(p.read_bytes()).hexdigest() for p in (files.accounts, files.reps,
                                                                   files.opportunities, files.revenue)]
 
 
 def test_same_seed_same_files(tmp_path):
-    a = sample.generate(tmp_path / "a", n_accounts=1500, seed=4)
-    b = sample.generate(tmp_path / "b", n_accounts=1500, seed=4)
-    c = sample.generate(tmp_path / "c", n_accounts=1500, seed=5)
+    a = demo.generate(tmp_path / "a", n_accounts=1500, seed=4)
+    b = demo.generate(tmp_path / "b", n_accounts=1500, seed=4)
+    c = demo.generate(tmp_path / "c", n_accounts=1500, seed=5)
     assert _digest(a) == _digest(b)
     assert _digest(a)[0] != _digest(c)[0]
 
 
 def test_demo_files_look_like_crm_exports(tmp_path):
-    files = sample.generate(tmp_path, n_accounts=3000, seed=1)
+    files = demo.generate(tmp_path, n_accounts=3000, seed=1)
     acc = pd.read_csv(files.accounts, dtype=str)
     assert list(acc.columns[:4]) == ["Id", "Name", "Type", "BillingStreet"]
     assert acc["Id"].is_unique and acc["Industry"].nunique() == 10
     zip_only = acc["BillingLatitude"].isna()
     assert 0.03 < zip_only.mean() < 0.1
     assert (acc.loc[zip_only, "BillingPostalCode"].str.len() < 5).any(), "some ZIPs lost their leading zero"
-    assert set(sample.TRICKY_NAMES) <= set(acc["Name"])
+    assert set(demo.TRICKY_NAMES) <= set(acc["Name"])
     reps = pd.read_csv(files.reps)
     assert len(reps) == 30 and reps["Id"].is_unique
     revenue = pd.read_csv(files.revenue)
-    assert revenue.groupby("AccountId").size().eq(sample.HISTORY_MONTHS).all() and sample.HISTORY_MONTHS >= 36
+    assert revenue.groupby("AccountId").size().eq(demo.HISTORY_MONTHS).all() and demo.HISTORY_MONTHS >= 36
     # density follows population: the largest metro holds far more accounts than a median city
     by_state = acc["BillingState"].value_counts()
     assert by_state.index[0] in {"CA", "TX", "NY", "FL"}

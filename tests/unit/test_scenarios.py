@@ -5,8 +5,9 @@ from __future__ import annotations
 import h3
 import pytest
 
-from territory import edits, plan, scenarios, store
+from territory import store
 from territory.errors import ValidationError
+from territory.plans import edits, plan, scenarios
 
 
 def _cell_of(lat, lng, res=5) -> int:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territory import forecast, plan, scorecard
+from territory.kpis import forecast, scorecard
+from territory.plans import plan
 
 KM_PER_DEGREE = 6371.0088 * math.pi / 180  # haversine: 1° of latitude
 

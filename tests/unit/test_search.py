@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from territory import plan, search
+from territory.plans import plan, search
 from tests.hostile import HOSTILE
 
 

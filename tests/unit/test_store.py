@@ -3,7 +3,8 @@
 import duckdb
 import pytest
 
-from territory import ingest, migrations, store
+from territory import migrations, store
+from territory.data import ingest
 from territory.errors import StoreError
 
 

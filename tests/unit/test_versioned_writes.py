@@ -10,8 +10,10 @@ import threading
 
 import pytest
 
-from territory import allocation, edits, plan, rules, scenarios, store
+from territory import store
 from territory.errors import STALE_PLAN, ConflictError
+from territory.kpis import allocation
+from territory.plans import edits, plan, rules, scenarios
 
 
 def _tid(con, sid, i=0):

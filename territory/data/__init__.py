@@ -1,0 +1,1 @@
+"""Getting data in: reading CRM files, checking and loading them, data quality, geocoding."""

@@ -1,0 +1,1 @@
+"""Leadership's numbers: scorecards, forecasts, rep allocation and their charts."""

@@ -1,0 +1,227 @@
+"""Leadership KPIs of a plan: per territory, per rep and rolled up to district and region.
+
+Every KPI is a small function in ``REGISTRY`` computing one value per group from the sums in
+:func:`sums` (so a territory, a rep and a region use the same definitions). Accounts come from
+the plan's book (rules applied, :mod:`territory.plans.book`); filters narrow accounts by industry and
+tier and territories by their rep's region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from territory import grid, settings
+from territory.errors import ForecastError
+from territory.plans import book, plan, scenarios
+from territory.store import Connection
+
+if TYPE_CHECKING:  # statsmodels takes 1.4 s to import: loaded when a forecast is asked for
+    from territory.kpis import forecast
+
+TRAVEL_SPEED_KMH = 80.0  # average road speed for the travel estimate
+VISITS_PER_TRIP = 3.0  # a trip from home serves this many accounts on average
+ADDITIVE = ("accounts", "potential", "revenue", "white_space", "pipeline", "weighted_pipeline", "won", "lost",
+            "visit_hours", "travel_hours", "distance_km_sum", "quota", "capacity_hours")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str
+    fmt: str  # "money", "pct", "int", "hours", "km", "ratio"
+    compute: Callable[[pd.DataFrame], pd.Series]
+    help: str
+
+
+def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a / b.where(b > 0)).astype(float)
+
+
+REGISTRY: dict[str, Kpi] = {k.name: k for k in [
+    Kpi("accounts", "Accounts", "int", lambda s: s["accounts"], "accounts in the territory (rules applied)"),
+    Kpi("potential", "Potential", "money", lambda s: s["potential"], "sum of account potential"),
+    Kpi("revenue", "Revenue 12m", "money", lambda s: s["revenue"], "revenue of the last 12 months"),
+    Kpi("penetration", "Penetration", "pct", lambda s: _ratio(s["revenue"], s["potential"]), "revenue / potential"),
+    Kpi("white_space", "White space", "money", lambda s: s["white_space"],
+        "potential not yet won: sum over accounts of max(potential − revenue, 0)"),
+    Kpi("quota", "Quota", "money", lambda s: s["quota"],
+        "the rep's quota, split over the rep's territories by potential"),
+    Kpi("attainment", "Attainment", "pct", lambda s: _ratio(s["revenue"], s["quota"]), "revenue 12m / quota"),
+    Kpi("pipeline", "Open pipeline", "money", lambda s: s["pipeline"], "amount of open opportunities"),
+    Kpi("weighted_pipeline", "Weighted pipeline", "money", lambda s: s["weighted_pipeline"],
+        "open amount × stage probability"),
+    Kpi("win_rate", "Win rate", "pct", lambda s: _ratio(s["won"], s["won"] + s["lost"]),
+        "won / (won + lost) closed opportunities"),
+    Kpi("visit_hours", "Visit hours", "hours", lambda s: s["visit_hours"],
+        "visits a year by tier × minutes per visit (settings.Workload)"),
+    Kpi("travel_hours", "Travel hours", "hours", lambda s: s["travel_hours"],
+        f"visits × 2 × distance from the rep's home / {TRAVEL_SPEED_KMH:.0f} km/h / {VISITS_PER_TRIP:.0f} visits a trip"),
+    Kpi("workload_hours", "Workload hours (visits + travel)", "hours", lambda s: s["visit_hours"] + s["travel_hours"], "visits + travel"),
+    Kpi("utilisation", "Capacity used", "pct",
+        lambda s: _ratio(s["visit_hours"] + s["travel_hours"], s["capacity_hours"]), "workload / rep capacity hours"),
+    Kpi("mean_distance_km", "Mean distance", "km", lambda s: _ratio(s["distance_km_sum"], s["located"]),
+        "mean distance of the accounts from the rep's home"),
+]}
+
+
+@dataclass(frozen=True)
+class Filters:
+    regions: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    territories: pd.DataFrame  # one row per territory: name, rep, district, region, every KPI, balance, quality
+    reps: pd.DataFrame
+    districts: pd.DataFrame  # empty when no rep has a district
+    regions: pd.DataFrame
+    stages: pd.DataFrame  # territory, stage, open amount
+    trend: pd.DataFrame  # territory_id, month, revenue
+    accounts: pd.DataFrame = field(repr=False)  # the filtered book
+
+
+def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
+          workload: settings.Workload = settings.Workload()) -> Scorecard:
+    terr = _territories(con, scenario_id)
+    if filters.regions:
+        terr = terr[terr["region"].isin(filters.regions)]
+    acc = book.accounts(con, scenario_id, workload=workload)
+    acc = acc[acc["territory_id"].isin(terr["territory_id"])]
+    if filters.industries:
+        acc = acc[acc["industry"].isin(filters.industries)]
+    if filters.tiers:
+        acc = acc[acc["tier"].isin(filters.tiers)]
+    acc = _with_travel(acc, terr, workload)
+    opps = _opportunities(con, acc)
+    per = sums(acc, opps, terr)
+    table = terr.merge(per, on="territory_id", how="left")
+    table = _kpis(table.fillna({c: 0 for c in ADDITIVE}))
+    mean = table["potential"].mean()
+    table["dev_potential_pct"] = (table["potential"] / mean - 1) * 100 if mean else 0.0
+    comp = scenarios.compactness(plan.assignments(con, scenario_id), plan.resolution(con, scenario_id))
+    table["compactness"] = table["territory_id"].map(comp)
+    table["quality"] = quality(table)
+    stages = opps[~opps["is_closed"]].groupby(["territory_id", "stage"], as_index=False)["amount"].sum()
+    return Scorecard(table, rollup(table, "rep_name"), rollup(table, "district"), rollup(table, "region"), stages,
+                     _trend(con, acc), acc)
+
+
+def sums(acc: pd.DataFrame, opps: pd.DataFrame, terr: pd.DataFrame) -> pd.DataFrame:
+    """The additive inputs of the KPIs per territory (territory quota and capacity included)."""
+    g = acc.assign(accounts=1, revenue=acc["revenue_12m"],
+                   white_space=(acc["potential"] - acc["revenue_12m"]).clip(lower=0),
+                   located=acc["distance_km"].notna(), distance_km_sum=acc["distance_km"].fillna(0))
+    out = g.groupby("territory_id")[["accounts", "potential", "revenue", "white_space", "pipeline",
+                                     "weighted_pipeline", "visit_hours", "travel_hours", "distance_km_sum",
+                                     "located"]].sum()
+    closed = opps[opps["is_closed"]]
+    out["won"] = closed[closed["is_won"]].groupby("territory_id").size()
+    out["lost"] = closed[~closed["is_won"]].groupby("territory_id").size()
+    # a rep's quota and capacity, split over the rep's territories by potential (evenly if none)
+    t = terr[["territory_id", "rep_id", "rep_quota", "rep_capacity"]].merge(
+        out["potential"].rename("p").reset_index(), on="territory_id", how="left").fillna({"p": 0})
+    share = t.groupby("rep_id")["p"].transform(lambda p: p / p.sum() if p.sum() > 0 else 1 / len(p))
+    out["quota"] = pd.Series((t["rep_quota"] * share).to_numpy(), index=t["territory_id"])
+    out["capacity_hours"] = pd.Series((t["rep_capacity"] * share).to_numpy(), index=t["territory_id"])
+    return out.fillna({"won": 0, "lost": 0}).reset_index()
+
+
+def _kpis(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for kpi in REGISTRY.values():
+        frame[kpi.name] = kpi.compute(frame)
+    return frame
+
+
+def rollup(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Additive sums per ``by`` (rep, district, region) and the KPIs recomputed from them."""
+    have = table.dropna(subset=[by])
+    if have.empty:
+        return pd.DataFrame(columns=[by, "territories", *REGISTRY])
+    g = have.groupby(by)
+    out = g[[*ADDITIVE, "located"]].sum()
+    out["territories"] = g.size()
+    return _kpis(out.reset_index())[[by, "territories", *REGISTRY]]
+
+
+def quality(table: pd.DataFrame) -> pd.Series:
+    """High: potential at least the mean and penetration at least the plan's overall one;
+    low: potential under 80 % of the mean and penetration under the overall one; else medium."""
+    mean_pot = table["potential"].mean()
+    overall = table["revenue"].sum() / table["potential"].sum() if table["potential"].sum() else 0.0
+    pen = table["penetration"].fillna(0)
+    high = (table["potential"] >= mean_pot) & (pen >= overall)
+    low = (table["potential"] < 0.8 * mean_pot) & (pen < overall)
+    return pd.Series(np.select([high, low], ["high", "low"], "medium"), index=table.index)
+
+
+def forecasts(sc: Scorecard, territory_ids: list[str], *, horizon: int = 6) -> dict[str, forecast.Forecast | str]:
+    """territory -> its forecast, or the reason there is none."""
+    from territory.kpis import forecast
+
+    out: dict[str, forecast.Forecast | str] = {}
+    for tid in territory_ids:
+        series = sc.trend[sc.trend["territory_id"] == tid].set_index("month")["revenue"]
+        try:
+            out[tid] = forecast.forecast(series, horizon=horizon)
+        except ForecastError as exc:
+            out[tid] = str(exc)
+    return out
+
+
+def company_forecast(sc: Scorecard, *, horizon: int = 6) -> forecast.Forecast | str:
+    """The forecast of every territory's revenue together (the company total of this selection)."""
+    from territory.kpis import forecast
+
+    series = sc.trend.groupby("month")["revenue"].sum()
+    try:
+        return forecast.forecast(series, horizon=horizon)
+    except ForecastError as exc:
+        return str(exc)
+
+
+def _territories(con: Connection, scenario_id: int) -> pd.DataFrame:
+    return con.execute(
+        "SELECT t.territory_id, t.name, t.color, t.rep_id, r.name AS rep_name, r.district, r.region,"
+        " r.home_lat, r.home_lng, r.quota AS rep_quota, r.capacity_hours AS rep_capacity"
+        " FROM territories t LEFT JOIN reps r USING (rep_id) WHERE t.scenario_id = ? ORDER BY t.name",
+        [scenario_id]).df()
+
+
+def _with_travel(acc: pd.DataFrame, terr: pd.DataFrame, workload: settings.Workload) -> pd.DataFrame:
+    homes = terr.set_index("territory_id")[["home_lat", "home_lng"]]
+    h = homes.reindex(acc["territory_id"]).to_numpy()
+    km = grid.distance_km(acc["lat"], acc["lng"], h[:, 0], h[:, 1])
+    visits = acc["tier"].map(dict(workload.visits_per_year)).fillna(0).to_numpy()
+    return acc.assign(distance_km=km, travel_hours=np.nan_to_num(visits * 2 * km / TRAVEL_SPEED_KMH / VISITS_PER_TRIP))
+
+
+def _opportunities(con: Connection, acc: pd.DataFrame) -> pd.DataFrame:
+    opps = con.execute("SELECT account_id, stage, amount, probability, is_closed, is_won FROM opportunities").df()
+    return opps.merge(acc[["account_id", "territory_id"]], on="account_id")
+
+
+def _trend(con: Connection, acc: pd.DataFrame) -> pd.DataFrame:
+    con.register("_scope", acc[["account_id", "territory_id"]])
+    try:
+        return con.execute("SELECT s.territory_id, m.month, sum(m.revenue) AS revenue FROM revenue_monthly m"
+                           " JOIN _scope s USING (account_id) GROUP BY ALL ORDER BY 1, 2").df()
+    finally:
+        con.unregister("_scope")
+
+
+# Column headers in plain words with their unit, for every table of KPIs (the KPIs page, the Excel report)
+COLUMN_LABELS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
+                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential $", "revenue": "Revenue 12m $",
+                 "penetration": "Penetration", "white_space": "White space $", "quota": "Quota $",
+                 "attainment": "Attainment", "pipeline": "Open pipeline $", "weighted_pipeline": "Weighted pipeline $",
+                 "win_rate": "Win rate", "workload_hours": "Workload h (visits + travel)", "travel_hours": "Travel h",
+                 "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
+                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness", "visit_hours": "Visit h"}

@@ -1,0 +1,1 @@
+"""What draws maps: folium layers and the Designer's map."""

@@ -1,0 +1,77 @@
+"""Auto-rebalance: contiguous, compact territories balanced on up to three attributes.
+
+Works on a generic graph of basic units (:class:`Units`: ids, planar positions in km, numeric
+attributes, an adjacency edge list); it knows no CRM column. H3 cells are one adapter
+(:func:`territory.plans.rebalance.units_from_cells`); ZIPs or counties can use the same engine.
+
+Method (deterministic for a seed), module by module:
+
+- :mod:`.objective`: the plan with its running sums (:class:`Partition`) and the one
+  :class:`Objective` (balance, compactness, disruption) that scores a plan and a move alike.
+- :mod:`.run`: what a run shares (:class:`Run`) and the time budget's named phases.
+- :mod:`.start`: **centres** (fixed ones such as rep homes, the current territories' centres,
+  or recursive coordinate bisection into K groups of equal weight), a **capacitated
+  assignment** (Hess-Samuels, one sparse linear programme solved by HiGHS: every unit to one of
+  its nearest centres at least squared distance plus a disruption cost, every territory within
+  half the tolerance), re-centred up to three rounds, and a **contiguity repair** (each
+  territory keeps its heaviest piece; other pieces join the lightest territory they touch).
+- :mod:`.search`: **local search** (boundary moves, with any small part a move would cut off,
+  scored by ``Objective.delta``, accepted only when the territory left stays in one piece) and,
+  while the tolerance is not met, **shifting weight along the territory graph** (each
+  territory's excess routed to light territories over as few borders as possible by a linear
+  programme on the K territories, then moved as whole units); the best plan is kept.
+- :mod:`.report`: balance per attribute (max deviation, coefficient of variation), pieces,
+  compactness (moment of inertia, cut edges, largest within-territory distance), disruption,
+  run time and, when the tolerance is not met, a plain explanation; :func:`evaluate` reports any
+  plan the same way; :func:`suggest_moves` ranks single boundary moves for a plan kept as it is.
+
+While the tolerance is not met and the ``restarts`` phase lasts, another start is tried from
+the best plan's centres, shaken.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from territory.errors import ValidationError
+from territory.optimizer.model import Move, Options, Report, Units
+from territory.optimizer.report import evaluate, report, suggest_moves
+from territory.optimizer.run import BUDGET, Run
+from territory.optimizer.search import improve
+from territory.optimizer.start import seeds, start
+
+__all__ = ["Move", "Options", "Report", "Units", "evaluate", "solve", "suggest_moves"]
+
+RESTARTS = 6  # starts tried while the tolerance is not met
+
+
+def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
+    """The rebalanced plan (territory code per unit) and its :class:`Report`."""
+    run = Run.prepare(units, opts)
+    k, current = run.k, run.current
+    run.say(0.02, "placing centres")
+    if opts.centres is not None:
+        if len(opts.centres) != k:
+            raise ValidationError(f"{len(opts.centres)} centres for {k} territories: give one per territory")
+        centres = units.xy[list(opts.centres)].astype(float)
+    elif current is not None and opts.k in (None, int(current.max()) + 1) and (current >= 0).any():
+        centres = np.array([units.xy[current == t].mean(axis=0) if (current == t).any()
+                            else units.xy[run.rng.integers(len(units.ids))] for t in range(k)])
+    else:
+        centres = units.xy[seeds(units, k, next(iter(opts.balance)), run.rng)].astype(float)
+    best = None
+    for attempt in range(RESTARTS):
+        if attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
+            spread = np.sqrt(np.ptp(units.xy, axis=0).prod() / k)
+            centres = np.array([units.xy[best.plan == t].mean(axis=0) if (best.plan == t).any() else centres[t]
+                                for t in range(k)])
+            centres = centres + run.rng.normal(scale=0.3 * spread, size=centres.shape)
+        p, cancelled = improve(run, run.partition(start(run, centres)))
+        if best is None or run.objective.value(p) < run.objective.value(best):
+            best = p
+        result = report(run, best, run.clock.elapsed(), cancelled)
+        if result.feasible or cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None:
+            break
+        run.say(run.clock.progress(), f"tolerance not met yet: trying another start ({attempt + 2} of {RESTARTS})")
+    run.say(1.0, "done")
+    return best.plan.copy(), result
