@@ -13,6 +13,7 @@ from territory.optimizer.run import Run
 
 
 def _instance(seed: int, n: int = 120, k: int = 5):
+    """A random plan on a random planar graph (the last territory locked), and its objective."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 50, size=(n, 2))
     edges = {tuple(sorted((int(s[i]), int(s[j])))) for s in Delaunay(xy).simplices for i, j in ((0, 1), (1, 2), (0, 2))}
@@ -23,20 +24,19 @@ def _instance(seed: int, n: int = 120, k: int = 5):
     held = pd.DataFrame({"a": rng.integers(0, 30, k), "b": rng.uniform(0, 20, k)}).astype(float)
     opts = Options(k=k, balance={"a": 0.05, "b": 0.02}, current=current, fixed=held, disruption_weight=3.0,
                    disruption_attr="w", compactness_weight=0.2, locked_territories=[k - 1], seed=seed)
-    return units, plan, opts, rng
+    run = Run.prepare(units, opts)
+    p = run.partition(plan)
+    return p, run.score(p), k, rng
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_a_moves_delta_is_the_change_of_the_plans_value(seed):
-    units, plan, opts, rng = _instance(seed)
-    run = Run.prepare(units, opts)
-    p = run.partition(plan.copy())
-    objective = run.score(p)
+    p, objective, k, rng = _instance(seed)
     checked = 0
     for _ in range(300):
-        i = int(rng.integers(len(plan)))
-        a, b = int(p.plan[i]), int(rng.integers(opts.k - 1))  # never into the locked territory
-        if a == b or a == opts.k - 1 or p.cnt[a] <= 1:
+        i = int(rng.integers(len(p.plan)))
+        a, b = int(p.plan[i]), int(rng.integers(k - 1))  # never into the locked territory
+        if a == b or a == k - 1 or p.cnt[a] <= 1:
             continue
         before = objective.value(p)
         predicted = objective.delta(p, i, a, b)
@@ -48,13 +48,10 @@ def test_a_moves_delta_is_the_change_of_the_plans_value(seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_a_groups_delta_is_the_change_of_the_plans_value(seed):
-    units, plan, opts, rng = _instance(seed)
-    run = Run.prepare(units, opts)
-    p = run.partition(plan.copy())
-    objective = run.score(p)
+    p, objective, k, rng = _instance(seed)
     checked = 0
     for _ in range(100):
-        a, b = (int(t) for t in rng.choice(opts.k - 1, 2, replace=False))
+        a, b = (int(t) for t in rng.choice(k - 1, 2, replace=False))
         own = np.flatnonzero(p.plan == a)
         if len(own) < 3:
             continue
