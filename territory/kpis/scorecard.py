@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from territory import grid, settings
+from territory import grid, metrics, settings
 from territory.errors import ForecastError
 from territory.plans import book, plan, scenarios
 from territory.store import Connection
@@ -36,36 +36,53 @@ class Kpi:
     fmt: str  # "money", "pct", "int", "hours", "km", "ratio"
     compute: Callable[[pd.DataFrame], pd.Series]
     help: str
+    column: str  # a table column's header: short, unit last (the KPIs page, the Excel report)
+
+    @property
+    def choice(self) -> str:
+        """The label with its unit, for pickers and axes."""
+        unit = {"money": " ($)", "hours": " (hours)"}.get(self.fmt, "")
+        return self.label if self.label.endswith(")") or not unit else self.label + unit
 
 
 def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a / b.where(b > 0)).astype(float)
 
 
+def _summed(metric: str, fmt: str, name: str | None = None) -> Kpi:
+    """A KPI that is one of the summed measures: its label, help and header from ``metrics``."""
+    m = metrics.SUMMED[metric]
+    key = name or metric
+    return Kpi(key, m.label, fmt, lambda s: s[key], m.help, m.column)
+
+
 REGISTRY: dict[str, Kpi] = {k.name: k for k in [
-    Kpi("accounts", "Accounts", "int", lambda s: s["accounts"], "accounts in the territory (rules applied)"),
-    Kpi("potential", "Potential", "money", lambda s: s["potential"], "sum of account potential"),
-    Kpi("revenue", "Revenue 12m", "money", lambda s: s["revenue"], "revenue of the last 12 months"),
-    Kpi("penetration", "Penetration", "pct", lambda s: _ratio(s["revenue"], s["potential"]), "revenue / potential"),
+    _summed("accounts", "int"),
+    _summed("potential", "money"),
+    _summed("revenue_12m", "money", name="revenue"),
+    Kpi("penetration", "Penetration", "pct", lambda s: _ratio(s["revenue"], s["potential"]), "revenue / potential",
+        "Penetration"),
     Kpi("white_space", "White space", "money", lambda s: s["white_space"],
-        "potential not yet won: sum over accounts of max(potential − revenue, 0)"),
+        "potential not yet won: sum over accounts of max(potential − revenue, 0)", "White space $"),
     Kpi("quota", "Quota", "money", lambda s: s["quota"],
-        "the rep's quota, split over the rep's territories by potential"),
-    Kpi("attainment", "Attainment", "pct", lambda s: _ratio(s["revenue"], s["quota"]), "revenue 12m / quota"),
-    Kpi("pipeline", "Open pipeline", "money", lambda s: s["pipeline"], "amount of open opportunities"),
-    Kpi("weighted_pipeline", "Weighted pipeline", "money", lambda s: s["weighted_pipeline"],
-        "open amount × stage probability"),
+        "the rep's quota, split over the rep's territories by potential", "Quota $"),
+    Kpi("attainment", "Attainment", "pct", lambda s: _ratio(s["revenue"], s["quota"]), "revenue 12m / quota",
+        "Attainment"),
+    _summed("pipeline", "money"),
+    _summed("weighted_pipeline", "money"),
     Kpi("win_rate", "Win rate", "pct", lambda s: _ratio(s["won"], s["won"] + s["lost"]),
-        "won / (won + lost) closed opportunities"),
-    Kpi("visit_hours", "Visit hours", "hours", lambda s: s["visit_hours"],
-        "visits a year by tier × minutes per visit (settings.Workload)"),
+        "won / (won + lost) closed opportunities", "Win rate"),
+    _summed("visit_hours", "hours"),
     Kpi("travel_hours", "Travel hours", "hours", lambda s: s["travel_hours"],
-        f"visits × 2 × distance from the rep's home / {TRAVEL_SPEED_KMH:.0f} km/h / {VISITS_PER_TRIP:.0f} visits a trip"),
-    Kpi("workload_hours", "Workload hours (visits + travel)", "hours", lambda s: s["visit_hours"] + s["travel_hours"], "visits + travel"),
+        f"visits × 2 × distance from the rep's home / {TRAVEL_SPEED_KMH:.0f} km/h / {VISITS_PER_TRIP:.0f} visits a trip",
+        "Travel h"),
+    Kpi("workload_hours", "Workload: visits + travel (hours)", "hours", lambda s: s["visit_hours"] + s["travel_hours"],
+        "visits + travel", "Workload h (visits + travel)"),
     Kpi("utilisation", "Capacity used", "pct",
-        lambda s: _ratio(s["visit_hours"] + s["travel_hours"], s["capacity_hours"]), "workload / rep capacity hours"),
-    Kpi("mean_distance_km", "Mean distance", "km", lambda s: _ratio(s["distance_km_sum"], s["located"]),
-        "mean distance of the accounts from the rep's home"),
+        lambda s: _ratio(s["visit_hours"] + s["travel_hours"], s["capacity_hours"]), "workload / rep capacity hours",
+        "Capacity used"),
+    Kpi("mean_distance_km", "Mean distance (km)", "km", lambda s: _ratio(s["distance_km_sum"], s["located"]),
+        "mean distance of the accounts from the rep's home", "Mean km from home"),
 ]}
 
 
@@ -217,11 +234,13 @@ def _trend(con: Connection, acc: pd.DataFrame) -> pd.DataFrame:
         con.unregister("_scope")
 
 
-# Column headers in plain words with their unit, for every table of KPIs (the KPIs page, the Excel report)
+# Column headers in plain words with their unit, for every table of KPIs (the KPIs page, the Excel
+# report): the KPIs' own headers, in the order the tables show them, and the columns beside them
 COLUMN_LABELS = {"name": "Territory", "rep_name": "Rep", "district": "District", "region": "Region",
-                 "quality": "Quality", "accounts": "Accounts", "potential": "Potential $", "revenue": "Revenue 12m $",
-                 "penetration": "Penetration", "white_space": "White space $", "quota": "Quota $",
-                 "attainment": "Attainment", "pipeline": "Open pipeline $", "weighted_pipeline": "Weighted pipeline $",
-                 "win_rate": "Win rate", "workload_hours": "Workload h (visits + travel)", "travel_hours": "Travel h",
-                 "mean_distance_km": "Mean km from home", "utilisation": "Capacity used",
-                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness", "visit_hours": "Visit h"}
+                 "quality": "Quality",
+                 **{k: REGISTRY[k].column for k in ("accounts", "potential", "revenue", "penetration", "white_space",
+                                                   "quota", "attainment", "pipeline", "weighted_pipeline", "win_rate",
+                                                   "workload_hours", "travel_hours", "mean_distance_km",
+                                                   "utilisation")},
+                 "dev_potential_pct": "Potential vs mean", "compactness": "Compactness",
+                 "visit_hours": REGISTRY["visit_hours"].column}

@@ -14,12 +14,9 @@ from territory.ui.feedback import plain
 MONEY = st.column_config.NumberColumn(format="compact")  # 403.9M: headers say $
 PCT = st.column_config.NumberColumn(format="%.1f%%")
 HOURS = st.column_config.NumberColumn(format="%.0f h")
-RANKABLE = {"potential": ("Potential ($)", False), "revenue": ("Revenue 12m ($)", False),
-            "penetration": ("Penetration", True), "white_space": ("White space ($)", False),
-            "attainment": ("Attainment", True), "weighted_pipeline": ("Weighted pipeline ($)", False),
-            "win_rate": ("Win rate", True), "workload_hours": ("Workload: visits + travel (hours)", False),
-            "visit_hours": ("Visit hours", False),
-            "utilisation": ("Capacity used", True), "accounts": ("Accounts", False)}
+RANKABLE = {k: (scorecard.REGISTRY[k].choice, scorecard.REGISTRY[k].fmt == "pct")
+            for k in ("potential", "revenue", "penetration", "white_space", "attainment", "weighted_pipeline", "win_rate",
+                      "workload_hours", "visit_hours", "utilisation", "accounts")}
 TABLE_COLUMNS = scorecard.COLUMN_LABELS  # one label (with its unit) per column, shared with the Excel report
 PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation")
 
