@@ -111,9 +111,6 @@ def compare(con: Connection, scenario_ids: list[int]) -> Comparison:
     names = [_get(con, s)["name"] for s in ids]
     books = {s: book.accounts(con, s) for s in ids}
     base = plan.baseline_scenario(con)
-    base_book = books.get(base) if base is not None else None
-    if base is not None and base_book is None:
-        base_book = book.accounts(con, base)
     rows, scores, moved = [], [], []
     ref = books[ids[0]]
     for sid, name in zip(ids, names):
@@ -121,7 +118,7 @@ def compare(con: Connection, scenario_ids: list[int]) -> Comparison:
         per = per_territory(acc, plan.territories(con, sid))
         per.insert(0, "scenario", name)
         rows.append(per)
-        scores.append({"scenario": name, **score(con, sid, acc, per, base_book)})
+        scores.append({"scenario": name, **score(con, sid, acc, per, base)})
         if sid != ids[0]:
             moved.append(moved_accounts(ref, acc).assign(scenario=name))
     table = pd.concat(rows, ignore_index=True)
@@ -142,8 +139,9 @@ def per_territory(accounts: pd.DataFrame, territories: pd.DataFrame) -> pd.DataF
 
 
 def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.DataFrame,
-          baseline: pd.DataFrame | None) -> dict:
-    """Balance (max deviation and CV on potential, accounts, visit hours), compactness, disruption."""
+          baseline_id: int | None) -> dict:
+    """Balance (max deviation and CV on potential, accounts, visit hours), compactness, and
+    disruption: the Designer's (``totals.disruption``), accounts and revenue changing territory."""
     out = {}
     for m in totals.BALANCED:
         b = totals.balance(per[m])
@@ -153,22 +151,11 @@ def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.Dat
     out["compactness"] = float(comp.mean()) if len(comp) else float("nan")
     out["pieces"] = int(sum(totals.split_pieces(assignments)[0].values()))
     out["unassigned_accounts"] = int(accounts["territory_id"].isna().sum())
-    if baseline is not None:
-        changed = owner_changes(baseline, accounts)
-        total = accounts["revenue_12m"].sum()
-        out["disruption_accounts_pct"] = float(changed.mean() * 100) if len(changed) else 0.0
-        out["disruption_revenue_pct"] = float(accounts["revenue_12m"].to_numpy()[changed].sum() / total * 100) if total else 0.0
+    if baseline_id is not None:
+        moved, _ = totals.disruption(con, scenario_id, baseline_id)
+        out["disruption_accounts_pct"] = moved["accounts_share"] * 100
+        out["disruption_revenue_pct"] = moved["revenue_share"] * 100
     return out
-
-
-def owner_changes(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
-    """Per account of ``after`` (both books in account order): does another owner serve it?
-    The owner is the territory's rep, else the territory itself; unassigned counts as one."""
-    def key(acc: pd.DataFrame) -> pd.Series:
-        who = acc["rep_id"].fillna("territory " + acc["territory_id"].fillna(""))
-        return who.where(acc["territory_id"].notna(), "").set_axis(acc["account_id"])
-    now = key(after)
-    return (now != key(before).reindex(now.index).fillna("")).to_numpy()
 
 
 def compactness(assignments: pd.DataFrame, res: int) -> pd.Series:

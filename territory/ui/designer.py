@@ -288,9 +288,9 @@ def kpi_panel(view: View) -> None:
     c4, c5, c6 = st.columns(3)
     c4.metric("Unassigned", f"{n_cells:,} cells", f"{n_acc:,} accounts", delta_color="off")
     c5.metric("Accounts moved", f"{d.get('accounts_moved', 0):,}", f"{d.get('accounts_share', 0):.1%}", delta_color="off",
-              help="Accounts whose owner changes against the baseline (CRM ownership)")
+              help="Accounts whose territory changes against the baseline (CRM ownership), rules applied")
     c6.metric("Revenue moved", f"${d.get('revenue_moved', 0) / 1e6:,.2f}M", f"{d.get('revenue_share', 0):.1%}",
-              delta_color="off", help="Last 12 months' revenue of the accounts that change owner")
+              delta_color="off", help="Last 12 months' revenue of the accounts that change territory")
     if n_cells:
         st.button("Zoom to unassigned", key="designer_zoom_unassigned", on_click=zoom_to_bounds,
                   args=(mapview.bounds_of(view.unassigned["cell"]),))

@@ -145,8 +145,8 @@ def compare(con, names: dict[int, str]) -> None:
               "max_dev_visit_hours_pct": "Balance: max deviation, visit hours (%)",
               "cv_visit_hours": "Balance: CV, visit hours", "compactness": "Compactness (mean, 1 = disc)",
               "pieces": "Territory pieces", "unassigned_accounts": "Unassigned accounts",
-              "disruption_accounts_pct": "Disruption vs baseline: accounts (%)",
-              "disruption_revenue_pct": "Disruption vs baseline: revenue (%)"}
+              "disruption_accounts_pct": "Accounts changing territory vs baseline (%)",
+              "disruption_revenue_pct": "Revenue changing territory vs baseline (%)"}
     st.markdown("**Scores**")  # a dataframe, not st.table: plan names are column headers and must stay text
     st.dataframe(scores.rename(index=labels).map(lambda v: f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"),
                  key="scenarios_scores")

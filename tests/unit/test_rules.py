@@ -50,7 +50,7 @@ def test_rules_reach_kpis_and_the_rule_listing(working):
     assert card.loc["Strategic", "accounts"] == 1 and card.loc["Strategic", "potential"] == 4000
     ben = card[card["rep_id"] == "R2"].iloc[0]
     assert ben["potential"] == 2000 and ben["revenue"] == 600
-    moved, per = totals.disruption(con, sid, plan.baseline_scenario(con))  # the Designer's "changing owner"
+    moved, per = totals.disruption(con, sid, plan.baseline_scenario(con))  # the Designer's "changing territory"
     assert moved["accounts_moved"] == 1 and per.set_index("territory_id").loc[strategic, "gained_accounts"] == 1
     listing = rules.listing(con, sid)
     assert listing.loc[0, "rule"] == "tier = A" and listing.loc[0, "accounts"] == 1
