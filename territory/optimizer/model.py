@@ -50,6 +50,7 @@ class Options:
     time_limit: float = 30.0  # seconds, counted from ``started_at``
     started_at: float | None = None  # time.perf_counter() when the caller's clock started (its set-up counts)
     progress: Callable[[float, str], None] | None = None  # (fraction done, message with the time left)
+    describe: Callable[[int], str] | None = None  # how messages name a unit, from its id (default "unit <id>")
     cancel: Callable[[], bool] | None = None
 
 
@@ -66,6 +67,9 @@ class Report:
     cancelled: bool = False
     explanation: list[str] = field(default_factory=list)
     links: tuple = ()
+    unavoidable: dict[str, float] = field(default_factory=dict)  # balanced attribute -> least share any plan
+    # within the tolerance must move (from the current plan: the larger of the excess over the upper
+    # bounds and the shortfall under the lower ones, over the total)
 
     @property
     def contiguous(self) -> bool:

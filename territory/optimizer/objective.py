@@ -187,11 +187,18 @@ class Objective:
         dis = sum(self.dis[i] * ((self.cur[i] == a) - (self.cur[i] == b)) for i in group)
         return self._change(p, a, b, v, gx, gy, gq, len(group), dis)
 
+    def balance_delta(self, p: Partition, i: int, a: int, b: int) -> float:
+        """The balance term's part of :meth:`delta` (negative: the move improves the balance)."""
+        return self._balance_change(p, a, b, p.val_rows[i])
+
+    def _balance_change(self, p: Partition, a: int, b: int, v) -> float:
+        sa, sb = p.sums[a], p.sums[b]
+        return (self.balance([s - x for s, x in zip(sa, v)]) + self.balance([s + x for s, x in zip(sb, v)])
+                - self.balance(sa) - self.balance(sb))
+
     def _change(self, p: Partition, a: int, b: int, v, gx: float, gy: float, gq: float, c: int,
                 dis: float) -> float:
-        sa, sb = p.sums[a], p.sums[b]
-        bal = (self.balance([s - x for s, x in zip(sa, v)]) + self.balance([s + x for s, x in zip(sb, v)])
-               - self.balance(sa) - self.balance(sb))
+        bal = self._balance_change(p, a, b, v)
         after = (inertia(p.sx[a] - gx, p.sy[a] - gy, p.sq[a] - gq, p.cnt[a] - c)
                  + inertia(p.sx[b] + gx, p.sy[b] + gy, p.sq[b] + gq, p.cnt[b] + c))
         return bal + self.gamma * (after - p.inertia(a) - p.inertia(b)) + dis

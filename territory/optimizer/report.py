@@ -44,8 +44,25 @@ def report(run: Run, p: Partition, seconds: float, cancelled: bool) -> Report:
             v = units.column(name)
             moved[name] = float(v[changed].sum() / v.sum()) if v.sum() else 0.0
     out = Report(bal, counts, float(sum(p.inertia(t) for t in range(k))), cut, max_span(units.xy, plan, k),
-                 moved, seconds, all(b["met"] for b in bal.values()), cancelled, links=units.links)
+                 moved, seconds, all(b["met"] for b in bal.values()), cancelled, links=units.links,
+                 unavoidable=unavoidable(run) if run.current is not None else {})
     out.explanation = _explain(run, p, out)
+    return out
+
+
+def unavoidable(run: Run) -> dict[str, float]:
+    """Per balanced attribute, the least share of it that must change territory for every
+    territory the search may change to be within the tolerance, starting from the current plan:
+    what is over the upper bounds must leave, what is under the lower ones must arrive."""
+    current = run.partition(np.asarray(run.current, dtype=np.int64).copy())
+    objective = run.score(current)
+    out = {}
+    for a, name in enumerate(objective.names):
+        sums = np.array([current.sums[t][a] for t in range(run.k)])[~run.locked]
+        target, tol = objective.target[a], objective.tol[a]
+        need = max(np.clip(sums - target * (1 + tol), 0, None).sum(), np.clip(target * (1 - tol) - sums, 0, None).sum())
+        total = sums.sum()
+        out[name] = float(need / total) if total else 0.0
     return out
 
 
@@ -67,6 +84,7 @@ def max_span(xy: np.ndarray, plan: np.ndarray, k: int) -> float:
 
 def _explain(run: Run, p: Partition, rep: Report) -> list[str]:
     objective, units, opts = run.score(p), run.units, run.opts
+    describe = opts.describe or (lambda unit_id: f"unit {unit_id}")
     out = []
     if rep.cancelled:
         out.append("Cancelled: this is the best plan found so far.")
@@ -76,14 +94,16 @@ def _explain(run: Run, p: Partition, rep: Report) -> list[str]:
             continue
         heaviest = int(np.argmax(p.vals[:, a]))
         share = p.vals[heaviest, a] / objective.target[a]
+        where = describe(int(units.ids[heaviest]))
         line = f"{name}: the largest deviation is {b['max_deviation_pct']:.1f}%, beyond ±{b['tolerance_pct']:.0f}%."
         if share > 1 + objective.tol[a]:
-            line += (f" One unit ({units.ids[heaviest]}) alone holds {share:.0%} of a territory's target, more than a "
-                     f"territory may hold: use a finer resolution or fewer territories.")
+            line += (f" One unit ({where}) alone holds {share:.0%} of a territory's target, more than a territory "
+                     f"may hold: no plan of these units can meet the tolerance with {run.k} territories; balance "
+                     f"fewer territories or widen the tolerance.")
         elif share > 0.25:
-            line += (f" Units are coarse for this many territories (the heaviest, {units.ids[heaviest]}, holds "
-                     f"{share:.0%} of a territory's target), so the last steps to the target cannot be made: "
-                     f"use a finer resolution or fewer territories.")
+            line += (f" The units are coarse for {run.k} territories (the heaviest, {where}, holds {share:.0%} of a "
+                     f"territory's target), so the last steps to the target cannot be made: balance fewer "
+                     f"territories or widen the tolerance.")
         elif run.locked.any() or (opts.locked_units is not None and np.asarray(opts.locked_units).any()):
             line += " Locked cells or territories leave too little to move: unlock some."
         elif rep.seconds >= BUDGET.search * opts.time_limit:
@@ -103,7 +123,8 @@ def suggest_moves(units: Units, plan: np.ndarray, opts: Options, *, top: int = 1
     """The best single boundary moves for ``plan`` (kept as it is), best first.
 
     Each move keeps the territory it leaves in one piece and leaves locked units and locked
-    territories alone; only moves that improve the objective are listed.
+    territories alone; only moves that improve both the objective and the balance are listed (a
+    move that only makes a territory rounder is no suggestion a manager acts on).
     """
     plan = np.asarray(plan, dtype=np.int64).copy()
     k = opts.k or int(plan.max()) + 1
@@ -122,7 +143,7 @@ def suggest_moves(units: Units, plan: np.ndarray, opts: Options, *, top: int = 1
             if locked[b]:
                 continue
             d = objective.delta(p, i, a, b)
-            if d < -1e-12:
+            if d < -1e-12 and objective.balance_delta(p, i, a, b) < -1e-12:
                 found.append((d, i, a, b))
     found.sort()
     out = []

@@ -19,14 +19,15 @@ from scipy.sparse import coo_matrix, csgraph
 from scipy.spatial import cKDTree
 
 from territory import backup, grid, metrics
+from territory.data import geocode
 from territory.errors import ValidationError
 from territory.optimizer import Options, Report, Units, solve, suggest_moves
-from territory.plans import book, edits, plan, rules
+from territory.plans import book, edits, plan, rules, totals
 from territory.store import Connection
 
 ATTRIBUTES = metrics.BALANCEABLE
 DISRUPTION = "accounts"  # a change of territory costs by the accounts it moves
-MOVED = ("accounts", "revenue_12m")  # the report gives the share of these that changes territory
+MOVED = ("accounts", "potential", "revenue_12m")  # the report gives the share of these that changes territory
 BUFFER_UP_TO = 15_000  # plans up to this many occupied cells get a ring of empty cells around them
 
 
@@ -102,10 +103,9 @@ class Preview:
     after: list[str]
     report: Report
     territories: list[str]  # territory ids by code
-
-    @property
-    def changed(self) -> int:
-        return len(self.cells)
+    changed: int = 0  # cells with accounts, or already in the plan, whose territory changes
+    joined: int = 0  # empty cells between them that join a territory (to keep territories connected)
+    split: int = 0  # territories in more than one piece afterwards, as the Designer's panel counts them
 
     @cached_property
     def cell_ids(self) -> list[str]:
@@ -165,12 +165,31 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
         options.locked_territories = stored.locked_territories
     if around_rep_homes:
         options.centres = _rep_centres(con, stored.territories, stored.units)
+    options.describe = options.describe or describe_cell
     result, report = solve(stored.units, options)
     current, tids, ids = stored.current, stored.tids, stored.units.ids
     changed = np.flatnonzero(result != current)
-    return Preview(scenario_id, version, [int(ids[i]) for i in changed],
-                   [tids[current[i]] if current[i] >= 0 else None for i in changed],
-                   [tids[result[i]] for i in changed], report, tids)
+    counted = (stored.units.column("accounts")[changed] > 0) | (current[changed] >= 0)
+    cells, after = [int(ids[i]) for i in changed], [tids[result[i]] for i in changed]
+    return Preview(scenario_id, version, cells, [tids[current[i]] if current[i] >= 0 else None for i in changed],
+                   after, report, tids, int(counted.sum()), int((~counted).sum()),
+                   _split_after(con, scenario_id, cells, after))
+
+
+def describe_cell(cell: int) -> str:
+    """A cell in words, for messages: "the cell around Albuquerque, NM"."""
+    return f"the cell around {geocode.nearest_place(*grid.cell_center(cell))}"
+
+
+def _split_after(con: Connection, scenario_id: int, cells: list[int], after: list[str]) -> int:
+    """Territories in more than one piece once ``cells`` go to ``after`` (``totals.split_pieces``,
+    the Designer panel's count)."""
+    now = plan.assignments(con, scenario_id)[["cell", "territory_id"]]
+    now = now.assign(cell=now["cell"].astype(np.int64)).set_index("cell")["territory_id"]
+    changes = pd.Series(after, index=pd.Index(cells, dtype=np.int64), dtype=object)
+    merged = pd.concat([now.drop(changes.index, errors="ignore"), changes])
+    counts, _ = totals.split_pieces(merged.rename("territory_id").rename_axis("cell").reset_index())
+    return sum(1 for n in counts.values() if n > 1)
 
 
 def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]:
@@ -227,12 +246,14 @@ class Suggestion:
     max_deviation_pct: dict[str, float]  # per balanced attribute, after the move
     inertia_change_km2: float
     accounts: int  # accounts in the cell (they would change territory)
+    where: str  # the cell in words ("the cell around Albuquerque, NM")
 
 
 def suggestions(con: Connection, scenario_id: int, options: Options, *, top: int = 10) -> list[Suggestion]:
     """The best single boundary moves for the stored plan, best first (nothing is written)."""
     stored = _stored_plan(con, scenario_id, buffer=0)
     options.disruption_attr = options.disruption_attr or DISRUPTION
+    options.describe = options.describe or describe_cell
     options.k = len(stored.tids)
     options.fixed = stored.fixed
     options.locked_units = stored.locked_units
@@ -240,5 +261,5 @@ def suggestions(con: Connection, scenario_id: int, options: Options, *, top: int
     units, tids = stored.units, stored.tids
     accounts = units.attrs["accounts"].to_numpy() if "accounts" in units.attrs else np.zeros(len(units.ids))
     return [Suggestion(int(units.ids[m.unit]), tids[m.source], tids[m.target], m.score, m.max_deviation_pct,
-                       m.inertia_change_km2, int(accounts[m.unit]))
+                       m.inertia_change_km2, int(accounts[m.unit]), options.describe(int(units.ids[m.unit])))
             for m in suggest_moves(units, stored.current, options, top=top)]

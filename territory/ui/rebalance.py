@@ -7,10 +7,11 @@ import streamlit as st
 
 from territory import metrics
 from territory.errors import TerritoryError
+from territory.maps import mapview
 from territory.optimizer import Options
 from territory.plans import edits, rebalance, totals
 from territory.plans.planview import View
-from territory.ui import feedback, state
+from territory.ui import designer, feedback, state
 
 METRICS = {m: metrics.LABELS[m] for m in rebalance.ATTRIBUTES}
 
@@ -73,16 +74,24 @@ def _auto(view: View, on_change) -> None:
 
 def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     r = preview.report
-    st.markdown(f"**Preview**: {preview.changed:,} cells change territory ({r.seconds:.1f} s).")
+    joined = f" (and {preview.joined:,} empty cells between them join a territory, to keep it in one piece)" \
+        if preview.joined else ""
+    st.markdown(f"**Preview**: {preview.changed:,} cells with accounts change territory{joined} ({r.seconds:.1f} s).")
     cols = st.columns(len(r.balance) + 2)
     for col, (name, b) in zip(cols, r.balance.items()):
         now = totals.balance(view.table[name] if name in view.table else [0]).max_deviation_pct
         col.metric(f"Max deviation, {METRICS.get(name, name)}", f"{b['max_deviation_pct']:.1f}%",
                    f"{b['max_deviation_pct'] - now:+.1f} pts", delta_color="inverse")
-    cols[-2].metric("Split territories", f"{sum(1 for p in r.pieces.values() if p > 1)}")
+    cols[-2].metric("Split territories", f"{preview.split}", help="Territories in more than one piece afterwards, "
+                    "counted as the live panel counts them")
     shares = r.disruption
     cols[-1].metric("Accounts changing territory", f"{shares.get('accounts', 0):.1%}",
                     f"revenue {shares.get('revenue_12m', 0):.1%}", delta_color="off")
+    floors = [f"{METRICS.get(m, m)}: {shares[m]:.1%} moved, at least {floor:.1%} had to"
+              for m, floor in r.unavoidable.items() if m in shares]
+    if floors:
+        st.caption("Least share any plan within the tolerance moves from today's plan (what is over the upper "
+                   "bounds must leave, what is under the lower ones must arrive) — " + "; ".join(floors) + ".")
     for line in r.explanation:
         feedback.notice("warn", line)
     after = _after_table(view, preview)
@@ -97,7 +106,8 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     a, d = st.columns(2)
     if a.button("Accept (one undo step)", key="rebalance_accept", type="primary"):
         _write(lambda: rebalance.accept(state.db(), preview, expected_version=preview.version), state.DESIGN_PREVIEW,
-               lambda edit: f"Rebalanced: {len(edit.cells) if edit else 0:,} cells changed territory.", on_change)
+               lambda edit: f"Rebalanced: {preview.changed:,} cells with accounts changed territory." if edit
+               else "Nothing changed.", on_change)
     if d.button("Discard", key="rebalance_discard"):
         st.session_state.pop(state.DESIGN_PREVIEW, None)
         st.rerun()
@@ -136,13 +146,16 @@ def _suggested(view: View, on_change) -> None:
     names = dict(zip(view.territories["territory_id"], view.territories["name"]))
     for i, m in enumerate(moves):
         devs = ", ".join(f"{METRICS.get(k, k)} max dev → {v:.1f}%" for k, v in m.max_deviation_pct.items())
-        c1, c2 = st.columns([5, 1])
-        c1.text(f"{i + 1}. cell {m.cell:x}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
+        c1, c2, c3 = st.columns([5, 1, 1])
+        c1.text(f"{i + 1}. {m.where}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
                 f"{m.accounts:,} accounts; {devs}")  # st.text never renders markup
-        if c2.button("Accept", key=f"suggest_accept_{i}"):
+        c2.button("Show", key=f"suggest_show_{i}", help="Zoom the map to this cell",
+                  on_click=designer.zoom_to_bounds, args=(mapview.bounds_of([m.cell], pad=0.15),))
+        if c3.button("Accept", key=f"suggest_accept_{i}"):
             _write(lambda m=m: edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
                                             expected_version=version),  # the version the moves were found on
-                   state.DESIGN_SUGGESTIONS, lambda _e, m=m: f"Moved cell {m.cell:x} to {names.get(m.target, m.target)}.",
+                   state.DESIGN_SUGGESTIONS,
+                   lambda _e, m=m: f"Moved {m.where} ({m.accounts:,} accounts) to {names.get(m.target, m.target)}.",
                    on_change)
 
 

@@ -44,3 +44,10 @@ def test_zip_table_is_kept_on_disk_and_a_broken_copy_is_rebuilt(tmp_path, monkey
     kept.write_bytes(b"not an arrow file")
     assert geocode.zip_table.__wrapped__().equals(built)
     assert kept.read_bytes()[:6] == b"ARROW1"  # and the broken copy was replaced
+
+
+def test_a_point_is_named_by_the_largest_place_near_it():
+    """Messages say where a cell is by the largest town around it, not a neighbourhood's name."""
+    assert geocode.nearest_place(40.75, -73.99) == "New York City, NY"  # Times Square is nearer
+    assert geocode.nearest_place(35.08, -106.65) == "Albuquerque, NM"
+    assert geocode.nearest_place(44.0, -103.0) == "Rapid City, SD"  # nothing within 30 km: the nearest

@@ -92,9 +92,12 @@ def test_tiny_instance_reaches_the_brute_force_optimum():
 def test_a_unit_heavier_than_the_tolerance_allows_is_explained():
     units = planar(3, n=120, attrs=("a",))
     units.attrs.loc[7, "a"] = units.attrs["a"].sum()  # one unit holds half of everything
-    plan, report = optimizer.solve(units, optimizer.Options(k=4, balance={"a": 0.05}, seed=0, time_limit=10))
+    plan, report = optimizer.solve(units, optimizer.Options(k=4, balance={"a": 0.05}, seed=0, time_limit=10,
+                                                            describe=lambda unit: f"the one in Testville ({unit})"))
     assert not report.feasible
-    assert any("alone holds" in line and "finer resolution" in line for line in report.explanation), report.explanation
+    # it names the unit as the caller describes it, and a remedy the caller can apply
+    assert any("alone holds" in line and "Testville (7)" in line and "fewer territories" in line
+               for line in report.explanation), report.explanation
     assert report.contiguous  # the best plan found is still a valid plan
 
 
@@ -157,3 +160,17 @@ def test_weight_is_shifted_through_a_balanced_territory_to_a_light_one():
     assert moved >= 60  # ~30 from the heavy one to the middle, ~30 from the middle to the light one
     assert np.abs(sizes / 100 - 1).max() <= 0.05, sizes
     assert set(_pieces(units, state.plan).values()) == {1}
+
+
+def test_the_unavoidable_share_is_what_the_heavy_territories_hold_over_the_tolerance():
+    """A strip of 30 equal units split 13 / 10 / 7: at ±5 % the heavy territory holds 2.5 units
+    over its upper bound and the light one 2.5 under its lower bound, so at least 2.5 of 30
+    units must change territory, and the plan found moves no less."""
+    n = 30
+    xy = np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
+    units = optimizer.Units(np.arange(n), xy, pd.DataFrame({"a": np.ones(n)}), np.array([(i, i + 1) for i in range(n - 1)]))
+    current = np.repeat([0, 1, 2], [13, 10, 7])
+    plan, report = optimizer.solve(units, optimizer.Options(k=3, balance={"a": 0.05}, current=current, report_moved=("a",),
+                                                            disruption_weight=1.0, seed=0, time_limit=5))
+    assert report.unavoidable["a"] == pytest.approx(2.5 / 30)
+    assert report.feasible and report.disruption["a"] >= report.unavoidable["a"]

@@ -3,6 +3,8 @@ undo step, the accounts it moves, suggested moves, and a stale preview refused."
 
 from __future__ import annotations
 
+import re
+
 import h3
 import numpy as np
 import pandas as pd
@@ -41,6 +43,13 @@ def test_preview_then_accept_is_one_undo_step(demo_con):
     assert edits.history(demo_con, sid) == (history[0] + 1, 0)
     now = plan.assignments(demo_con, sid).set_index("cell")["territory_id"]
     assert all(now[c] == t for c, t in zip(preview.cells, preview.after))
+    # the preview's counts are the plan's: cells with accounts or already in the plan, the empty
+    # cells that joined, and split territories as the Designer's panel counts them
+    with_accounts = set(grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))["cell"].astype(np.int64))
+    counted = [c for c, b in zip(preview.cells, preview.before) if c in with_accounts or b is not None]
+    assert preview.changed == len(counted) and preview.changed + preview.joined == len(preview.cells)
+    pieces, _ = totals.split_pieces(plan.assignments(demo_con, sid))
+    assert preview.split == sum(1 for n in pieces.values() if n > 1)
     # the accepted plan is as balanced as the report said
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
     table = totals.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
@@ -77,6 +86,8 @@ def test_suggested_moves_improve_balance_one_cell_at_a_time(demo_con):
     opts = Options(balance={"potential": 0.05})
     moves = rebalance.suggestions(demo_con, sid, opts, top=5)
     assert moves and all(m.score < 0 for m in moves)
+    assert all(m.accounts > 0 for m in moves)  # a move of an empty cell balances nothing: not suggested
+    assert all(re.fullmatch(r"the cell around .+, [A-Z]{2}", m.where) for m in moves), [m.where for m in moves]
     cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
     first = moves[0]
     edits.assign(demo_con, sid, [first.cell], first.target)

@@ -1,0 +1,62 @@
+"""What a rebalance of the demo does for a manager: balance, what it moves against the least any
+plan must move, split territories as the Designer counts them, per disruption weight.
+
+Runs ``rebalance.rebalance`` on the demo's working plan (a copy of the CRM baseline; 30
+territories, resolution 5) with potential, accounts and visit hours at ±5 % and prints, per
+disruption weight: the max deviation per measure, the share of accounts and of potential that
+changes territory, the least share of potential any plan within the tolerance must move
+(``Report.unavoidable``), territories in more than one piece (the panel's count), and the wall
+time of the whole call. Issue 14's targets: tolerance met, contiguous, <= 60 s, potential moved
+<= 1.6x the unavoidable share, and a higher weight moving fewer accounts.
+
+    .venv/bin/python bench/rebalance_disruption.py [--db FILE] [--weights 0 1 5 20] [--time-limit 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from territory import demo, store
+from territory.optimizer import Options
+from territory.plans import plan, rebalance
+
+BALANCE = {"potential": 0.05, "accounts": 0.05, "visit_hours": 0.05}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="a database with a plan (default: a fresh demo)")
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 5.0, 20.0])
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        if args.db:
+            shutil.copy(args.db, db)
+        else:
+            con = store.connect(db)
+            demo.load_demo(con, out_dir=Path(tmp) / "demo")
+            con.close()
+        con = store.connect(db)
+        sid = plan.working_scenario(con)
+        print(f"{'weight':>7} {'max deviation % (pot/acc/visit)':>32} {'acc moved':>10} {'pot moved':>10} "
+              f"{'pot floor':>10} {'ratio':>6} {'split':>6} {'s':>6}")
+        for w in args.weights:
+            t0 = time.perf_counter()
+            p = rebalance.rebalance(con, sid, Options(balance=dict(BALANCE), seed=1, time_limit=args.time_limit,
+                                                      disruption_weight=w))
+            wall = time.perf_counter() - t0
+            r = p.report
+            devs = " / ".join(f"{r.balance[m]['max_deviation_pct']:.1f}" for m in BALANCE)
+            moved, floor = r.disruption.get("potential", 0.0), r.unavoidable.get("potential", 0.0)
+            print(f"{w:>7.1f} {devs:>32} {r.disruption.get('accounts', 0):>10.1%} {moved:>10.1%} {floor:>10.1%} "
+                  f"{moved / floor if floor else float('nan'):>6.2f} {p.split:>6} {wall:>6.1f}", flush=True)
+        con.close()
+
+
+if __name__ == "__main__":
+    main()
