@@ -38,7 +38,7 @@ from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
 from territory.optimizer.search import improve
-from territory.optimizer.start import seeds, start
+from territory.optimizer.start import first_plan, seeds
 
 __all__ = ["Move", "Options", "Report", "Units", "evaluate", "solve", "suggest_moves"]
 
@@ -66,7 +66,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
             centres = np.array([units.xy[best.plan == t].mean(axis=0) if (best.plan == t).any() else centres[t]
                                 for t in range(k)])
             centres = centres + run.rng.normal(scale=0.3 * spread, size=centres.shape)
-        p, cancelled = improve(run, run.partition(start(run, centres)))
+        p, cancelled = improve(run, run.partition(first_plan(run, centres)))
         if best is None or run.objective.value(p) < run.objective.value(best):
             best = p
         result = report(run, best, run.clock.elapsed(), cancelled)

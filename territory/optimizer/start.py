@@ -23,7 +23,7 @@ COARSEN_ABOVE = 12_000  # more units than this: the assignment works on groups o
 COARSE_GROUPS = 6_000
 
 
-def start(run: Run, centres: np.ndarray) -> np.ndarray:
+def first_plan(run: Run, centres: np.ndarray) -> np.ndarray:
     """Assignment to centres, re-centred and solved again (up to three rounds, within the
     ``starts`` phase), each repaired to contiguity; the best round by the objective."""
     units, k = run.units, run.k
@@ -107,10 +107,22 @@ def assign_coarse(run: Run, centres: np.ndarray) -> np.ndarray:
     attrs = pd.DataFrame({name: np.bincount(group, weights=units.attrs[name].to_numpy(dtype=float), minlength=g)
                           for name in units.attrs.columns})
     grouped = Units(np.arange(g), gxy, attrs, np.zeros((0, 2), dtype=np.int64))
-    plan = assign(run, grouped, centres, None, np.zeros(g, dtype=bool))[group]
+    plan = assign(run, grouped, centres, _group_current(run, group, g), np.zeros(g, dtype=bool))[group]
     if run.current is not None:
         plan[run.fixed] = run.current[run.fixed]
     return plan
+
+
+def _group_current(run: Run, group: np.ndarray, g: int) -> np.ndarray | None:
+    """Each group's current territory: the one holding most of its disruption weight (-1: none),
+    so that the assignment's disruption cost also acts on groups."""
+    if run.current is None:
+        return None
+    cur = run.current
+    has = cur >= 0
+    weight = run.units.column(run.opts.disruption_attr)[has] + 1e-9
+    held = np.bincount(group[has] * run.k + cur[has], weights=weight, minlength=g * run.k).reshape(g, run.k)
+    return np.where(held.sum(axis=1) > 0, held.argmax(axis=1), -1)
 
 
 def assign(run: Run, units: Units, centres: np.ndarray, current: np.ndarray | None, fixed: np.ndarray,
@@ -131,6 +143,15 @@ def assign(run: Run, units: Units, centres: np.ndarray, current: np.ndarray | No
     dist, near = cKDTree(centres[open_t]).query(units.xy[free], k=m)
     dist, near = dist.reshape(f, m), near.reshape(f, m)  # near: index into open_t
     scale = max(float(np.median(dist[:, 0]) ** 2), 1e-9)
+    if current is not None and opts.disruption_weight > 0:
+        # a unit may always stay where it is, also when its territory's centre is not among the nearest
+        where = np.full(len(locked), -1)
+        where[open_t] = np.arange(k)
+        own = where[np.clip(np.asarray(current)[free], 0, len(locked) - 1)]
+        own = np.where((np.asarray(current)[free] >= 0) & (own >= 0), own, near[:, 0])
+        near = np.column_stack([near, own])
+        dist = np.column_stack([dist, np.linalg.norm(units.xy[free] - centres[open_t[own]], axis=1)])
+        m += 1
     cost = (dist ** 2 / scale).ravel()
     if current is not None and opts.disruption_weight > 0:
         dis = units.column(opts.disruption_attr)

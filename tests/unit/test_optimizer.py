@@ -174,3 +174,23 @@ def test_the_unavoidable_share_is_what_the_heavy_territories_hold_over_the_toler
                                                             disruption_weight=1.0, seed=0, time_limit=5))
     assert report.unavoidable["a"] == pytest.approx(2.5 / 30)
     assert report.feasible and report.disruption["a"] >= report.unavoidable["a"]
+
+
+def test_the_disruption_weight_also_acts_when_the_assignment_works_on_groups(monkeypatch):
+    """Many units: the capacitated assignment works on groups of nearby units; each group keeps
+    its current territory's claim, so a disruption weight keeps more units where they are."""
+    from territory.optimizer import start
+    from territory.optimizer.run import Run
+
+    monkeypatch.setattr(start, "COARSEN_ABOVE", 100)
+    monkeypatch.setattr(start, "COARSE_GROUPS", 80)
+    units = planar(4, n=600, attrs=("a",))
+    current, _ = optimizer.solve(units, optimizer.Options(k=5, balance={"a": 0.05}, seed=0, time_limit=10))
+    units.attrs.loc[current == 0, "a"] *= 1.6  # territory 0 grows: balance asks for some moves
+    centres = np.array([units.xy[current == t].mean(axis=0) for t in range(5)])
+    moved = {}
+    for weight in (0.0, 20.0):
+        run = Run.prepare(units, optimizer.Options(k=5, balance={"a": 0.05}, current=current, disruption_weight=weight,
+                                                   disruption_attr="a"))
+        moved[weight] = float((start.assign_coarse(run, centres) != current).mean())
+    assert moved[20.0] < moved[0.0], moved
