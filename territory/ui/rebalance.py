@@ -150,7 +150,7 @@ def _suggested(view: View, on_change) -> None:
         c1.text(f"{i + 1}. {m.where}: {names.get(m.source, m.source)} → {names.get(m.target, m.target)}; "
                 f"{m.accounts:,} accounts; {devs}")  # st.text never renders markup
         c2.button("Show", key=f"suggest_show_{i}", help="Zoom the map to this cell",
-                  on_click=designer.zoom_to_bounds, args=(mapview.bounds_of([m.cell], pad=0.15),))
+                  on_click=designer.zoom_to_bounds, args=(mapview.bounds_of([m.cell], pad=0.6),))
         if c3.button("Accept", key=f"suggest_accept_{i}"):
             _write(lambda m=m: edits.assign(state.db(), view.scenario_id, [m.cell], m.target, action="move",
                                             expected_version=version),  # the version the moves were found on
