@@ -1,7 +1,8 @@
 """Import accounts, reps, opportunities and revenue history from CRM files.
 
-One call, one transaction: read (``_readers``) -> map columns (``fields``) -> parse and
-validate every row (``checks``) -> geocode ZIPs -> index on H3 -> write. With the ``reject``
+One call, one transaction: read (``readers``) -> map columns (``fields``) -> type
+(``parsing``) and check every row (``validation``) -> locate (``locating``: coordinates, ZIPs,
+cities) -> index on H3 -> write (``writers``); the stages hand each other a ``Staging``. With the ``reject``
 policy any bad row means nothing is written; with ``skip`` the good rows load and the bad
 ones go to a rejects CSV (row, column, value, reason). A failure or a kill before COMMIT
 leaves the database as it was.
