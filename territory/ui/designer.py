@@ -330,4 +330,4 @@ def guard(action):
     return False if result is feedback.FAILED else True if result is None else result
 
 
-METRICS = {k: metrics.LABELS[k] for k in ("potential", "accounts", "revenue_12m", "visit_hours")}
+METRICS = {"potential": mapview.METRIC_LABELS["potential"], **mapview.METRIC_LABELS}  # the Data map's choices, potential first
