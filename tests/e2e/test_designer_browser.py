@@ -152,8 +152,8 @@ def test_rebalance_preview_accept_and_undo(server, browser):
     page.get_by_role("button", name="Preview rebalance").click()
     page.get_by_role("button", name="Accept (one undo step)").wait_for(timeout=120_000)
     wait_until_idle(page)
-    changed = int(re.search(r"([\d,]+) cells change territory", page.get_by_text("cells change territory").inner_text())
-                  .group(1).replace(",", ""))
+    changed = int(re.search(r"([\d,]+) cells with accounts change territory",
+                            page.get_by_text("cells with accounts change territory").inner_text()).group(1).replace(",", ""))
     previewed = _metric(page, "Max deviation, Potential ($)")
     assert float(previewed.rstrip("%")) < float(before.rstrip("%"))
     # the map outlines the cells the preview would change
@@ -161,7 +161,7 @@ def test_rebalance_preview_accept_and_undo(server, browser):
     frame.wait_for_function("() => window.parent.__territoryDesigner.map.highlight.length > 0", timeout=30_000)
     assert _metric(page, "Max deviation") == before  # nothing written yet
     page.get_by_role("button", name="Accept (one undo step)").click()
-    assert f"Rebalanced: {changed:,} cells" in _alert(page, "Rebalanced")
+    assert f"Rebalanced: {changed:,} cells with accounts" in _alert(page, "Rebalanced")
     assert _metric(page, "Max deviation") == previewed
     page.get_by_role("button", name="Undo (1)").click()
     assert "Undid rebalance of" in _alert(page, "Undid")  # the run that undid it has ended
