@@ -15,12 +15,13 @@ time of the whole call. Issue 14's targets: tolerance met, contiguous, <= 60 s, 
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from territory import demo, store
+from demo_copy import database
+
+from territory import store
 from territory.optimizer import Options
 from territory.plans import plan, rebalance
 
@@ -34,13 +35,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        if args.db:
-            shutil.copy(args.db, db)
-        else:
-            con = store.connect(db)
-            demo.load_demo(con, out_dir=Path(tmp) / "demo")
-            con.close()
+        db = database(Path(tmp), args.db)
         con = store.connect(db)
         sid = plan.working_scenario(con)
         print(f"{'weight':>7} {'max deviation % (pot/acc/visit)':>32} {'acc moved':>10} {'pot moved':>10} "

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from territory import demo, store
+from demo_copy import database
+
+from territory import store
 from territory.optimizer import Options
 from territory.plans import plan, rebalance
 
@@ -47,13 +48,7 @@ def main() -> None:
     parser.add_argument("--limits", type=float, nargs="+", default=[5.0, 10.0, 30.0])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        if args.db:
-            shutil.copy(args.db, db)
-        else:
-            con = store.connect(db)
-            demo.load_demo(con, out_dir=Path(tmp) / "demo")
-            con.close()
+        db = database(Path(tmp), args.db)
         print(f"{'load':<8}{'limit s':>8}{'wall s':>8}{'ratio':>7}")
         worst = 0.0
         for load in ("idle", "busy"):
