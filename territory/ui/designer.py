@@ -302,7 +302,7 @@ def kpi_panel(view: View) -> None:
                "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={
         **metrics.COLUMNS, "name": "Territory", "dev_potential": "Δ potential %", "cells": "Cells",
         "pieces": "Pieces", "gained_accounts": "Gained", "lost_accounts": "Lost"})
-    money = st.column_config.NumberColumn(format="$%.0f")
+    money = st.column_config.NumberColumn(format="compact")  # 27.7M: the header says $
     st.dataframe(shown.round({"Δ potential %": 1}), hide_index=True, column_config={
         metrics.COLUMNS[m]: money for m in ("potential", "revenue_12m", "pipeline")})
 

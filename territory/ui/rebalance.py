@@ -96,8 +96,8 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
         feedback.notice("warn", line)
     after = _after_table(view, preview)
     st.dataframe(after, hide_index=True, column_config={
-        "Potential now": st.column_config.NumberColumn(format="$%.0f"),
-        "Potential after": st.column_config.NumberColumn(format="$%.0f")})
+        "Potential now": st.column_config.NumberColumn(format="dollar"),
+        "Potential after": st.column_config.NumberColumn(format="dollar")})
     moved = rebalance.moved_accounts(state.db(), preview)
     st.caption(f"{len(moved):,} accounts would move (largest revenue first)")
     st.dataframe(moved.head(500), hide_index=True, column_config={  # text, never HTML
