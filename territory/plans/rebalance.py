@@ -181,14 +181,18 @@ def describe_cell(cell: int) -> str:
     return f"the cell around {geocode.nearest_place(*grid.cell_center(cell))}"
 
 
+def assignments_after(assignments: pd.DataFrame, cells: list[int], after: list[str]) -> pd.DataFrame:
+    """The plan's (cell, territory_id) once ``cells`` go to the territories ``after`` (a preview's)."""
+    now = assignments.assign(cell=assignments["cell"].astype(np.int64)).set_index("cell")["territory_id"]
+    changes = pd.Series(after, index=pd.Index(cells, dtype=np.int64), dtype=object)
+    merged = pd.concat([now.drop(changes.index, errors="ignore"), changes])
+    return merged.rename("territory_id").rename_axis("cell").reset_index()
+
+
 def _split_after(con: Connection, scenario_id: int, cells: list[int], after: list[str]) -> int:
     """Territories in more than one piece once ``cells`` go to ``after`` (``totals.split_pieces``,
     the Designer panel's count)."""
-    now = plan.assignments(con, scenario_id)[["cell", "territory_id"]]
-    now = now.assign(cell=now["cell"].astype(np.int64)).set_index("cell")["territory_id"]
-    changes = pd.Series(after, index=pd.Index(cells, dtype=np.int64), dtype=object)
-    merged = pd.concat([now.drop(changes.index, errors="ignore"), changes])
-    counts, _ = totals.split_pieces(merged.rename("territory_id").rename_axis("cell").reset_index())
+    counts, _ = totals.split_pieces(assignments_after(plan.assignments(con, scenario_id), cells, after))
     return sum(1 for n in counts.values() if n > 1)
 
 

@@ -114,11 +114,8 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
 
 
 def _after_table(view: View, preview: rebalance.Preview) -> pd.DataFrame:
-    assignments = view.assignments[["cell", "territory_id"]].copy()
-    assignments["cell"] = assignments["cell"].astype("int64")
-    changes = pd.Series(preview.after, index=pd.Index(preview.cells, dtype="int64"))
-    merged = pd.concat([assignments.set_index("cell")["territory_id"].drop(changes.index, errors="ignore"), changes])
-    after = totals.territory_kpis(view.cells, merged.rename("territory_id").rename_axis("cell").reset_index(), view.territories)
+    after = totals.territory_kpis(view.cells, rebalance.assignments_after(view.assignments, preview.cells, preview.after),
+                                  view.territories)
     table = view.table[["territory_id", "name", "accounts", "potential"]].merge(
         after[["territory_id", "accounts", "potential", "dev_potential"]], on="territory_id", suffixes=(" now", " after"))
     return table.drop(columns=["territory_id"]).rename(columns={
