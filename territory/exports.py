@@ -140,7 +140,11 @@ def territories_geojson(con: Connection, scenario_id: int) -> dict:
 
 
 def dissolve(cells: list[str]) -> MultiPolygon:
-    """H3 cells merged into (multi)polygons in lng/lat, cut at the antimeridian."""
+    """H3 cells merged into (multi)polygons in lng/lat, cut at the antimeridian. Cells of mixed
+    resolutions (split cells) are first brought to the finest one: h3 dissolves one resolution."""
+    levels = {h3.get_resolution(c) for c in cells}
+    if len(levels) > 1:
+        cells = h3.uncompact_cells(cells, max(levels))
     shape = h3.h3shape_to_geo(h3.cells_to_h3shape(cells))
     polys = [shape["coordinates"]] if shape["type"] == "Polygon" else shape["coordinates"]
     parts = []

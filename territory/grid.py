@@ -50,6 +50,17 @@ def neighbour_pairs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pairs["i"].to_numpy(), pairs["n"].to_numpy().astype(np.uint64)
 
 
+def res_of(cells) -> np.ndarray:
+    """The H3 resolution of each cell id (bits 52-55), vectorised."""
+    return ((np.asarray(cells, dtype=np.uint64) >> np.uint64(_RES_SHIFT)) & np.uint64(15)).astype(np.int64)
+
+
+def parents(cells, res: int) -> np.ndarray:
+    """Each cell's ancestor at ``res`` (the cells must be at ``res`` or finer), vectorised."""
+    keep, fill = parent_masks(res)
+    return (np.asarray(cells, dtype=np.uint64) & np.uint64(keep)) | np.uint64(fill)
+
+
 def parent_masks(res: int) -> tuple[int, int]:
     """(AND mask, OR mask) turning a finer cell id into its parent at ``res``.
 
@@ -107,7 +118,8 @@ def cell_center(cell: int) -> tuple[float, float]:
 
 
 def cells_of_states(con: Connection, res: int, states: list[str]) -> list[int]:
-    """The cells at ``res`` holding an account in any of ``states`` (select by area)."""
+    """The cells at ``res`` holding an account in any of ``states`` (select by area; a plan with
+    split cells asks at its finest resolution and keeps the units that overlap them)."""
     rows = con.execute(f"SELECT DISTINCT {parent_sql()} FROM accounts WHERE state IN (SELECT unnest($states::VARCHAR[]))",
                        {**parent_params(res), "states": list(states)}).fetchall()
     return [int(r[0]) for r in rows]

@@ -135,6 +135,16 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE edit_log ADD COLUMN territory VARCHAR",
         ),
     ),
+    (
+        5,
+        "adaptive units: a plan's cells may be split down to its finest resolution",
+        (
+            # cells may be any resolution from `resolution` (the base) down to this one; a cell and
+            # its descendants never both belong to a plan. Existing plans keep every cell as it is.
+            "ALTER TABLE scenarios ADD COLUMN finest_resolution INTEGER",
+            "UPDATE scenarios SET finest_resolution = least(resolution + 3, 9)",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -122,7 +122,7 @@ def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
     table = _kpis(table.fillna({c: 0 for c in ADDITIVE}))
     mean = table["potential"].mean()
     table["dev_potential_pct"] = (table["potential"] / mean - 1) * 100 if mean else 0.0
-    comp = scenarios.compactness(plan.assignments(con, scenario_id), plan.resolution(con, scenario_id))
+    comp = scenarios.compactness(plan.assignments(con, scenario_id))
     table["compactness"] = table["territory_id"].map(comp)
     table["quality"] = quality(table)
     stages = opps[~opps["is_closed"]].groupby(["territory_id", "stage"], as_index=False)["amount"].sum()

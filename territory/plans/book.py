@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from territory import grid, metrics, settings
-from territory.plans import plan, rules
+from territory.plans import rules, units
 from territory.store import Connection
 
 ACCOUNT_COLUMNS = ("account_id", "name", "city", "state", "lat", "lng", "cell", "industry", "tier", "employees",
@@ -23,18 +23,18 @@ def accounts(con: Connection, scenario_id: int, *, workload: settings.Workload =
     territory's ``territory`` name, ``rep_id`` and ``rep_name`` (the new owner), ``visit_hours`` a year."""
     visits_sql, visits = metrics.visit_hours_sql("a.tier", workload)
     cols = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
+    u = units.join(con, scenario_id)
     return con.execute(
-        f"SELECT {cols}, ca.territory_id AS map_territory_id,"
-        " coalesce(h.territory_id, ca.territory_id) AS territory_id,"
-        " coalesce(h.assigned_by, CASE WHEN ca.territory_id IS NOT NULL THEN 'map' END) AS assigned_by,"
+        f"SELECT {cols}, {u.territory} AS map_territory_id,"
+        f" coalesce(h.territory_id, {u.territory}) AS territory_id,"
+        f" coalesce(h.assigned_by, CASE WHEN {u.territory} IS NOT NULL THEN 'map' END) AS assigned_by,"
         " t.name AS territory, t.rep_id, r.name AS rep_name,"
         f" {visits_sql} AS visit_hours"
-        " FROM accounts a"
-        f" LEFT JOIN cell_assignments ca ON ca.scenario_id = $sid AND ca.cell = {grid.parent_sql('a.cell')}"
+        f" FROM accounts a{u.joins}"
         f" LEFT JOIN ({rules.HELD_SQL}) h ON h.account_id = a.account_id"
-        " LEFT JOIN territories t ON t.scenario_id = $sid AND t.territory_id = coalesce(h.territory_id, ca.territory_id)"
+        f" LEFT JOIN territories t ON t.scenario_id = $sid AND t.territory_id = coalesce(h.territory_id, {u.territory})"
         " LEFT JOIN reps r ON r.rep_id = t.rep_id ORDER BY a.account_id",
-        {**visits, **_plan_params(con, scenario_id)},
+        {**visits, **u.params},
     ).df()
 
 
@@ -49,12 +49,12 @@ def rule_offsets(con: Connection, scenario_id: int, *, workload: settings.Worklo
     if not rules.has_rules(con, scenario_id):
         return pd.DataFrame(columns=["territory_id", *names])
     sums, visits = metrics.sums_sql("a", workload)
+    u = units.join(con, scenario_id)
     moved = con.execute(
-        f"SELECT h.territory_id AS to_t, ca.territory_id AS from_t, {sums}"
-        f" FROM ({rules.HELD_SQL}) h JOIN accounts a USING (account_id)"
-        f" LEFT JOIN cell_assignments ca ON ca.scenario_id = $sid AND ca.cell = {grid.parent_sql('a.cell')}"
+        f"SELECT h.territory_id AS to_t, {u.territory} AS from_t, {sums}"
+        f" FROM ({rules.HELD_SQL}) h JOIN accounts a USING (account_id){u.joins}"
         " GROUP BY ALL",
-        {**visits, **_plan_params(con, scenario_id)},
+        {**visits, **u.params},
     ).df()
     if moved.empty:
         return pd.DataFrame(columns=["territory_id", *names])
@@ -64,13 +64,25 @@ def rule_offsets(con: Connection, scenario_id: int, *, workload: settings.Worklo
 
 
 def movable_cells(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
-    """``grid.aggregate_cells`` at the plan's resolution without the accounts its rules hold:
-    what moves with a cell (the optimizer must not count ruled accounts in their cell)."""
+    """Cell metrics per plan unit (``units.join``) without the accounts its rules hold: what
+    moves with a cell (the optimizer must not count ruled accounts in their cell)."""
+    sums, visits = metrics.sums_sql("a", workload)
+    u = units.join(con, scenario_id)
+    return con.execute(
+        f"SELECT {u.cell} AS cell, {sums} FROM accounts a{u.joins}"
+        f" WHERE a.account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL})) GROUP BY 1",
+        {**visits, **u.params}).df()
+
+
+def movable_at(con: Connection, scenario_id: int, res: int, *,
+               workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
+    """``grid.aggregate_cells`` at ``res`` without the accounts the plan's rules hold (what
+    adaptive units are split by, see ``units.adapt``)."""
     sums, visits = metrics.sums_sql(workload=workload)
     return con.execute(
         f"SELECT {grid.parent_sql()} AS cell, {sums} FROM accounts"
         f" WHERE account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL})) GROUP BY 1",
-        {**visits, **_plan_params(con, scenario_id)}).df()
+        {**visits, **grid.parent_params(res), "sid": scenario_id}).df()
 
 
 def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
@@ -85,15 +97,11 @@ def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload 
 def cell_accounts(con: Connection, scenario_id: int, cell: int) -> pd.DataFrame:
     """The accounts in one plan cell (the Designer's Inspect), largest potential first, with the
     rule that places an account elsewhere (``placed_by``: "named rule → Strategic") if any."""
+    level = int(grid.res_of([cell])[0])
     return con.execute(
         "SELECT a.account_id, a.name, a.city, a.state, a.industry, a.tier, a.potential, a.revenue_12m, a.owner_id,"
         " CASE WHEN h.account_id IS NOT NULL THEN h.assigned_by || ' rule → ' || t.name END AS placed_by"
         f" FROM accounts a LEFT JOIN ({rules.HELD_SQL}) h USING (account_id)"
         " LEFT JOIN territories t ON t.scenario_id = $sid AND t.territory_id = h.territory_id"
         f" WHERE {grid.parent_sql('a.cell')} = $cell ORDER BY a.potential DESC",
-        {**_plan_params(con, scenario_id), "cell": int(cell)}).df()
-
-
-def _plan_params(con: Connection, scenario_id: int) -> dict:
-    """$sid and the parent masks of the plan's resolution (``grid.parent_sql``)."""
-    return {"sid": scenario_id, **grid.parent_params(plan.resolution(con, scenario_id))}
+        {"sid": scenario_id, **grid.parent_params(level), "cell": int(cell)}).df()

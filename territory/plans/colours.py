@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import h3
+import numpy as np
 import pandas as pd
+
+from territory.plans import units
 
 # Okabe & Ito (2008) without black, then Paul Tol's "muted" hues: distinct under the common
 # colour-vision deficiencies, and none of them the unassigned grey.
@@ -23,16 +25,27 @@ TOUCHING = 1000.0  # weight of one pair of touching cells; cells two rings apart
 
 
 def adjacency(assignments: pd.DataFrame) -> dict[frozenset, float]:
-    """{territory pair: weight} from ``assignments`` (cell, territory_id); cells of any resolution."""
-    owner = {int(c): t for c, t in zip(assignments["cell"], assignments["territory_id"]) if isinstance(t, str)}
+    """{territory pair: weight} from ``assignments`` (cell, territory_id); cells of any resolution
+    (``units.touching``): each pair of touching cells weighs ``TOUCHING``, each pair of cells
+    beside the same empty cell 1."""
+    frame = assignments[assignments["territory_id"].map(lambda t: isinstance(t, str))]
+    order = np.argsort(frame["cell"].to_numpy(dtype=np.uint64))
+    cells = frame["cell"].to_numpy(dtype=np.uint64)[order]
+    owner = frame["territory_id"].to_numpy()[order]
+    near = units.touching(cells)
     weights: dict[frozenset, float] = defaultdict(float)
-    for cell, territory in owner.items():
-        ring1 = set(h3.grid_disk(h3.int_to_str(cell), 1))
-        for other in h3.grid_disk(h3.int_to_str(cell), 2):
-            t = owner.get(h3.str_to_int(other))
-            if t is not None and t != territory:
-                weights[frozenset((territory, t))] += TOUCHING if other in ring1 else 1.0
-    return {pair: w / 2 for pair, w in weights.items()}  # each pair of cells was seen from both sides
+    for a, b in zip(owner[near.a], owner[near.b]):
+        if a != b:
+            weights[frozenset((a, b))] += TOUCHING
+    by_empty: dict[int, set[str]] = defaultdict(set)
+    for pos, e in zip(near.beside, near.empty):
+        by_empty[int(e)].add(owner[pos])
+    for around in by_empty.values():
+        ordered = sorted(around)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                weights[frozenset((a, b))] += 1.0
+    return dict(weights)
 
 
 def assign(territories: list[str], weights: dict[frozenset, float], *, current: dict[str, str] | None = None,

@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from territory import store
+from territory import grid, store
 from territory.errors import ConflictError, EditRefused
-from territory.plans import plan
+from territory.plans import plan, units
 from territory.store import Connection
 
 HISTORY_LIMIT = 100  # undo steps kept per scenario (the oldest are dropped)
 
 
-__all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "delete_territory", "undo", "redo",
-           "history", "version"]
+__all__ = ["ConflictError", "EditRefused", "Edit", "assign", "apply_changes", "delete_territory", "split", "merge",
+           "undo", "redo", "history", "version"]
 DELETE = "delete territory"  # the edit_log action of a deleted territory (its row and rules kept for undo)
 _TERRITORY_COLUMNS = ("territory_id", "name", "color", "rep_id", "locked")  # what a DELETE step keeps
 _RULE_COLUMNS = ("account_id", "industry", "tier", "min_employees", "min_annual_revenue", "priority", "origin")
@@ -197,8 +197,27 @@ def _step(con: Connection, scenario_id: int, expected: int | None, *, undo: bool
     return Edit(edit_id, action, [int(c) for c in cells], list(before), list(after), territory=saved)
 
 
+def split(con: Connection, scenario_id: int, cells: list[int], *, expected_version: int | None = None) -> Edit | None:
+    """Split plan cells into their children (same territory) as one undo step: finer units a
+    dense area can be shared by (down to the plan's finest resolution)."""
+    changes = units.split_changes(plan.assignments(con, scenario_id), cells, units.finest(con, scenario_id))
+    return apply_changes(con, scenario_id, *changes, action="split", expected_version=expected_version)
+
+
+def merge(con: Connection, scenario_id: int, cell: int, *, expected_version: int | None = None) -> Edit | None:
+    """Merge a split cell and its siblings back into their parent (one undo step), refused with
+    the reason unless all of them are in the plan, unsplit, unlocked and of one territory."""
+    changes = units.merge_changes(plan.assignments(con, scenario_id), cell, plan.resolution(con, scenario_id))
+    return apply_changes(con, scenario_id, *changes, action="merge", expected_version=expected_version)
+
+
 def _apply(con, scenario_id, action, cells, before, after, *, territory: str | None = None) -> Edit:
     _write_cells(con, scenario_id, cells, after)
+    if len(set(grid.res_of(cells).tolist())) > 1 or _mixed(con, scenario_id):
+        overlap = units.violations([r[0] for r in con.execute(
+            "SELECT cell FROM cell_assignments WHERE scenario_id = ?", [scenario_id]).fetchall()])
+        if len(overlap):
+            raise EditRefused("refused: a cell and a part of it cannot both be in a plan (split or merge it first)")
     con.execute("DELETE FROM edit_log WHERE scenario_id = ? AND undone", [scenario_id])  # new step: no redo
     edit_id = store.value(con, "SELECT nextval('edit_seq')")
     con.execute(
@@ -226,6 +245,12 @@ def _write_cells(con, scenario_id: int, cells: list[int], territories: list[str 
             "SELECT ?, unnest(?::UBIGINT[]), unnest(?::VARCHAR[])",
             [scenario_id, [c for c, _ in pairs], [t for _, t in pairs]],
         )
+
+
+def _mixed(con, scenario_id: int) -> bool:
+    """Whether the plan has cells finer than its base resolution (split cells)."""
+    return bool(store.value(con, "SELECT count(*) FROM cell_assignments ca JOIN scenarios s USING (scenario_id)"
+                            " WHERE ca.scenario_id = ? AND ((ca.cell >> 52) & 15) <> s.resolution", [scenario_id]))
 
 
 def _current(con, scenario_id: int, cells: list[int]) -> dict[int, tuple[str | None, bool]]:

@@ -1,4 +1,7 @@
-"""Plans (scenarios): a complete assignment of cells to territories at one resolution.
+"""Plans (scenarios): a complete assignment of cells to territories.
+
+Cells are H3 cells at the plan's base ``resolution`` or, where a dense area is split, finer
+ones down to its ``finest_resolution`` (:mod:`territory.plans.units`).
 
 Today this module creates the baseline plan from CRM ownership; the designer, optimizer and
 scenario features build on the same tables (``scenarios``, ``territories``,
@@ -13,7 +16,7 @@ from typing import NewType
 
 from territory import grid, settings, store
 from territory.errors import ConflictError, NotFoundError, ValidationError
-from territory.plans import colours
+from territory.plans import colours, units
 from territory.store import Connection
 
 ScenarioId = NewType("ScenarioId", int)
@@ -40,9 +43,9 @@ def create_baseline(con: Connection, *, resolution: int = settings.DEFAULT_PLAN_
         sid = store.value(con, "SELECT nextval('scenario_seq')")
         has_active = store.value(con, "SELECT count(*) FROM scenarios WHERE is_active") > 0
         con.execute(
-            "INSERT INTO scenarios (scenario_id, name, kind, is_active, resolution, notes) "
-            "VALUES (?, ?, 'baseline', ?, ?, 'Derived from account ownership in the CRM')",
-            [sid, BASELINE_NAME, not has_active, resolution],
+            "INSERT INTO scenarios (scenario_id, name, kind, is_active, resolution, finest_resolution, notes) "
+            "VALUES (?, ?, 'baseline', ?, ?, ?, 'Derived from account ownership in the CRM')",
+            [sid, BASELINE_NAME, not has_active, resolution, units.default_finest(resolution)],
         )
         con.execute(
             "INSERT INTO territories (scenario_id, territory_id, name, color, rep_id) "
@@ -94,14 +97,17 @@ def active_scenario(con: Connection) -> ScenarioId:
 
 def territory_summary(con: Connection, scenario_id: int):
     """Per territory: cells, accounts and potential (a frame), for summaries and tests."""
+    u = units.join(con, scenario_id)
     sql = (
-        "SELECT t.territory_id, t.name, count(DISTINCT ca.cell) AS cells, count(a.account_id) AS accounts,"
-        " coalesce(sum(a.potential), 0) AS potential FROM territories t"
-        " LEFT JOIN cell_assignments ca USING (scenario_id, territory_id)"
-        f" LEFT JOIN accounts a ON {grid.parent_sql('a.cell')} = ca.cell"
-        " WHERE t.scenario_id = $sid GROUP BY ALL ORDER BY t.name"
+        "SELECT t.territory_id, t.name, coalesce(c.cells, 0) AS cells, coalesce(s.accounts, 0) AS accounts,"
+        " coalesce(s.potential, 0) AS potential FROM territories t"
+        " LEFT JOIN (SELECT territory_id, count(*) AS cells FROM cell_assignments WHERE scenario_id = $sid GROUP BY 1) c"
+        " USING (territory_id)"
+        f" LEFT JOIN (SELECT {u.territory} AS territory_id, count(*) AS accounts, sum(a.potential) AS potential"
+        f"  FROM accounts a{u.joins} GROUP BY 1) s USING (territory_id)"
+        " WHERE t.scenario_id = $sid ORDER BY t.name"
     )
-    return con.execute(sql, {"sid": scenario_id, **grid.parent_params(resolution(con, scenario_id))}).df()
+    return con.execute(sql, u.params).df()
 
 
 WORKING_NAME = "Working plan"
@@ -110,15 +116,16 @@ WORKING_NAME = "Working plan"
 def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working") -> ScenarioId:
     """A copy of a plan (territories and cells) under a new name, without its edit history."""
     with store.transaction(con):
-        src = con.execute("SELECT resolution FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchall()
+        src = con.execute("SELECT resolution, finest_resolution FROM scenarios WHERE scenario_id = ?",
+                          [scenario_id]).fetchall()
         if not src:
             raise NotFoundError(f"no scenario with id {scenario_id}")
         if store.value(con, "SELECT count(*) FROM scenarios WHERE name = ?", [name]):
             raise ValidationError(f"a plan named {name!r} exists already; choose another name")
         sid = store.value(con, "SELECT nextval('scenario_seq')")
         con.execute(
-            "INSERT INTO scenarios (scenario_id, name, kind, resolution, parent_id) VALUES (?, ?, ?, ?, ?)",
-            [sid, name, kind, src[0][0], scenario_id],
+            "INSERT INTO scenarios (scenario_id, name, kind, resolution, finest_resolution, parent_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)", [sid, name, kind, src[0][0], src[0][1], scenario_id],
         )
         con.execute(
             "INSERT INTO territories SELECT ?, territory_id, name, color, rep_id, locked "

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from territory.plans import book, plan, totals
+from territory import grid
+from territory.plans import book, plan, totals, units
 from territory.store import Connection
 
 
@@ -20,8 +21,9 @@ class View:
     scenario_id: int
     version: int
     data_version: int
-    resolution: int
-    cells: pd.DataFrame  # the plan resolution's cells with their metrics
+    resolution: int  # the base resolution
+    layout: bytes  # the plan's cells finer than its base (``units.finer``): what its units depend on
+    cells: pd.DataFrame  # the plan's units (mixed resolutions) with their metrics
     assignments: pd.DataFrame
     territories: pd.DataFrame
     table: pd.DataFrame  # per territory KPIs, pieces, accounts gained/lost against the baseline
@@ -31,8 +33,21 @@ class View:
     ruled: pd.DataFrame  # per territory: accounts its rules bring in (+) or take out (-), potential
 
 
+def layout(con: Connection, scenario_id: int) -> bytes:
+    """:func:`units.finer` of a stored plan, as bytes (a cache key)."""
+    cells = plan.assignments(con, scenario_id)["cell"]
+    return units.finer(cells, plan.resolution(con, scenario_id)).tobytes()
+
+
+def unit_cells(con: Connection, scenario_id: int) -> pd.DataFrame:
+    """The plan's units with their metrics (``units.compose`` over ``grid.aggregate_cells``;
+    the Designer caches the per-resolution roll-ups)."""
+    return units.compose(np.frombuffer(layout(con, scenario_id), dtype=np.uint64),
+                         lambda r: grid.aggregate_cells(con, r), plan.resolution(con, scenario_id))
+
+
 def build(con: Connection, scenario_id: int, version: int, data_version: int, cells: pd.DataFrame) -> View:
-    """The plan's view; ``cells`` is :func:`territory.grid.aggregate_cells` at its resolution."""
+    """The plan's view; ``cells`` are its units' metrics (``units.compose``)."""
     assignments = plan.assignments(con, scenario_id)
     terr = plan.territories(con, scenario_id)
     offsets = book.rule_offsets(con, scenario_id)
@@ -45,6 +60,8 @@ def build(con: Connection, scenario_id: int, version: int, data_version: int, ce
         overall, per = totals.disruption(con, scenario_id, base)
     table = table.merge(per[["territory_id", "gained_accounts", "lost_accounts"]], on="territory_id", how="left")
     table = table.fillna({"gained_accounts": 0, "lost_accounts": 0})
-    return View(scenario_id, version, data_version, plan.resolution(con, scenario_id), cells, assignments, terr,
+    base = plan.resolution(con, scenario_id)
+    return View(scenario_id, version, data_version, base, units.finer(assignments["cell"], base).tobytes(), cells,
+                assignments, terr,
                 table, frozenset(strays.astype(np.int64).tolist()), totals.unassigned(cells, assignments), overall,
                 offsets)

@@ -13,7 +13,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from territory import metrics, store
+from territory import grid, metrics, store
 from territory.errors import NotFoundError, ValidationError
 from territory.plans import book, plan, totals
 from territory.store import Connection
@@ -147,7 +147,7 @@ def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.Dat
         b = totals.balance(per[m])
         out[f"max_dev_{m}_pct"], out[f"cv_{m}"] = b.max_deviation_pct, b.cv
     assignments = plan.assignments(con, scenario_id)
-    comp = compactness(assignments, plan.resolution(con, scenario_id))
+    comp = compactness(assignments)
     out["compactness"] = float(comp.mean()) if len(comp) else float("nan")
     out["pieces"] = int(sum(totals.split_pieces(assignments)[0].values()))
     out["unassigned_accounts"] = int(accounts["territory_id"].isna().sum())
@@ -158,21 +158,23 @@ def score(con: Connection, scenario_id: int, accounts: pd.DataFrame, per: pd.Dat
     return out
 
 
-def compactness(assignments: pd.DataFrame, res: int) -> pd.Series:
+def compactness(assignments: pd.DataFrame) -> pd.Series:
     """Per territory, a disc's moment of inertia over the territory's (cells as discs): 1 for a
     disc, towards 0 for long or scattered shapes (the normalised moment of inertia)."""
     if assignments.empty:
         return pd.Series(dtype=float)
-    area = h3.average_hexagon_area(res, "km^2")
+    levels = grid.res_of(assignments["cell"])
+    area = np.array([h3.average_hexagon_area(int(r), "km^2") for r in range(16)])[levels]  # split cells are smaller
     lat, lng = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in assignments["cell"]]).T
-    frame = pd.DataFrame({"t": assignments["territory_id"].to_numpy(), "lat": lat, "lng": lng})
+    frame = pd.DataFrame({"t": assignments["territory_id"].to_numpy(), "lat": lat, "lng": lng, "a": area})
     out = {}
     for tid, g in frame.groupby("t"):
-        y = (g["lat"] - g["lat"].mean()).to_numpy() * 111.32
-        x = (g["lng"] - g["lng"].mean()).to_numpy() * 111.32 * np.cos(np.radians(g["lat"].mean()))
-        n = len(g)
-        inertia = area * float((x**2 + y**2).sum()) + n * area**2 / (2 * np.pi)
-        out[tid] = (n * area) ** 2 / (2 * np.pi) / inertia
+        a = g["a"].to_numpy()
+        lat0, lng0 = np.average(g["lat"], weights=a), np.average(g["lng"], weights=a)
+        y = (g["lat"].to_numpy() - lat0) * 111.32
+        x = (g["lng"].to_numpy() - lng0) * 111.32 * np.cos(np.radians(lat0))
+        inertia = float((a * (x**2 + y**2)).sum() + (a**2).sum() / (2 * np.pi))
+        out[tid] = a.sum() ** 2 / (2 * np.pi) / inertia
     return pd.Series(out)
 
 

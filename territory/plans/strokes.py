@@ -2,7 +2,10 @@
 
 Strokes cover the plan's *universe*: the cells with accounts plus the cells already in the
 plan, so a rectangle over an empty area does not fill the plan with empty cells. A click
-always includes the clicked cell itself, so gaps can be painted on purpose.
+always includes the clicked cell itself, so gaps can be painted on purpose. The universe may
+mix resolutions (adaptive units, :mod:`territory.plans.units`): a brush ring at the clicked
+cell's resolution takes every unit it overlaps, and a shape takes the units whose centre is
+inside it, at each unit's own resolution.
 """
 
 from __future__ import annotations
@@ -11,13 +14,11 @@ from collections.abc import Iterable
 
 import h3
 
+from territory import grid
 from territory.errors import ValidationError
+from territory.plans import units
 
 MAX_BRUSH = 5
-
-
-def cell_at(lat: float, lng: float, res: int) -> int:
-    return h3.str_to_int(h3.latlng_to_cell(float(lat), float(lng), res))
 
 
 def brush(cell: int, radius: int, *, universe: Iterable[int] | None = None) -> list[int]:
@@ -26,7 +27,7 @@ def brush(cell: int, radius: int, *, universe: Iterable[int] | None = None) -> l
         raise ValidationError(f"brush size {radius!r}: use a whole number from 0 to {MAX_BRUSH}")
     disk = {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), radius)}
     if universe is not None:
-        disk = (disk & set(universe)) | {int(cell)}
+        disk = set(units.overlapping(disk, universe)) | {int(cell)}
     return sorted(disk)
 
 
@@ -34,8 +35,14 @@ def cells_in_polygon(ring: list[tuple[float, float]], res: int, *, universe: Ite
     """Cells whose centre lies inside the polygon given as (lat, lng) corners."""
     if len(ring) < 3:
         raise ValidationError("a polygon needs at least three corners")
-    cells = {h3.str_to_int(c) for c in h3.polygon_to_cells(h3.LatLngPoly(list(ring)), res)}
-    return sorted(cells & set(universe) if universe is not None else cells)
+    shape = h3.LatLngPoly(list(ring))
+    if universe is None:
+        return sorted(h3.str_to_int(c) for c in h3.polygon_to_cells(shape, res))
+    have = {int(c) for c in universe}
+    out: set[int] = set()
+    for level in sorted(set(grid.res_of(sorted(have)).tolist()) | {res}):
+        out |= {h3.str_to_int(c) for c in h3.polygon_to_cells(shape, level)} & have
+    return sorted(out)
 
 
 def cells_in_rectangle(south: float, west: float, north: float, east: float, res: int, *,

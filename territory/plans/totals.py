@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from territory import grid, metrics
-from territory.plans import plan, rules
+from territory.plans import rules, units
 from territory.store import Connection
 
 SUMS = metrics.NAMES
@@ -200,15 +200,12 @@ class _GridGraph:
 @lru_cache(maxsize=4)
 def _grid_graph(sorted_cells: bytes) -> _GridGraph:
     cells = np.frombuffer(sorted_cells, dtype=np.uint64)
-    n = len(cells)
-    src, nb = grid.neighbour_pairs(cells)
-    at = np.minimum(np.searchsorted(cells, nb), n - 1)
-    assigned = cells[at] == nb
-    empty = np.unique(nb[~assigned])
+    near = units.touching(cells)  # across resolutions: plans may mix split and whole cells
+    empty = np.unique(near.empty)
     i, f = grid.neighbour_pairs(empty)
     f_rank = np.minimum(np.searchsorted(empty, f), max(len(empty) - 1, 0))
     touching = empty[f_rank] == f if len(empty) else np.zeros(0, bool)
-    return _GridGraph(src[assigned], at[assigned], src[~assigned], np.searchsorted(empty, nb[~assigned]).astype(np.int64),
+    return _GridGraph(near.a, near.b, near.beside, np.searchsorted(empty, near.empty).astype(np.int64),
                       i[touching].astype(np.int64), f_rank[touching].astype(np.int64))
 
 
@@ -232,14 +229,14 @@ def disruption(con: Connection, scenario_id: int, baseline_id: int) -> tuple[dic
     """
     select, joins, params = [], [], {}
     for side, sid in {"now": scenario_id, "was": baseline_id}.items():
-        joins.append(f"LEFT JOIN cell_assignments {side}_c ON {side}_c.scenario_id = ${side}_sid "
-                     f"AND {side}_c.cell = {grid.parent_sql('a.cell', side)}")
-        params |= {f"{side}_sid": sid, **grid.parent_params(plan.resolution(con, sid), side)}
+        u = units.join(con, sid, side=f"{side}_c", sid=f"{side}_sid")
+        joins.append(u.joins)
+        params |= u.params
         if rules.has_rules(con, sid):  # most plans have none: no rule join on every stroke then
             joins.append(f"LEFT JOIN ({rules.held_sql(f'{side}_sid')}) {side}_h ON {side}_h.account_id = a.account_id")
-            select.append(f"coalesce({side}_h.territory_id, {side}_c.territory_id) AS {side}_t")
+            select.append(f"coalesce({side}_h.territory_id, {u.territory}) AS {side}_t")
         else:
-            select.append(f"{side}_c.territory_id AS {side}_t")
+            select.append(f"{u.territory} AS {side}_t")
     frame = con.execute(f"SELECT a.account_id, a.revenue_12m, {', '.join(select)} FROM accounts a {' '.join(joins)}",
                         params).df()
     moved = frame["now_t"].fillna("") != frame["was_t"].fillna("")

@@ -88,5 +88,5 @@ def test_compactness_prefers_round_territories():
     import pandas as pd
 
     frame = pd.DataFrame({"cell": disk + line, "territory_id": ["round"] * 19 + ["long"] * 19})
-    comp = scenarios.compactness(frame, 7)
+    comp = scenarios.compactness(frame)
     assert comp["round"] > 0.8 and comp["long"] < 0.2
