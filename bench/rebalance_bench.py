@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from territory import demo, grid, optimizer, store  # noqa: E402
-from territory.plans import rebalance  # noqa: E402
+from territory.plans import graph  # noqa: E402
 
 # largest instance each baseline is tried on: measured here, RegionKMeans took 199 s on 4,386 units
 # and GerryChain's tree bisection failed (RuntimeError) on it and ran > 4 min on 10,847 units;
@@ -52,7 +52,7 @@ def h3_instances(db: Path) -> list[dict]:
     for res, buffer, k, attrs, tol in ((4, 1, 20, ("potential", "accounts", "visit_hours"), 0.03),
                                        (5, 0, 50, ("potential", "accounts", "visit_hours"), 0.05),
                                        (6, 1, 100, ("potential", "accounts"), 0.05)):
-        units = rebalance.units_from_cells(grid.aggregate_cells(con, res), buffer=buffer)
+        units = graph.units_from_cells(grid.aggregate_cells(con, res), buffer=buffer)
         out.append({"name": f"H3 res {res}: {len(units.ids):,} units, K={k}", "units": units, "k": k,
                     "balance": dict.fromkeys(attrs, tol), "limit": 5 if k == 20 else 60})
     con.close()

@@ -3,8 +3,9 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from territory import grid
 from territory.ui import designer as ui
-from territory.ui import rebalance, state, territories
+from territory.ui import painting, rebalance, state, territories
 
 st.title("Designer")
 state.ensure_data()
@@ -16,8 +17,9 @@ with st.sidebar:
     ui.plan_picker(sid)
     st.subheader("Paint")
     ui.toolbar(view)
+    painting.refine_button(view)
     with st.expander("Select by area", key="designer_area_panel"):
-        ui.area_form(view)
+        painting.area_form(view)
     with st.expander("Territories", key="designer_territories_panel"):
         territories.territory_manager(view)
 
@@ -32,7 +34,9 @@ with left:
     st_folium(ui.plan_map(view, metric), key=state.DESIGN_MAP, height=620, use_container_width=True,
               returned_objects=[])
     bridge = st.container()  # filled last, so it carries what the panels below decided in this run
-    st.caption(f"{len(view.assignments):,} cells at resolution {view.resolution}. Red dots (zoomed out) and dashed red "
+    levels = sorted(set(grid.res_of(view.assignments["cell"]).tolist()) | {view.resolution})
+    st.caption(f"{len(view.assignments):,} cells at resolution {'-'.join(map(str, levels[::max(len(levels) - 1, 1)]))}"
+               f"{' (dense areas split finer)' if len(levels) > 1 else ''}. Red dots (zoomed out) and dashed red "
                "outlines (zoomed in) mark pieces split off their territory. Ctrl+Z undoes, Ctrl+Y redoes.")
 with right:
     ui.kpi_panel(view)
@@ -41,4 +45,4 @@ with right:
 st.subheader("Rebalance")
 rebalance.panel(view, on_change=lambda text: ui.say("ok", text))
 with bridge:
-    ui.bridge(view, metric)
+    ui.bridge(view, metric, painting.map_event)

@@ -214,6 +214,70 @@ def plans_(db):
         click.echo(f"{row.scenario_id:>4}  {'*' if row.is_active else ' '} {row.kind:<9} {row.name}")
 
 
+@main.command("rebalance")
+@click.option("--plan", "plan_name", metavar="NAME|ID", help="Plan name or id (default: the active plan).")
+@click.option("--balance", "balance", multiple=True, required=True, metavar="METRIC=PCT",
+              help="A measure to balance and its tolerance in %, e.g. potential=5 (one to three times).")
+@click.option("--k", "k", type=int, help="Number of territories (default: the plan's); another number needs --save-as.")
+@click.option("--max-moved", type=float, metavar="PCT",
+              help="Move at most this % of accounts: the best-balanced plan of the frontier within it.")
+@click.option("--disruption-weight", type=float, default=1.0, show_default=True,
+              help="How much moving accounts costs against balance (0: ignore today's plan).")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--save-as", metavar="NAME", help="Save the result as a new scenario (never the active plan).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def rebalance_(plan_name, balance, k, max_moved, disruption_weight, time_limit, seed, save_as, as_json, db):
+    """Rebalance a plan: a preview and its report; nothing is written without --save-as."""
+    from territory import metrics
+    from territory.optimizer import Options
+    from territory.plans import plan, rebalance
+
+    tolerances = {}
+    for item in balance:
+        name, _, pct = item.partition("=")
+        if name not in metrics.BALANCEABLE:
+            raise click.BadParameter(f"{name!r} is not a measure to balance; use {', '.join(metrics.BALANCEABLE)}",
+                                     param_hint="--balance")
+        try:
+            value = float(pct)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= 100:
+            raise click.BadParameter(f"{item!r}: give a tolerance in % after '=', e.g. {name}=5", param_hint="--balance")
+        tolerances[name] = value / 100
+    if len(tolerances) > 3:
+        raise click.BadParameter("balance one to three measures", param_hint="--balance")
+    con = store.connect(db)
+    sid = _plan_id(con, plan_name)
+    if k is not None and k != len(plan.territories(con, sid)) and not save_as:
+        raise click.BadParameter("another number of territories is a new plan: add --save-as NAME", param_hint="--k")
+    options = Options(balance=tolerances, seed=seed, time_limit=time_limit, disruption_weight=disruption_weight,
+                      progress=None if as_json else _progress)
+    preview = rebalance.rebalance(con, sid, options, k=k)
+    chosen = None
+    if max_moved is not None:
+        chosen = rebalance.pick(preview.report.frontier, max_moved / 100)
+        if chosen is None:
+            raise click.ClickException(f"no plan on the frontier moves at most {max_moved:g} % of accounts; "
+                                       "even today's plan made contiguous moves more")
+        preview = rebalance.at_point(con, preview, chosen)
+    saved = rebalance.save_as(con, preview, save_as) if save_as else None
+    data = rebalance.summary(preview) | {"frontier_point": chosen, "saved_as": saved}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for m, b in data["balance"].items():
+        click.echo(f"{m}: max deviation {b['max_deviation_pct']:.1f} % (tolerance {b['tolerance_pct']:g} %)"
+                   f" {'met' if b['met'] else 'NOT met'}")
+    click.echo(f"contiguous: {'yes' if data['contiguous'] else 'no'}; moved: "
+               + ", ".join(f"{v:.1%} of {n}" for n, v in data["moved"].items()) + f"; {data['seconds']:.1f} s")
+    click.echo("frontier (accounts moved -> worst deviation): " + ", ".join(
+        f"{p['moved'].get('accounts', 0):.0%}->{max(p['max_deviation_pct'].values()):.0f}%" for p in data["frontier"]))
+    click.echo(f"saved as scenario {saved} ({save_as})" if saved else "nothing written (add --save-as NAME to keep it)")
+
+
 def _plan_id(con, name: str | None) -> int:
     from territory.plans import plan, scenarios
 

@@ -30,7 +30,8 @@
   var PlanLayer = L.Layer.extend({
     initialize: function (base) {
       this.base = base;
-      this.res = base.res;
+      this.res = base.res;            // the plan's base resolution
+      this.levels = (base.levels || [base.res]).slice().sort(function (a, b) { return b - a; });  // finest first
       this.index = new Map();          // h3 id -> cell index
       this.ids = [];
       this.accounts = [];
@@ -146,7 +147,7 @@
       for (var k = 0; k < n; k++) {
         var a = ring[k], b = ring[(k + 1) % n];
         var mlat = (a[0] + b[0]) / 2, mlng = (a[1] + b[1]) / 2;
-        var id = h3.latLngToCell(c[0] + (mlat - c[0]) * 1.6, c[1] + (mlng - c[1]) * 1.6, this.res);
+        var id = this._unitAt(c[0] + (mlat - c[0]) * 1.6, c[1] + (mlng - c[1]) * 1.6);
         var j = this.index.get(id);
         out[k] = j === undefined ? -1 : j;
       }
@@ -419,7 +420,20 @@
       ctx.closePath();
     },
 
-    cellAt: function (latlng) { return h3.latLngToCell(latlng.lat, latlng.lng, this.res); },
+    cellAt: function (latlng) { return this._unitAt(latlng.lat, latlng.lng); },
+
+    /* The plan's unit under a point: the ancestor of the point's resolution-10 cell that is on
+       the map (plans may mix resolutions: split cells are finer), else its base cell; the server
+       (units.unit_at) finds the same. */
+    _unitAt: function (lat, lng) {
+      var fine = h3.latLngToCell(lat, lng, 10);
+      for (var k = 0; k < this.levels.length; k++) {
+        if (this.levels[k] === this.res) continue;
+        var id = h3.cellToParent(fine, this.levels[k]);
+        if (this.index.has(id)) return id;
+      }
+      return h3.cellToParent(fine, this.res);
+    },
 
     /* Called by the bridge with the server's view of the plan. */
     apply: function (patch) {
@@ -468,6 +482,7 @@
     _addExtra: function (id) {
       var j = this._addCell(id, 0, 0, 0, -1);
       this._geometry(j);
+      if (this.levels.length > 1) { this.nb = []; return j; }  // mixed resolutions: recompute every outline
       var ring = h3.gridDisk(id, 1);  // its neighbours now have a neighbour there: recompute them
       for (var r = 0; r < ring.length; r++) {
         var k = this.index.get(ring[r]);
@@ -506,12 +521,16 @@
       this.stats.lastClickAt = t0;
       var s = this.settings, id = this.cellAt(latlng);
       this.stats.lastCell = id;
-      if (s.tool !== "inspect") {
+      if (s.tool === "paint" || s.tool === "erase") {  // split, merge and inspect wait for the server
         var cells = [];
-        var disk = h3.gridDisk(id, Math.max(0, Math.min(5, s.brush | 0)));
+        var disk = h3.gridDisk(id, Math.max(0, Math.min(5, s.brush | 0))), taken = new Set();
         for (var d = 0; d < disk.length; d++) {
           var j = this.index.get(disk[d]);
-          if (j !== undefined && (this.terr[j] >= 0 || disk[d] === id)) cells.push(j);
+          if (j === undefined && this.levels.length > 1) {  // another resolution: the unit at its centre
+            var c = h3.cellToLatLng(disk[d]);
+            j = this.index.get(this._unitAt(c[0], c[1]));
+          }
+          if (j !== undefined && !taken.has(j) && (this.terr[j] >= 0 || disk[d] === id)) { taken.add(j); cells.push(j); }
         }
         if (this.index.get(id) === undefined) cells.push(this._addExtra(id));
         this._paint(cells);
@@ -528,13 +547,15 @@
         self._map.removeLayer(layer);
       }, 0);
       var t0 = now();
-      var inside = h3.polygonToCells(ring, this.res);
       var cells = [];
-      for (var c = 0; c < inside.length; c++) {
-        var j = this.index.get(inside[c]);
-        if (j !== undefined && this.terr[j] >= 0) cells.push(j);
+      for (var k = 0; k < this.levels.length; k++) {  // each unit whose centre is inside, at its own resolution
+        var inside = h3.polygonToCells(ring, this.levels[k]);
+        for (var c = 0; c < inside.length; c++) {
+          var j = this.index.get(inside[c]);
+          if (j !== undefined && this.terr[j] >= 0) cells.push(j);
+        }
       }
-      this._paint(cells);
+      if (this.settings.tool === "paint" || this.settings.tool === "erase") this._paint(cells);
       this.stats.optimisticMs = now() - t0;
       send({kind: "shape", ring: ring});
     },

@@ -214,3 +214,25 @@ def scenario_deltas(kpis: pd.DataFrame, metric: str, label: str, *, top: int = 2
     fig.update_layout(barmode="group", title=f"{label} per territory (the {len(order)} that change most)",
                       height=420, yaxis_title=label, **_LAYOUT)
     return fig
+
+
+def frontier_chart(moved_pct: list[float], worst_pct: list[float], *, chosen: int, tolerance_pct: float,
+                   floor_pct: float | None = None) -> go.Figure:
+    """The balance-vs-disruption frontier: per plan, the accounts it moves (x) against its worst
+    deviation from the mean (y, log scale); the chosen plan ringed, the tolerance and the least
+    any plan must move as dashed lines."""
+    fig = go.Figure(go.Scatter(
+        x=moved_pct, y=worst_pct, mode="lines+markers", marker=dict(size=10, color="#0072B2"), name="plans",
+        hovertemplate="%{x:.1f}% of accounts move<br>worst deviation %{y:.1f}%<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[moved_pct[chosen]], y=[worst_pct[chosen]], mode="markers", name="previewed",
+                             marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=3, color="#D55E00")),
+                             hoverinfo="skip"))
+    fig.add_hline(y=tolerance_pct, line_dash="dash", line_color="#009E73",
+                  annotation_text=f"tolerance ±{tolerance_pct:g}%", annotation_position="bottom right")
+    if floor_pct is not None:
+        fig.add_vline(x=floor_pct, line_dash="dot", line_color="#999999",
+                      annotation_text="least any balanced plan moves", annotation_position="top right")
+    fig.update_layout(**_LAYOUT, height=320, showlegend=False, title="Balance vs. accounts moved")
+    fig.update_xaxes(title="accounts changing territory (%)", rangemode="tozero")
+    fig.update_yaxes(title="worst deviation from the mean (%)", type="log")
+    return fig

@@ -25,6 +25,7 @@ from branca.element import MacroElement, Template
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw
 
+from territory import grid
 from territory.maps import mapview
 
 SHADES = 4  # opacity steps for the metric shading (the colour says the territory)
@@ -42,6 +43,7 @@ def base(cells: pd.DataFrame, res: int, metric: str = "potential") -> dict:
     return {
         "id": digest,
         "res": int(res),
+        "levels": sorted(set(grid.res_of(ints).tolist()) | {int(res)}),  # split cells are finer than res
         "cells": ids,
         "accounts": cells["accounts"].astype(int).tolist(),
         "values": np.round(values, 2).tolist(),

@@ -2,7 +2,7 @@
 
 Works on a generic graph of basic units (:class:`Units`: ids, planar positions in km, numeric
 attributes, an adjacency edge list); it knows no CRM column. H3 cells are one adapter
-(:func:`territory.plans.rebalance.units_from_cells`); ZIPs or counties can use the same engine.
+(:func:`territory.plans.graph.units_from_cells`); ZIPs or counties can use the same engine.
 
 Method (deterministic for a seed), module by module:
 
@@ -26,7 +26,8 @@ Method (deterministic for a seed), module by module:
   plan the same way; :func:`suggest_moves` ranks single boundary moves for a plan kept as it is.
 
 While the tolerance is not met and the ``restarts`` phase lasts, another start is tried from
-the best plan's centres, shaken.
+the best plan's centres, shaken. With a current plan, :mod:`.frontier` then traces plans from
+"move almost nothing" to the best one (``Report.frontier``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from __future__ import annotations
 import numpy as np
 
 from territory.errors import ValidationError
+from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
 from territory.optimizer.search import improve
 from territory.optimizer.start import first_plan, seeds
 
-__all__ = ["Move", "Options", "Report", "Units", "evaluate", "solve", "suggest_moves"]
+__all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
 
 RESTARTS = 6  # starts tried while the tolerance is not met
 
@@ -73,5 +75,9 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         if result.feasible or cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None:
             break
         run.say(run.clock.progress(), f"tolerance not met yet: trying another start ({attempt + 2} of {RESTARTS})")
+    if run.current is not None and (run.current >= 0).any():
+        run.say(0.96, "tracing the balance-vs-disruption frontier")
+        result.frontier = frontier(run, best.plan, lambda plan: report(run, run.partition(plan.copy()), 0.0, False))
+    result.seconds = run.clock.elapsed()
     run.say(1.0, "done")
     return best.plan.copy(), result

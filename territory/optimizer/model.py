@@ -67,6 +67,7 @@ class Report:
     cancelled: bool = False
     explanation: list[str] = field(default_factory=list)
     links: tuple = ()
+    frontier: list = field(default_factory=list)  # frontier.Point: plans from "move little" to the best balance
     unavoidable: dict[str, float] = field(default_factory=dict)  # balanced attribute -> least share any plan
     # within the tolerance must move (from the current plan: the larger of the excess over the upper
     # bounds and the shortfall under the lower ones, over the total)

@@ -15,9 +15,12 @@ from territory.optimizer.start import pieces
 
 
 def evaluate(units: Units, plan: np.ndarray, balance: dict[str, float], *, current: np.ndarray | None = None,
-             report_moved: tuple[str, ...] = (), seconds: float = 0.0) -> Report:
-    """The report for any plan (e.g. a baseline method's), by the same measures."""
-    opts = Options(k=int(plan.max()) + 1, balance=balance, current=current, report_moved=report_moved)
+             report_moved: tuple[str, ...] = (), seconds: float = 0.0, fixed=None,
+             locked_territories: tuple[int, ...] | list[int] = (), k: int | None = None) -> Report:
+    """The report for any plan (e.g. a baseline method's, or a frontier point), by the same
+    measures; ``fixed`` and ``locked_territories`` as in :class:`Options`."""
+    opts = Options(k=k or int(plan.max()) + 1, balance=balance, current=current, report_moved=report_moved,
+                   fixed=fixed, locked_territories=locked_territories)
     run = Run.prepare(units, opts)
     return report(run, run.partition(np.asarray(plan, dtype=np.int64).copy()), seconds, False)
 

@@ -1,28 +1,27 @@
 """Rebalancing a stored plan: the H3 adapter for :mod:`territory.optimizer`, previews,
 accepting a preview as one undo step, and suggested single moves.
 
-Units are the plan's cells with accounts plus the empty cells between them (an empty cell
-touching two or more occupied ones), so territories connect across small gaps; islands that
-still stand apart are linked to their nearest unit and reported.
+Units come from :mod:`territory.plans.graph`; cells heavier than a share of a territory's target
+are first split into finer units (:mod:`territory.plans.units`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 
 import h3
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix, csgraph
 from scipy.spatial import cKDTree
 
 from territory import backup, grid, metrics
 from territory.data import geocode
 from territory.errors import ValidationError
-from territory.optimizer import Options, Report, Units, solve, suggest_moves
-from territory.plans import book, edits, plan, rules, totals
+from territory.optimizer import Options, Report, Units, evaluate, solve, suggest_moves
+from territory.plans import book, edits, plan, rules, totals, units
+from territory.plans.graph import units_from_cells
 from territory.store import Connection
 
 ATTRIBUTES = metrics.BALANCEABLE
@@ -31,74 +30,13 @@ MOVED = ("accounts", "potential", "revenue_12m")  # the report gives the share o
 BUFFER_UP_TO = 15_000  # plans up to this many occupied cells get a ring of empty cells around them
 
 
-def units_from_cells(cells: pd.DataFrame, *, extra: np.ndarray | None = None, buffer: int = 1) -> Units:
-    """Units from cell metrics (``grid.aggregate_cells``): the cells with accounts, the empty
-    cells up to ``buffer`` rings around them (so territories are regions, not speckles, and
-    connect across the gaps between accounts), empty cells touching two occupied ones, and any
-    ``extra`` cells (e.g. empty cells already in the plan)."""
-    occupied = np.sort(cells["cell"].to_numpy(dtype=np.uint64))
-    src, nb = grid.neighbour_pairs(occupied)
-    outside = ~np.isin(nb, occupied)
-    gaps, touching = np.unique(nb[outside], return_counts=True)
-    connectors = gaps[touching >= (2 if buffer < 1 else 1)]
-    ring = connectors
-    for _ in range(max(buffer - 1, 0)):
-        _, nb2 = grid.neighbour_pairs(ring)
-        ring = np.setdiff1d(np.unique(nb2), np.concatenate([occupied, connectors]))
-        connectors = np.concatenate([connectors, ring])
-    ids = np.unique(np.concatenate([occupied, connectors, np.asarray(extra if extra is not None else [], dtype=np.uint64)]))
-    frame = pd.DataFrame({"cell": ids}).merge(cells.assign(cell=cells["cell"].astype(np.uint64)), on="cell", how="left")
-    attrs = frame.drop(columns=["cell"]).select_dtypes("number").fillna(0.0).reset_index(drop=True)
-    latlng = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in ids])
-    lat0 = np.radians(latlng[:, 0].mean()) if len(latlng) else 0.0
-    xy = np.column_stack([np.radians(latlng[:, 1]) * np.cos(lat0), np.radians(latlng[:, 0])]) * grid.EARTH_KM
-    s, n = grid.neighbour_pairs(ids)
-    pos = np.minimum(np.searchsorted(ids, n), len(ids) - 1)
-    keep = (ids[pos] == n) & (s < pos)
-    edges = np.column_stack([s[keep], pos[keep]]).astype(np.int64)
-    edges, links = connect_islands(xy, edges)
-    return Units(ids.astype(np.int64), xy, attrs, edges, tuple((int(ids[a]), int(ids[b]), km) for a, b, km in links))
-
-
-def connect_islands(xy: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
-    """Join the graph's pieces with the shortest links between them (Borůvka: each piece to its
-    nearest other piece, repeated until one piece is left), like roads between islands."""
-    n = len(xy)
-    links: list[tuple[int, int, float]] = []
-    if n == 0:
-        return edges, links
-    tree = cKDTree(xy)
-    edges = edges.reshape(-1, 2)
-    while True:
-        g = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
-        count, labels = csgraph.connected_components(g, directed=False)
-        if count == 1:
-            return edges, links
-        best: dict[int, tuple[float, int, int]] = {}
-        dist, idx = tree.query(xy, k=min(16, n))
-        for i, (ds, js) in enumerate(zip(dist, idx)):
-            for d, j in zip(ds, js):
-                if labels[j] != labels[i]:
-                    if d < best.get(labels[i], (np.inf,))[0]:
-                        best[labels[i]] = (float(d), i, int(j))
-                    break
-        for comp in set(range(count)) - set(best):  # far from everything: search outside it
-            members, others = np.flatnonzero(labels == comp), np.flatnonzero(labels != comp)
-            d, j = cKDTree(xy[others]).query(xy[members])
-            b = int(np.argmin(d))
-            best[comp] = (float(d[b]), int(members[b]), int(others[j[b]]))
-        new = {tuple(sorted((a, b))): d for d, a, b in best.values()}
-        links.extend((a, b, d) for (a, b), d in new.items())
-        edges = np.vstack([edges, np.array(list(new), dtype=np.int64)])
-
-
 @dataclass
 class Preview:
     """A proposed plan: what would change, and the report."""
 
     scenario_id: int
     version: int
-    cells: list[int]  # cells whose territory changes
+    cells: list[int]  # units whose territory changes (split cells: the parts whose territory changes)
     before: list[str | None]
     after: list[str]
     report: Report
@@ -106,6 +44,15 @@ class Preview:
     changed: int = 0  # cells with accounts, or already in the plan, whose territory changes
     joined: int = 0  # empty cells between them that join a territory (to keep territories connected)
     split: int = 0  # territories in more than one piece afterwards, as the Designer's panel counts them
+    plan_after: pd.DataFrame | None = None  # (cell, territory_id): the whole plan once accepted
+    refined: int = 0  # cells of the plan split into finer ones (adaptive units) so dense areas can be shared
+    unit_metrics: pd.DataFrame | None = None  # per unit of plan_after: the summed measures of its movable accounts
+    held: pd.DataFrame | None = None  # per territory: the sums of the accounts its rules hold (they never move)
+    stored: _StoredPlan | None = field(default=None, repr=False)  # what the run saw, to preview a frontier point
+
+    def totals_after(self, territories: pd.DataFrame) -> pd.DataFrame:
+        """Per territory once accepted: ``totals.territory_kpis`` of the new plan, rules applied."""
+        return totals.territory_kpis(self.unit_metrics, self.plan_after, territories, offsets=self.held)
 
     @cached_property
     def cell_ids(self) -> list[str]:
@@ -124,17 +71,34 @@ class _StoredPlan:
     locked_units: np.ndarray
     locked_territories: list[int]
     fixed: pd.DataFrame  # per territory code: the sums of the accounts rules hold for it (they never move)
+    refined: int = 0  # stored cells split into finer units
 
 
-def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None) -> _StoredPlan:
-    """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells."""
-    cells = book.movable_cells(con, scenario_id)
+def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None,
+                 split_over: dict[str, float] | None = None, k: int | None = None) -> _StoredPlan:
+    """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells.
+    ``split_over`` (per metric, the most one unit may hold): heavier cells are split into finer
+    units first (``units.adapt``); the stored plan is not changed. ``k`` other than the plan's
+    number of territories: new territories (``NEW`` ids) or, for fewer, the lightest ones give
+    up their cells."""
     assignments = plan.assignments(con, scenario_id)
+    refined = 0
+    if split_over:
+        base = plan.resolution(con, scenario_id)
+        at = lru_cache(maxsize=None)(lambda r: book.movable_at(con, scenario_id, r))
+        locked = assignments.loc[assignments["locked"].fillna(False).astype(bool), "cell"]
+        adapted = units.adapt(assignments, at, split_over, units.finest(con, scenario_id), locked=locked)
+        refined = int((~assignments["cell"].astype(np.int64).isin(adapted["cell"])).sum())
+        assignments = adapted.merge(assignments.assign(cell=assignments["cell"].astype(np.int64))[["cell", "locked"]],
+                                    on="cell", how="left")
+        cells = units.compose(units.finer(adapted["cell"], base), at, base)
+    else:
+        cells = book.movable_cells(con, scenario_id)
     terr = plan.territories(con, scenario_id)
     if buffer is None:
         buffer = 1 if len(cells) <= BUFFER_UP_TO else 0  # fine plans: only the gaps between accounts
-    units = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=buffer)
-    tids = terr["territory_id"].tolist()
+    built = units_from_cells(cells, extra=assignments["cell"].to_numpy(dtype=np.uint64), buffer=buffer)
+    tids = _territory_ids(terr, cells, assignments, k)
     code = {t: i for i, t in enumerate(tids)}
     # territories that only hold rule accounts (e.g. "Strategic") stay off the map: locked
     rule_only = rules.territories(con, scenario_id) - set(assignments["territory_id"])
@@ -143,20 +107,73 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
     locked = pd.Series(assignments["locked"].fillna(False).to_numpy(), index=index)
     held = book.held_sums(con, scenario_id)
     fixed = held.assign(code=held["territory_id"].map(code)).dropna(subset=["code"]).set_index("code")
-    return _StoredPlan(units, terr, tids, now.reindex(units.ids).fillna(-1).astype(np.int64).to_numpy(),
-                       locked.reindex(units.ids).fillna(False).astype(bool).to_numpy(),
-                       [code[t] for t, lk in zip(tids, terr["locked"].fillna(False)) if lk or t in rule_only], fixed)
+    return _StoredPlan(built, terr, tids, now.reindex(built.ids).fillna(-1).astype(np.int64).to_numpy(),
+                       locked.reindex(built.ids).fillna(False).astype(bool).to_numpy(),
+                       [code[t] for t, lk in zip(terr["territory_id"], terr["locked"].fillna(False))
+                        if t in code and (lk or t in rule_only)], fixed, refined)
+
+
+NEW = "new-"  # id prefix of the territories a rebalance to more territories adds (named when saved)
+
+
+def _territory_ids(terr: pd.DataFrame, cells: pd.DataFrame, assignments: pd.DataFrame, k: int | None) -> list[str]:
+    """The territories a run works with: the plan's, plus new ones or minus the lightest for ``k``."""
+    tids = terr["territory_id"].tolist()
+    if not k or k == len(tids):
+        return tids
+    if k < 1:
+        raise ValidationError("the number of territories must be at least 1")
+    if k > len(tids):
+        return tids + [f"{NEW}{i}" for i in range(1, k - len(tids) + 1)]
+    weight = assignments.merge(cells.assign(cell=cells["cell"].astype(np.int64)), on="cell", how="left")
+    load = weight.groupby("territory_id")["potential"].sum().reindex(tids).fillna(0.0)
+    keep = set(load.sort_values(ascending=False).index[:k])
+    return [t for t in tids if t in keep]
+
+
+def split_limits(con: Connection, scenario_id: int, metrics_: list[str], share: float) -> dict[str, float]:
+    """Per metric, the most one unit may hold: ``share`` of a territory's target (the total over
+    the number of territories)."""
+    k = max(len(plan.territories(con, scenario_id)), 1)
+    total = book.movable_at(con, scenario_id, plan.resolution(con, scenario_id))
+    return {m: share * float(total[m].sum()) / k for m in metrics_ if m in total}
+
+
+REFINED_BY = ("potential", "accounts", "visit_hours")  # what "Split dense cells" compares with a territory's target
+
+
+def refine(con: Connection, scenario_id: int, *, share: float = units.SPLIT_SHARE,
+           expected_version: int | None = None) -> edits.Edit | None:
+    """Split every unlocked cell holding more than ``share`` of a territory's target (of any of
+    ``REFINED_BY``) into its children, recursively to the plan's finest resolution: one undo step."""
+    assignments = plan.assignments(con, scenario_id)
+    at = lru_cache(maxsize=None)(lambda r: book.movable_at(con, scenario_id, r))
+    locked = assignments.loc[assignments["locked"].fillna(False).astype(bool), "cell"]
+    adapted = units.adapt(assignments, at, split_limits(con, scenario_id, list(REFINED_BY), share),
+                          units.finest(con, scenario_id), locked=locked)
+    now = dict(zip(assignments["cell"].astype(np.int64), assignments["territory_id"]))
+    after = dict(zip(adapted["cell"].astype(np.int64), adapted["territory_id"]))
+    cells = [c for c in now if c not in after] + [c for c in after if c not in now]
+    return edits.apply_changes(con, scenario_id, cells, [after.get(c) for c in cells], action="split dense cells",
+                               expected_version=expected_version)
 
 
 def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,
-              keep_locks: bool = True) -> Preview:
+              keep_locks: bool = True, split_share: float | None = units.SPLIT_SHARE, k: int | None = None) -> Preview:
     """Run the optimizer on a stored plan; nothing is written (see :func:`accept`). The time limit
-    counts from this call: reading the plan and building its graph are part of it."""
+    counts from this call: reading the plan and building its graph are part of it. Cells holding
+    more than ``split_share`` of a territory's target (of any balanced measure) are split into
+    finer units first, down to the plan's finest resolution (None: the plan's cells as they are).
+    ``k``: another number of territories (a preview of it can only be saved as a new scenario,
+    :func:`save_as`)."""
     options.started_at = time.perf_counter()
     options.disruption_attr = options.disruption_attr or DISRUPTION
     options.report_moved = options.report_moved or MOVED
     version = edits.version(con, scenario_id)
-    stored = _stored_plan(con, scenario_id)
+    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share) if split_share else None
+    stored = _stored_plan(con, scenario_id, split_over=limits, k=k)
+    if around_rep_homes and any(t.startswith(NEW) for t in stored.tids):
+        raise ValidationError("new territories have no rep yet: rebalance around rep homes with today's territories")
     options.current = stored.current
     options.k = len(stored.tids)
     options.fixed = stored.fixed
@@ -167,13 +184,54 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
         options.centres = _rep_centres(con, stored.territories, stored.units)
     options.describe = options.describe or describe_cell
     result, report = solve(stored.units, options)
+    return _preview(con, scenario_id, version, stored, result, report)
+
+
+def at_point(con: Connection, preview: Preview, index: int) -> Preview:
+    """The preview of point ``index`` of ``preview.report.frontier`` (same run, same plan version):
+    its plan, its counts, and a report for that plan with the same frontier."""
+    point, r, stored = preview.report.frontier[index], preview.report, preview.stored
+    report = evaluate(stored.units, point.plan, {m: b["tolerance_pct"] / 100 for m, b in r.balance.items()},
+                      current=stored.current, report_moved=MOVED, fixed=stored.fixed,
+                      locked_territories=stored.locked_territories, k=len(stored.tids))
+    report = replace(report, frontier=r.frontier, seconds=r.seconds, unavoidable=r.unavoidable)
+    return _preview(con, preview.scenario_id, preview.version, stored, point.plan, report)
+
+
+def summary(preview: Preview) -> dict:
+    """The preview's report as plain data (the CLI's ``--json``): per balanced measure the max
+    deviation and whether it is met, contiguity, shares moved, seconds and the frontier."""
+    r = preview.report
+    return {"plan": preview.scenario_id, "territories": len(preview.territories),
+            "balance": {m: {"max_deviation_pct": round(b["max_deviation_pct"], 3), "met": bool(b["met"]),
+                            "tolerance_pct": b["tolerance_pct"]} for m, b in r.balance.items()},
+            "contiguous": r.contiguous, "moved": {m: round(v, 4) for m, v in r.disruption.items()},
+            "unavoidable": {m: round(v, 4) for m, v in r.unavoidable.items()}, "seconds": round(r.seconds, 2),
+            "cells_changed": preview.changed, "split_territories": preview.split, "cells_refined": preview.refined,
+            "frontier": [p.as_dict() for p in r.frontier]}
+
+
+def pick(frontier: list, max_moved: float, attr: str = DISRUPTION) -> int | None:
+    """The frontier point with the best balance that moves at most ``max_moved`` (a share) of
+    ``attr``; None when even the first moves more."""
+    within = [i for i, p in enumerate(frontier) if p.moved.get(attr, 0.0) <= max_moved + 1e-12]
+    return max(within, key=lambda i: (-frontier[i].worst_pct, -i)) if within else None
+
+
+def _preview(con: Connection, scenario_id: int, version: int, stored: _StoredPlan, result: np.ndarray,
+             report: Report) -> Preview:
     current, tids, ids = stored.current, stored.tids, stored.units.ids
     changed = np.flatnonzero(result != current)
     counted = (stored.units.column("accounts")[changed] > 0) | (current[changed] >= 0)
     cells, after = [int(ids[i]) for i in changed], [tids[result[i]] for i in changed]
+    kept = result >= 0
+    plan_after = pd.DataFrame({"cell": ids[kept].astype(np.int64), "territory_id": [tids[c] for c in result[kept]]})
+    split = sum(1 for n in totals.split_pieces(plan_after)[0].values() if n > 1)
+    metrics_ = stored.units.attrs.assign(cell=ids.astype(np.int64))
+    held = stored.fixed.reset_index(drop=True).drop(columns=["code"], errors="ignore")
     return Preview(scenario_id, version, cells, [tids[current[i]] if current[i] >= 0 else None for i in changed],
-                   after, report, tids, int(counted.sum()), int((~counted).sum()),
-                   _split_after(con, scenario_id, cells, after))
+                   after, report, tids, int(counted.sum()), int((~counted).sum()), split, plan_after, stored.refined,
+                   metrics_, held, stored)
 
 
 def describe_cell(cell: int) -> str:
@@ -181,19 +239,27 @@ def describe_cell(cell: int) -> str:
     return f"the cell around {geocode.nearest_place(*grid.cell_center(cell))}"
 
 
-def assignments_after(assignments: pd.DataFrame, cells: list[int], after: list[str]) -> pd.DataFrame:
-    """The plan's (cell, territory_id) once ``cells`` go to the territories ``after`` (a preview's)."""
+def assignments_after(assignments: pd.DataFrame, preview: Preview) -> pd.DataFrame:
+    """The plan's (cell, territory_id) once ``preview`` is accepted."""
+    if preview.plan_after is not None:
+        return preview.plan_after
     now = assignments.assign(cell=assignments["cell"].astype(np.int64)).set_index("cell")["territory_id"]
-    changes = pd.Series(after, index=pd.Index(cells, dtype=np.int64), dtype=object)
+    changes = pd.Series(preview.after, index=pd.Index(preview.cells, dtype=np.int64), dtype=object)
     merged = pd.concat([now.drop(changes.index, errors="ignore"), changes])
     return merged.rename("territory_id").rename_axis("cell").reset_index()
 
 
-def _split_after(con: Connection, scenario_id: int, cells: list[int], after: list[str]) -> int:
-    """Territories in more than one piece once ``cells`` go to ``after`` (``totals.split_pieces``,
-    the Designer panel's count)."""
-    counts, _ = totals.split_pieces(assignments_after(plan.assignments(con, scenario_id), cells, after))
-    return sum(1 for n in counts.values() if n > 1)
+def _writes(con: Connection, preview: Preview, scenario_id: int | None = None,
+            rename: dict[str, str] | None = None) -> tuple[list[int], list[str | None]]:
+    """(cells, territories) that turn plan ``scenario_id`` (default: the preview's) into the
+    preview's: changed territories, and for split cells the parent leaving (None) and its parts
+    joining. ``rename`` maps the preview's territory ids to the plan's."""
+    old = plan.assignments(con, preview.scenario_id if scenario_id is None else scenario_id)
+    now = dict(zip(old["cell"].astype(np.int64), old["territory_id"]))
+    new = assignments_after(old, preview)
+    after = {c: (rename or {}).get(t, t) for c, t in zip(new["cell"].astype(np.int64), new["territory_id"])}
+    cells = [c for c in now if c not in after] + [c for c, t in after.items() if now.get(c) != t]
+    return cells, [after.get(c) for c in cells]
 
 
 def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]:
@@ -212,13 +278,31 @@ def accept(con: Connection, preview: Preview, *, expected_version: int | None = 
     """Write a preview as one undo step (refused if the plan changed since the preview), after a
     snapshot of the database (``backup.snapshot``); then recolour the territories that clash."""
     expected = preview.version if expected_version is None else expected_version
+    if set(preview.territories) != set(plan.territories(con, preview.scenario_id)["territory_id"]):
+        raise ValidationError("this preview has another number of territories: save it as a new scenario instead")
     plan.check_version(con, preview.scenario_id, expected)  # no snapshot for a write that will be refused
     backup.snapshot(con, "before-rebalance")
-    edit = edits.apply_changes(con, preview.scenario_id, preview.cells, preview.after, action="rebalance",
-                               expected_version=expected)
+    cells, after = _writes(con, preview)
+    edit = edits.apply_changes(con, preview.scenario_id, cells, after, action="rebalance", expected_version=expected)
     if edit is not None:  # territories that now touch a territory of the same colour get another one
         plan.recolour(con, preview.scenario_id)
     return edit
+
+
+def save_as(con: Connection, preview: Preview, name: str) -> int:
+    """Write a preview into a new scenario (a copy of its plan; never the active plan): new
+    territories are created ("New territory 1", ...), territories the preview dropped are
+    deleted. Returns the new scenario's id."""
+    sid = plan.clone(con, preview.scenario_id, name)
+    existing = set(plan.territories(con, sid)["territory_id"])
+    rename = {t: plan.create_territory(con, sid, f"New territory {t[len(NEW):]}") for t in preview.territories
+              if t not in existing}
+    cells, after = _writes(con, preview, sid, rename)
+    edits.apply_changes(con, sid, cells, after, action="rebalance")
+    for t in sorted(existing - set(preview.territories)):
+        edits.delete_territory(con, sid, t)
+    plan.recolour(con, sid)
+    return sid
 
 
 def moved_accounts(con: Connection, preview: Preview) -> pd.DataFrame:
@@ -226,14 +310,20 @@ def moved_accounts(con: Connection, preview: Preview) -> pd.DataFrame:
     if not preview.cells:
         return pd.DataFrame(columns=["account_id", "name", "city", "state", "revenue_12m", "from", "to"])
     moves = pd.DataFrame({"cell": np.array(preview.cells, dtype=np.uint64), "from_t": preview.before, "to_t": preview.after})
+    levels = sorted(set(grid.res_of(moves["cell"]).tolist()))
+    params: dict = {"sid": preview.scenario_id}
+    matches = []
+    for r in levels:  # the changed units may mix resolutions: one join per resolution
+        matches.append(f"SELECT m.*, {grid.parent_sql('a.cell', f'r{r}')} AS unit, a.account_id FROM accounts a"
+                       f" JOIN _moves m ON m.cell = {grid.parent_sql('a.cell', f'r{r}')}")
+        params |= grid.parent_params(r, f"r{r}")
     con.register("_moves", moves)
     try:
         frame = con.execute(
             f"SELECT a.account_id, a.name, a.city, a.state, a.revenue_12m, m.from_t, m.to_t FROM accounts a "
-            f"JOIN _moves m ON m.cell = {grid.parent_sql('a.cell')} "
+            f"JOIN ({' UNION ALL '.join(matches)}) m USING (account_id) "
             f"WHERE a.account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL}))"  # rules keep those where they are
-            " ORDER BY a.revenue_12m DESC",
-            {"sid": preview.scenario_id, **grid.parent_params(plan.resolution(con, preview.scenario_id))}).df()
+            " ORDER BY a.revenue_12m DESC", params).df()
     finally:
         con.unregister("_moves")
     names = dict(zip(*[plan.territories(con, preview.scenario_id)[c] for c in ("territory_id", "name")]))

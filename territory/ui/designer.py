@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -12,48 +13,59 @@ from territory import grid, metrics
 from territory.data import quality
 from territory.errors import TerritoryError
 from territory.maps import mapview, planmap
-from territory.plans import book, edits, plan, planview, search, strokes, totals
+from territory.plans import book, edits, plan, planview, search, strokes, totals, units
 from territory.plans.planview import View
 from territory.ui import feedback, mapbridge, state
 
-TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect"}
+TOOLS = {"paint": "Paint", "erase": "Erase", "inspect": "Inspect", "split": "Split", "merge": "Merge"}
+TOOL_HELP = {
+    "split": "Click a cell to split it into its seven smaller cells (same territory), so a dense area can be "
+             "shared; a drawn shape splits every cell inside it.",
+    "merge": "Click one of seven split cells to merge them back into one, when they all belong to one territory.",
+}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _cells(data_version: int, res: int) -> pd.DataFrame:
     return grid.aggregate_cells(state.db(), res)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _units(data_version: int, res: int, layout: bytes) -> pd.DataFrame:
+    """The plan's units with their metrics: base cells, and the split cells of ``layout``."""
+    return units.compose(np.frombuffer(layout, dtype=np.uint64), partial(_cells, data_version), res)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def _view(scenario_id: int, version: int, data_version: int) -> View:
+def cached_view(scenario_id: int, version: int, data_version: int) -> View:
     con = state.db()
-    cells = _cells(data_version, plan.resolution(con, scenario_id))
+    cells = _units(data_version, plan.resolution(con, scenario_id), planview.layout(con, scenario_id))
     return planview.build(con, scenario_id, version, data_version, cells)
 
 
 def load_view(scenario_id: int) -> View:
     con = state.db()
-    view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
+    view = cached_view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
     state.saw(scenario_id, view.version)
     return view
 
 
 @st.cache_data(show_spinner="Drawing the map", max_entries=4)
-def _base(data_version: int, res: int, metric: str) -> dict:
-    return planmap.base(_cells(data_version, res), res, metric)
+def _base(data_version: int, res: int, layout: bytes, metric: str) -> dict:
+    return planmap.base(_units(data_version, res, layout), res, metric)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _plan_state(scenario_id: int, version: int, data_version: int, metric: str) -> dict:
-    view = _view(scenario_id, version, data_version)
-    layer = _base(data_version, view.resolution, metric)
+    view = cached_view(scenario_id, version, data_version)
+    layer = _base(data_version, view.resolution, view.layout, metric)
     return planmap.patch(layer, view.assignments, view.territories, version=version, strays=view.strays)
 
 
 def plan_map(view: View, metric: str):
     """The base map: the same on every rerun until the data or the metric changes, so the
     browser keeps it (a fresh folium object each run: streamlit-folium rewrites what it renders)."""
-    return planmap.plan_map(_base(view.data_version, view.resolution, metric), reps=_rep_homes(view.data_version))
+    return planmap.plan_map(_base(view.data_version, view.resolution, view.layout, metric), reps=_rep_homes(view.data_version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -61,8 +73,9 @@ def _rep_homes(data_version: int) -> pd.DataFrame:
     return quality.reps(state.db())
 
 
-def bridge(view: View, metric: str) -> None:
-    """Send the plan's state to the map and receive its strokes (see ``bridge/index.html``)."""
+def bridge(view: View, metric: str, on_event) -> None:
+    """Send the plan's state to the map and receive its strokes (see ``bridge/index.html``);
+    ``on_event(scenario_id, event)`` handles each (``painting.map_event``)."""
     patch = dict(_plan_state(view.scenario_id, view.version, view.data_version, metric))
     patch["settings"] = {
         "tool": st.session_state.get(state.DESIGN_TOOL, "paint"),
@@ -72,9 +85,11 @@ def bridge(view: View, metric: str) -> None:
     }
     patch["fit"] = st.session_state.get(state.DESIGN_FIT)
     patch["zoom_to"] = st.session_state.get(state.DESIGN_ZOOM)
-    preview = st.session_state.get(state.DESIGN_PREVIEW)  # a rebalance preview: outline what it changes
+    preview = st.session_state.get(state.DESIGN_PREVIEW_SHOWN) or st.session_state.get(state.DESIGN_PREVIEW)
+    if st.session_state.get(state.DESIGN_PREVIEW) is None:  # discarded or accepted
+        preview = None  # a rebalance preview: the map outlines what it changes
     patch["highlight"] = preview.cell_ids if preview is not None and preview.version == view.version else []
-    mapbridge.send(patch, partial(_map_event, view.scenario_id))
+    mapbridge.send(patch, partial(on_event, view.scenario_id))
 
 
 def toolbar(view: View) -> None:
@@ -90,13 +105,16 @@ def toolbar(view: View) -> None:
     st.button("Zoom to the active territory", key="designer_zoom_active", on_click=zoom_to_territory,
               args=(st.session_state.get(state.DESIGN_TERRITORY),), disabled=not names)
     st.radio("Tool", list(TOOLS), format_func=TOOLS.get, horizontal=True, key=state.DESIGN_TOOL)
+    tool = st.session_state.get(state.DESIGN_TOOL)
+    if tool in TOOL_HELP:
+        st.caption(TOOL_HELP[tool])
     st.slider("Brush size (rings of neighbours)", 0, strokes.MAX_BRUSH, 0, key=state.DESIGN_BRUSH)
     st.checkbox("Only unassigned cells", key=state.DESIGN_ONLY_UNASSIGNED)
     undo_n, redo_n = edits.history(state.db(), view.scenario_id)
     c1, c2 = st.columns(2)
-    c1.button(f"Undo ({undo_n})", key="designer_undo", disabled=undo_n == 0, on_click=_history, args=(view.scenario_id, True),
+    c1.button(f"Undo ({undo_n})", key="designer_undo", disabled=undo_n == 0, on_click=history_step, args=(view.scenario_id, True),
               width="stretch")
-    c2.button(f"Redo ({redo_n})", key="designer_redo", disabled=redo_n == 0, on_click=_history, args=(view.scenario_id, False),
+    c2.button(f"Redo ({redo_n})", key="designer_redo", disabled=redo_n == 0, on_click=history_step, args=(view.scenario_id, False),
               width="stretch")
     show_message()
 
@@ -162,30 +180,7 @@ def say(kind: str, text: str) -> None:
     feedback.say(state.DESIGN_MESSAGE, kind, text)
 
 
-def apply_stroke(scenario_id: int, cells: list[int]) -> None:
-    """One stroke = one edit: paint with the active territory, or erase."""
-    erase = st.session_state.get(state.DESIGN_TOOL) == "erase"
-    target = None if erase else st.session_state.get(state.DESIGN_TERRITORY)
-    try:
-        edit = edits.assign(state.db(), scenario_id, cells, target,
-                            only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
-                            expected_version=state.seen(scenario_id))
-    except edits.ConflictError as exc:
-        say("warn", str(exc))
-        return
-    except TerritoryError as exc:
-        say("error", str(exc))
-        return
-    if edit is None:
-        say("ok", "Nothing changed: those cells already look like that.")
-        return
-    state.saw(scenario_id, edits.version(state.db(), scenario_id))  # our own stroke
-    skipped = f" ({edit.skipped_locked} locked cells left alone)" if edit.skipped_locked else ""
-    where = "" if erase else f" into {plan.territory_name(state.db(), scenario_id, target)}"
-    say("ok", f"{'Erased' if erase else 'Painted'} {count_cells(len(edit.cells))}{where}{skipped}.")
-
-
-def _history(scenario_id: int, undo: bool) -> None:
+def history_step(scenario_id: int, undo: bool) -> None:
     step = edits.undo if undo else edits.redo
     try:
         edit = step(state.db(), scenario_id, expected_version=state.seen(scenario_id))
@@ -210,46 +205,6 @@ def describe(con, scenario_id: int, edit: edits.Edit) -> str:
 def count_cells(n: int) -> str:
     """"1 cell", "12 cells"."""
     return f"{n:,} cell{'' if n == 1 else 's'}"
-
-
-def _map_event(scenario_id: int, event: dict) -> None:
-    """A click (brush ring, or inspect) or a drawn rectangle/polygon -> one stroke; Ctrl+Z / Ctrl+Y."""
-    if event.get("kind") in ("undo", "redo"):
-        _history(scenario_id, event["kind"] == "undo")
-        return
-    con = state.db()
-    view = _view(scenario_id, edits.version(con, scenario_id), state.data_version(con))
-    universe = set(view.cells["cell"].astype(int)) | set(view.assignments["cell"].astype(int))
-    try:
-        if event.get("kind") == "shape":
-            cells = strokes.cells_in_polygon([(float(lat), float(lng)) for lat, lng in event.get("ring") or []],
-                                             view.resolution, universe=universe)
-        else:
-            cell = strokes.cell_at(event["lat"], event["lng"], view.resolution)
-            if st.session_state.get(state.DESIGN_TOOL) == "inspect":
-                st.session_state[state.DESIGN_INSPECT] = cell
-                return
-            cells = strokes.brush(cell, int(st.session_state.get(state.DESIGN_BRUSH, 0)), universe=universe)
-    except (TerritoryError, KeyError, TypeError, ValueError) as exc:
-        say("error", f"That map action could not be read: {exc}")
-        return
-    if not cells:
-        say("ok", "No plan cells inside that shape.")
-        return
-    apply_stroke(scenario_id, cells)
-
-
-def area_form(view: View) -> None:
-    """Select a region with plain widgets (states, or a latitude/longitude box) and assign it."""
-    con = state.db()
-    states = quality.values(con, "state")
-    chosen = st.multiselect("States", states, key=state.DESIGN_STATES)
-    st.button("Apply to the cells of these states", key="designer_area_go", disabled=not chosen,
-              on_click=_apply_area, args=(view.scenario_id, view.resolution))
-
-
-def _apply_area(scenario_id: int, res: int) -> None:
-    apply_stroke(scenario_id, grid.cells_of_states(state.db(), res, st.session_state.get(state.DESIGN_STATES) or []))
 
 
 def plan_picker(scenario_id: int) -> None:

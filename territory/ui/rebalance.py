@@ -7,6 +7,7 @@ import streamlit as st
 
 from territory import metrics
 from territory.errors import TerritoryError
+from territory.kpis import charts
 from territory.maps import mapview
 from territory.optimizer import Options
 from territory.plans import edits, rebalance, totals
@@ -48,7 +49,9 @@ def _auto(view: View, on_change) -> None:
                                                 help="0 ignores today's owners; higher keeps more accounts where they are")
     options.time_limit = c4.number_input("Time limit (s)", 5, 600, 30, 5, key="rebalance_time")
     if st.button("Preview rebalance", key="rebalance_go", type="primary"):
-        st.session_state.pop(state.DESIGN_PREVIEW, None)
+        for key in (state.DESIGN_PREVIEW, state.DESIGN_PREVIEW_SHOWN, POINT, POINT_PREVIEW, "rebalance_cap",
+                    "rebalance_cap_note"):
+            st.session_state.pop(key, None)
         st.button("Cancel", key="rebalance_cancel", help="Stops the run; the plan is left as it is")
         bar = st.progress(0.0, text="Rebalancing")
         options.progress = lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)
@@ -72,11 +75,68 @@ def _auto(view: View, on_change) -> None:
     _show_preview(view, preview, on_change)
 
 
+POINT = "rebalance_point"  # the frontier point shown (index), and its preview
+POINT_PREVIEW = "rebalance_point_preview"
+
+
+def _frontier(preview: rebalance.Preview) -> rebalance.Preview:
+    """The balance-vs-disruption curve, a choice of plan on it (or a cap on accounts moved);
+    returns the preview of the chosen plan (the run's best by default)."""
+    points = preview.report.frontier
+    if len(points) < 2:
+        return preview
+    best = len(points) - 1
+    if st.session_state.get(POINT) not in range(len(points)):
+        st.session_state[POINT] = best
+    moved = [p.moved.get(rebalance.DISRUPTION, 0.0) * 100 for p in points]
+    worst = [p.worst_pct for p in points]
+    tol = max(b["tolerance_pct"] for b in preview.report.balance.values())
+    floor = preview.report.unavoidable.get(rebalance.DISRUPTION)
+    st.plotly_chart(charts.frontier_chart(moved, worst, chosen=st.session_state[POINT], tolerance_pct=tol,
+                                          floor_pct=floor * 100 if floor is not None else None),
+                    key="rebalance_frontier_chart", config={"displayModeBar": False})
+    c1, c2 = st.columns([3, 2])
+    c1.selectbox("Plan on the curve", range(len(points)), key=POINT, format_func=lambda i: (
+        f"{moved[i]:.1f}% of accounts move, worst deviation {worst[i]:.1f}%"
+        + (" (best balance)" if i == best else " (least change)" if i == 0 else "")))
+    c2.number_input("Or: move at most (% of accounts)", 0.0, 100.0, value=None, step=1.0, key="rebalance_cap",
+                    on_change=_cap, args=(points,), placeholder="e.g. 15")
+    if st.session_state.get("rebalance_cap_note"):
+        st.caption(st.session_state["rebalance_cap_note"])
+    chosen = st.session_state[POINT]
+    if chosen == best:
+        return preview
+    cached = st.session_state.get(POINT_PREVIEW)
+    if cached is None or cached[0] is not preview or cached[1] != chosen:
+        cached = (preview, chosen, rebalance.at_point(state.db(), preview, chosen))
+        st.session_state[POINT_PREVIEW] = cached
+    return cached[2]
+
+
+def _cap(points: list) -> None:
+    cap = st.session_state.get("rebalance_cap")
+    if cap is None:
+        return
+    index = rebalance.pick(points, cap / 100)
+    if index is None:
+        st.session_state["rebalance_cap_note"] = (f"Every plan on the curve moves more than {cap:g}% of accounts; "
+                                                  "the one that moves least is shown.")
+        index = 0
+    else:
+        st.session_state["rebalance_cap_note"] = f"The best-balanced plan that moves at most {cap:g}% of accounts."
+    st.session_state[POINT] = index
+
+
 def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
+    preview = _frontier(preview)
+    st.session_state[state.DESIGN_PREVIEW_SHOWN] = preview
     r = preview.report
     joined = f" (and {preview.joined:,} empty cells between them join a territory, to keep it in one piece)" \
         if preview.joined else ""
-    st.markdown(f"**Preview**: {preview.changed:,} cells with accounts change territory{joined} ({r.seconds:.1f} s).")
+    refined = f" {preview.refined:,} dense cells are split into smaller ones so they can be shared." \
+        if preview.refined else ""
+    st.markdown(f"**Preview**: {preview.changed:,} cells with accounts change territory{joined} ({r.seconds:.1f} s)."
+                + refined)
     cols = st.columns(len(r.balance) + 2)
     for col, (name, b) in zip(cols, r.balance.items()):
         now = totals.balance(view.table[name] if name in view.table else [0]).max_deviation_pct
@@ -114,8 +174,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
 
 
 def _after_table(view: View, preview: rebalance.Preview) -> pd.DataFrame:
-    after = totals.territory_kpis(view.cells, rebalance.assignments_after(view.assignments, preview.cells, preview.after),
-                                  view.territories)
+    after = preview.totals_after(view.territories)
     table = view.table[["territory_id", "name", "accounts", "potential"]].merge(
         after[["territory_id", "accounts", "potential", "dev_potential"]], on="territory_id", suffixes=(" now", " after"))
     return table.drop(columns=["territory_id"]).rename(columns={

@@ -44,6 +44,7 @@ DESIGN_SEARCH = "designer_search"
 DESIGN_BRIDGE = "designer_bridge"
 DESIGN_ACK = "designer_ack"
 DESIGN_PREVIEW = "designer_rebalance_preview"
+DESIGN_PREVIEW_SHOWN = "designer_preview_shown"  # the preview of the frontier point shown (the map outlines it)
 DESIGN_SUGGESTIONS = "designer_suggestions"
 DESIGN_STATES = "designer_states"
 DESIGN_PLAN = "designer_plan"  # the plan the Designer edits (kept across pages)

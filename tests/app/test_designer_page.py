@@ -172,3 +172,47 @@ def test_search_offers_places_and_territories_that_zoom_the_map(page):
     results = at.selectbox(key=f"{designer.SEARCH_HIT}_{query}")
     results.set_value(next(i for i, o in enumerate(results.options) if o.startswith("Territory: "))).run()
     assert at.session_state[state.DESIGN_ZOOM]["territory"] == tid  # the map fits it (planmap.js zoomTo)
+
+
+def test_a_plan_on_the_frontier_is_previewed_and_accepted_as_one_step(page):
+    at, _ = page
+    before = _metric(at, "Max deviation")
+    at.number_input(key="rebalance_time").set_value(10).run()
+    at.button(key="rebalance_go").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) >= 1  # the balance-vs-disruption curve
+    point = at.selectbox(key="rebalance_point")
+    assert len(point.options) >= 2 and point.value == len(point.options) - 1  # the best balance first
+    best_dev = float(_metric(at, "Max deviation, Potential ($)").rstrip("%"))
+    best_moved = float(_metric(at, "Accounts changing territory").rstrip("%"))
+    point.set_value(0).run()  # the plan that moves least
+    assert not at.exception, at.exception
+    least_dev = float(_metric(at, "Max deviation, Potential ($)").rstrip("%"))
+    least_moved = float(_metric(at, "Accounts changing territory").rstrip("%"))
+    assert least_moved < best_moved and least_dev > best_dev
+    assert f"{least_moved:.1f}% of accounts move" in point.options[0]
+    at.number_input(key="rebalance_cap").set_value(100.0).run()  # a cap everything meets: the best again
+    assert at.selectbox(key="rebalance_point").value == len(point.options) - 1
+    at.selectbox(key="rebalance_point").set_value(0).run()
+    steps = at.sidebar.button(key="designer_undo").label
+    at.button(key="rebalance_accept").click().run()
+    assert not at.exception, at.exception
+    assert f"{least_dev:.1f}%" == _metric(at, "Max deviation")  # the plan is the point's
+    assert at.sidebar.button(key="designer_undo").label != steps
+    at.button(key="designer_undo").click().run()
+    assert _metric(at, "Max deviation") == before
+
+
+def test_split_dense_cells_keeps_every_total_and_undoes(page):
+    at, _ = page
+    before = _kpis(at)
+    at.sidebar.button(key="designer_refine").click().run()
+    assert not at.exception, at.exception
+    assert "Split" in at.success[0].value and "dense areas" in at.success[0].value
+    after = _kpis(at)
+    cols = ["Accounts"] + [c for c in before.columns if c.startswith("Potential")]
+    pd.testing.assert_frame_equal(after[cols], before[cols])  # finer cells, the same totals
+    assert (after["Cells"] >= before["Cells"]).all() and after["Cells"].sum() > before["Cells"].sum()
+    assert any("dense areas split finer" in c.value for c in at.caption)
+    at.button(key="designer_undo").click().run()
+    assert _kpis(at)["Cells"].to_dict() == before["Cells"].to_dict()

@@ -167,3 +167,55 @@ def test_rebalance_preview_accept_and_undo(server, browser):
     assert "Undid rebalance of" in _alert(page, "Undid")  # the run that undid it has ended
     expect(metric_value(page, "Max deviation")).to_have_text(before, timeout=30_000)
     page.close()
+
+
+def test_frontier_point_previewed_and_accepted_as_one_undo_step(server, browser):
+    page = _open_designer(server, browser, height=2400)
+    before = _metric(page, "Max deviation")
+    page.get_by_label("Time limit (s)").fill("10")
+    page.get_by_label("Time limit (s)").press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Preview rebalance").click()
+    page.get_by_role("button", name="Accept (one undo step)").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    chart = page.locator(".js-plotly-plot", has_text="Balance vs. accounts moved")
+    chart.wait_for(timeout=30_000)
+    assert chart.locator(".scatterlayer .point").count() >= 3  # the curve's plans and the ringed one
+    best = float(_metric(page, "Max deviation, Potential ($)").rstrip("%"))
+    page.get_by_label("Plan on the curve").click()
+    least = page.get_by_role("option", name=re.compile(r"\(least change\)"))
+    label = least.inner_text()
+    least.click()
+    wait_until_idle(page)
+    moved, worst = (float(v) for v in re.search(r"([\d.]+)% of accounts move, worst deviation ([\d.]+)%", label).groups())
+    expect(metric_value(page, "Accounts changing territory")).to_have_text(f"{moved:.1f}%", timeout=30_000)
+    shown = float(_metric(page, "Max deviation, Potential ($)").rstrip("%"))
+    assert shown > best and shown <= worst + 0.05
+    wait_until_idle(page)
+    page.locator(".st-key-rebalance_accept button").click()
+    assert "Rebalanced" in _alert(page, "Rebalanced")
+    assert _metric(page, "Max deviation") == f"{shown:.1f}%"
+    page.get_by_role("button", name="Undo (1)").click()
+    assert "Undid rebalance of" in _alert(page, "Undid")
+    expect(metric_value(page, "Max deviation")).to_have_text(before, timeout=30_000)
+    page.close()
+
+
+def test_split_a_cell_on_the_map_then_merge_it_back(server, browser):
+    page = _open_designer(server, browser, height=1400)
+    _zoom_to(page, CHICAGO, 9)
+    frame = _map_ready(page)
+    cells_before = frame.evaluate("() => window.parent.__territoryDesigner.map.ids.length")
+    _choose_tool(page, "Split")
+    page.mouse.click(*_point(page, CHICAGO))
+    assert "Split 1 cell into 7 smaller ones" in _alert(page, "Split 1 cell")
+    frame = _map_ready(page)
+    frame.wait_for_function(f"() => window.parent.__territoryDesigner.map.ids.length > {cells_before}", timeout=60_000)
+    levels = frame.evaluate("() => window.parent.__territoryDesigner.map.levels")
+    assert max(levels) == min(levels) + 1  # the map now mixes two resolutions
+    _choose_tool(page, "Merge")
+    page.mouse.click(*_point(page, CHICAGO))
+    assert "Merged seven cells back into one" in _alert(page, "Merged")
+    frame = _map_ready(page)
+    frame.wait_for_function(f"() => window.parent.__territoryDesigner.map.ids.length === {cells_before}", timeout=60_000)
+    page.close()

@@ -12,7 +12,7 @@ import pytest
 
 from territory import grid
 from territory.optimizer import Options
-from territory.plans import book, edits, plan, rebalance, totals
+from territory.plans import book, edits, graph, plan, planview, rebalance, totals
 
 
 def test_h3_units_connect_across_gaps_and_islands_are_linked():
@@ -21,7 +21,7 @@ def test_h3_units_connect_across_gaps_and_islands_are_linked():
     a, b = denver, h3.grid_ring(denver, 2)[0]  # two cells with one empty cell between them
     cells = pd.DataFrame({"cell": [h3.str_to_int(c) for c in (a, b, far)], "accounts": [3, 4, 5],
                           "potential": [1.0, 2.0, 3.0]})
-    units = rebalance.units_from_cells(cells, buffer=0)
+    units = graph.units_from_cells(cells, buffer=0)
     ids = {int(i) for i in units.ids}
     assert {h3.str_to_int(a), h3.str_to_int(b), h3.str_to_int(far)} <= ids
     assert len(ids) == 4  # plus the empty cell that touches both
@@ -45,17 +45,20 @@ def test_preview_then_accept_is_one_undo_step(demo_con):
     assert all(now[c] == t for c, t in zip(preview.cells, preview.after))
     # the preview's counts are the plan's: cells with accounts or already in the plan, the empty
     # cells that joined, and split territories as the Designer's panel counts them
-    with_accounts = set(grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))["cell"].astype(np.int64))
+    cells = planview.unit_cells(demo_con, sid)  # the plan's units: split cells where the area was dense
+    assert preview.refined > 0 and (grid.res_of(cells["cell"]) > plan.resolution(demo_con, sid)).any()
+    with_accounts = set(cells["cell"].astype(np.int64))
     counted = [c for c, b in zip(preview.cells, preview.before) if c in with_accounts or b is not None]
     assert preview.changed == len(counted) and preview.changed + preview.joined == len(preview.cells)
     pieces, _ = totals.split_pieces(plan.assignments(demo_con, sid))
     assert preview.split == sum(1 for n in pieces.values() if n > 1)
-    # the accepted plan is as balanced as the report said
-    cells = grid.aggregate_cells(demo_con, plan.resolution(demo_con, sid))
+    # the accepted plan is as balanced as the report said, and as the preview's table said
     table = totals.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
                                 offsets=book.rule_offsets(demo_con, sid))  # as the Designer's panel counts
     assert totals.balance(table["potential"]).max_deviation_pct == pytest.approx(
         preview.report.balance["potential"]["max_deviation_pct"], rel=1e-6)
+    after = preview.totals_after(plan.territories(demo_con, sid)).set_index("territory_id")
+    pd.testing.assert_series_equal(after["potential"], table.set_index("territory_id")["potential"], check_names=False)
     edits.undo(demo_con, sid)
     pd.testing.assert_frame_equal(plan.assignments(demo_con, sid).sort_values("cell").reset_index(drop=True),
                                   before.sort_values("cell").reset_index(drop=True))
@@ -94,3 +97,66 @@ def test_suggested_moves_improve_balance_one_cell_at_a_time(demo_con):
     after = totals.territory_kpis(cells, plan.assignments(demo_con, sid), plan.territories(demo_con, sid),
                                 offsets=book.rule_offsets(demo_con, sid))
     assert totals.balance(after["potential"]).max_deviation_pct == pytest.approx(first.max_deviation_pct["potential"], rel=1e-6)
+
+
+def test_the_frontier_runs_from_moving_little_to_the_best_balance(demo_con):
+    sid = plan.working_scenario(demo_con)
+    preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=1, time_limit=15,
+                                                         disruption_weight=1))
+    points = preview.report.frontier
+    assert len(points) >= 2
+    moved = [p.moved["accounts"] for p in points]
+    worst = [p.worst_pct for p in points]
+    assert moved == sorted(moved) and all(a > b for a, b in zip(worst, worst[1:]))  # more moved, better balance
+    assert worst[-1] == pytest.approx(preview.report.balance["potential"]["max_deviation_pct"])
+    assert moved[0] < 0.5 * moved[-1]
+    # a point is previewed with its own counts and report, and accepted as one undo step
+    first = rebalance.at_point(demo_con, preview, 0)
+    assert first.report.disruption["accounts"] == pytest.approx(moved[0])
+    assert first.report.balance["potential"]["max_deviation_pct"] == pytest.approx(worst[0])
+    assert first.changed < preview.changed and first.report.frontier == points
+    steps = edits.history(demo_con, sid)[0]
+    rebalance.accept(demo_con, first)
+    assert edits.history(demo_con, sid)[0] == steps + 1
+    stored = plan.assignments(demo_con, sid)
+    after = dict(zip(first.plan_after["cell"], first.plan_after["territory_id"]))
+    assert dict(zip(stored["cell"].astype(np.int64), stored["territory_id"])) == after
+    assert rebalance.pick(points, moved[0] / 2) is None and rebalance.pick(points, 1.0) == len(points) - 1
+
+
+def test_cli_rebalance_reports_writes_nothing_unless_saved_and_can_change_k(demo_db, tmp_path):
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from territory import cli, store
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    runner = CliRunner()
+    con = store.connect(db)
+    before, active = store.fingerprint(con), plan.active_scenario(con)
+    con.close()
+    args = ["rebalance", "--balance", "potential=10", "--balance", "accounts=10", "--time-limit", "8", "--db", str(db)]
+    out = runner.invoke(cli.main, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert set(data["balance"]) == {"potential", "accounts"} and {"max_deviation_pct", "met"} <= set(data["balance"]["accounts"])
+    assert {"accounts", "potential"} <= set(data["moved"]) and isinstance(data["contiguous"], bool)
+    assert data["seconds"] <= 8 * 1.2 and len(data["frontier"]) >= 1 and data["saved_as"] is None
+    con = store.connect(db)
+    assert store.fingerprint(con) == before  # nothing written
+    con.close()
+    saved = runner.invoke(cli.main, [*args, "--k", "7", "--save-as", "Seven <script>", "--max-moved", "100"])
+    assert saved.exit_code == 0, saved.output
+    con = store.connect(db)
+    new = [sid for sid, name, _ in plan.names(con) if name == "Seven <script>"]
+    assert len(new) == 1 and plan.active_scenario(con) == active
+    assert len(plan.territories(con, new[0])) == 7 == plan.assignments(con, new[0])["territory_id"].nunique()
+    con.close()
+    for bad, message in ((["--balance", "colour=5"], "not a measure to balance"),
+                         (["--balance", "potential=abc"], "tolerance in %"),
+                         (["--balance", "potential=5", "--k", "9"], "add --save-as")):
+        res = runner.invoke(cli.main, ["rebalance", *bad, "--db", str(db)])
+        assert res.exit_code != 0 and message in res.output and "Traceback" not in res.output
