@@ -1,6 +1,6 @@
 """Designer benchmark: a click on the map, measured in headless Chromium and on the server.
 
-    python bench/designer_bench.py [--res 5] [--clicks 9] [--accounts 50000]
+    python bench/designer_bench.py [--res 5] [--clicks 9] [--accounts 50000] [--adaptive SHARE]
 
 Builds the demo (50,000 accounts) with its plan at ``--res`` (5 gives about 5,900 cells,
 8 about 42,000; with ``--accounts 65000`` about 50,000), starts ``streamlit run app.py`` on a free port, opens the Designer in
@@ -10,7 +10,9 @@ browser (before the server answers) and to the server's answer applied to the ma
 outside: the time until the KPIs show the new step and the page is idle, and the bytes the
 browser received over the websocket. Separately, in this process, the server's work for one
 stroke: the edit, the plan's view (KPIs, contiguity, disruption) and the map patch.
-Prints medians (and maxima).
+``--adaptive SHARE`` first splits every cell holding more than SHARE of a territory's target
+(``rebalance.refine``, down to the plan's finest resolution): a plan of mixed resolutions (0.003
+gives about 57,000 cells on the demo). Prints medians (and maxima).
 """
 
 from __future__ import annotations
@@ -29,35 +31,39 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from territory import demo, grid, settings, store  # noqa: E402
 from territory.maps import planmap  # noqa: E402
-from territory.plans import edits, plan, planview  # noqa: E402
+from territory.plans import edits, plan, planview, rebalance  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, wait_until_idle  # noqa: E402
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
 
 
-def prepare(db: Path, res: int, clicks: int, accounts: int) -> tuple[list[tuple[float, float]], dict]:
+def prepare(db: Path, res: int, clicks: int, accounts: int, adaptive: float | None) -> tuple[list[tuple[float, float]], dict]:
     con = store.connect(db)
     demo.load_demo(con, out_dir=db.parent / "demo", n_accounts=accounts)
     if res != settings.DEFAULT_PLAN_RES:
         plan.create_baseline(con, resolution=res)
     sid = plan.working_scenario(con)
+    if adaptive:
+        rebalance.refine(con, sid, share=adaptive)
+        con.execute("DELETE FROM edit_log WHERE scenario_id = ?", [sid])  # the split stays, clicks count from 1
     terr = plan.territories(con, sid)
     active = terr.sort_values("name").iloc[0]["territory_id"]
-    cells = grid.aggregate_cells(con, res)
+    cells = planview.unit_cells(con, sid)
     assign = plan.assignments(con, sid).merge(cells, on="cell")
     targets = assign[assign["territory_id"] != active].sort_values("accounts", ascending=False)
     points = [grid.cell_center(int(c)) for c in targets["cell"].iloc[: clicks * 7 : 7]]
-    server = server_side(con, sid, active, [int(c) for c in targets["cell"].iloc[1 : clicks * 7 : 7]], res)
+    server = server_side(con, sid, active, [int(c) for c in targets["cell"].iloc[1 : clicks * 7 : 7]])
     for _ in range(edits.history(con, sid)[0]):
         edits.undo(con, sid)
+    total = len(plan.assignments(con, sid))
     con.close()
-    return points, {"cells": len(assign), **server}
+    return points, {"cells": total, "occupied": len(assign), **server}
 
 
-def server_side(con, sid: int, active: str, cells: list[int], res: int) -> dict:
+def server_side(con, sid: int, active: str, cells: list[int]) -> dict:
     """What the server does per stroke, without Streamlit: the edit, the view, the map patch."""
-    cell_metrics = grid.aggregate_cells(con, res)  # cached per data version in the app
-    layer = planmap.base(cell_metrics, res)  # the same on every stroke (cached)
+    cell_metrics = planview.unit_cells(con, sid)  # cached per data version and layout in the app
+    layer = planmap.base(cell_metrics, plan.resolution(con, sid))  # the same on every stroke (cached)
     timings = {"edit": [], "view": [], "patch": []}
     for cell in cells:
         t = time.perf_counter()
@@ -121,17 +127,20 @@ def main() -> None:
     parser.add_argument("--res", type=int, default=settings.DEFAULT_PLAN_RES)
     parser.add_argument("--clicks", type=int, default=9)
     parser.add_argument("--accounts", type=int, default=50_000, help="demo size (65,000 at --res 8: ~50,000 cells)")
+    parser.add_argument("--adaptive", type=float, help="split cells over this share of a territory's target first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
-        points, server_times = prepare(db, args.res, args.clicks, args.accounts)
+        points, server_times = prepare(db, args.res, args.clicks, args.accounts, args.adaptive)
         server = Server(db)
         try:
-            b = browser_clicks(server, points, zoom=max(8, args.res + 3))  # cells big enough to hit
+            b = browser_clicks(server, points, zoom=max(8, args.res + (6 if args.adaptive else 3)))  # cells big enough to hit
         finally:
             server.stop()
     med = statistics.median
-    print(f"plan: resolution {args.res}, {server_times['cells']:,} cells; {len(b['idle'])} clicks")
+    mixed = f" split where over {args.adaptive:g} of a target" if args.adaptive else ""
+    print(f"plan: resolution {args.res}{mixed}, {server_times['cells']:,} cells ({server_times['occupied']:,} with "
+          f"accounts); {len(b['idle'])} clicks")
     print(f"first load of the Designer (page, map, data)   : {b['first_load']:6.2f} s, {b['first_bytes'] / 1e6:.2f} MB")
     print(f"click -> cells recoloured in the browser       : {med(b['instant']) * 1000:6.0f} ms (max {max(b['instant']) * 1000:.0f}; target <= 100 ms)")
     print(f"click -> server's answer applied to the map    : {med(b['answer']):6.2f} s (max {max(b['answer']):.2f})")

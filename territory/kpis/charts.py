@@ -234,5 +234,7 @@ def frontier_chart(moved_pct: list[float], worst_pct: list[float], *, chosen: in
                       annotation_text="least any balanced plan moves", annotation_position="top right")
     fig.update_layout(**_LAYOUT, height=320, showlegend=False, title="Balance vs. accounts moved")
     fig.update_xaxes(title="accounts changing territory (%)", rangemode="tozero")
-    fig.update_yaxes(title="worst deviation from the mean (%)", type="log")
+    low, high = min(min(worst_pct), tolerance_pct), max(max(worst_pct), tolerance_pct)
+    fig.update_yaxes(title="worst deviation from the mean (%)", type="log",
+                     range=[math.log10(max(low, 0.01) / 1.6), math.log10(high * 1.6)])
     return fig

@@ -26,7 +26,9 @@ Method (deterministic for a seed), module by module:
   plan the same way; :func:`suggest_moves` ranks single boundary moves for a plan kept as it is.
 
 While the tolerance is not met and the ``restarts`` phase lasts, another start is tried from
-the best plan's centres, shaken. With a current plan, :mod:`.frontier` then traces plans from
+the best plan's centres, shaken. Once the tolerance is met, the time left goes to a
+**compactness phase** (:func:`.search.compact`: moves that lower the moment of inertia and keep
+every territory within the tolerance; ``Report.compaction`` has before and after). With a current plan, :mod:`.frontier` then traces plans from
 "move almost nothing" to the best one (``Report.frontier``).
 """
 
@@ -39,7 +41,7 @@ from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
-from territory.optimizer.search import improve
+from territory.optimizer.search import compact, improve
 from territory.optimizer.start import first_plan, seeds
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
@@ -75,6 +77,13 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         if result.feasible or cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None:
             break
         run.say(run.clock.progress(), f"tolerance not met yet: trying another start ({attempt + 2} of {RESTARTS})")
+    if result.feasible and not result.cancelled and not run.clock.past(BUDGET.search):
+        before = result
+        run.say(run.clock.progress(), "tolerance met: making territories more compact with the time left")
+        cancelled = compact(run, best)
+        result = report(run, best, run.clock.elapsed(), cancelled)
+        result.compaction = {"inertia_km2": [before.inertia_km2, result.inertia_km2],
+                             "max_span_km": [before.max_span_km, result.max_span_km]}
     if run.current is not None and (run.current >= 0).any():
         run.say(0.96, "tracing the balance-vs-disruption frontier")
         result.frontier = frontier(run, best.plan, lambda plan: report(run, run.partition(plan.copy()), 0.0, False))

@@ -68,6 +68,7 @@ class Report:
     explanation: list[str] = field(default_factory=list)
     links: tuple = ()
     frontier: list = field(default_factory=list)  # frontier.Point: plans from "move little" to the best balance
+    compaction: dict = field(default_factory=dict)  # inertia_km2 / max_span_km: [before, after] the compactness phase
     unavoidable: dict[str, float] = field(default_factory=dict)  # balanced attribute -> least share any plan
     # within the tolerance must move (from the current plan: the larger of the excess over the upper
     # bounds and the shortfall under the lower ones, over the total)

@@ -131,6 +131,25 @@ class Partition:
             small = small[:-1]
         return [u for piece in small for u in piece]
 
+    def sides(self, i: int, a: int) -> list[list[int]]:
+        """The parts territory a falls into without unit i (a full search: for the rare move
+        that hands one whole side to a neighbour, see ``search._shift``)."""
+        plan, adj = self.plan, self.adj
+        seen, parts = {i}, []
+        for s in (j for j in adj[i] if plan[j] == a):
+            if s in seen:
+                continue
+            piece, queue = [s], deque([s])
+            seen.add(s)
+            while queue:
+                for m in adj[queue.popleft()]:
+                    if m not in seen and plan[m] == a:
+                        seen.add(m)
+                        piece.append(m)
+                        queue.append(m)
+            parts.append(piece)
+        return parts
+
 
 class Objective:
     """Balance + compactness + disruption (see the module's docstring), for one run."""
@@ -186,6 +205,27 @@ class Objective:
         gq = sum(p.x[i] ** 2 + p.y[i] ** 2 for i in group)
         dis = sum(self.dis[i] * ((self.cur[i] == a) - (self.cur[i] == b)) for i in group)
         return self._change(p, a, b, v, gx, gy, gq, len(group), dis)
+
+    def shape_delta(self, p: Partition, group: Sequence[int], a: int, b: int) -> float:
+        """:meth:`delta_group` without the balance term (compactness and disruption), for the
+        compactness phase, where the tolerance is a hard bound instead (:meth:`stays_within`)."""
+        v = [sum(p.val_rows[i][x] for i in group) for x in range(len(self.names))]
+        return self.delta_group(p, group, a, b) - self._balance_change(p, a, b, v)
+
+    def stays_within(self, p: Partition, group: Sequence[int], a: int, b: int) -> bool:
+        """Are territories a and b within the aim (``AIM`` of the tolerance, so a plan does not
+        end on its edge) on every attribute after the move (or, for one that is not, no further
+        off than before)?"""
+        for x, (target, tol) in enumerate(zip(self.target, self.aim)):
+            v = sum(p.val_rows[i][x] for i in group)
+            for t, sign in ((a, -1), (b, 1)):
+                if not self.active[t]:
+                    continue
+                before = abs(p.sums[t][x] / target - 1)
+                after = abs((p.sums[t][x] + sign * v) / target - 1)
+                if after > tol and after > before:
+                    return False
+        return True
 
     def balance_delta(self, p: Partition, i: int, a: int, b: int) -> float:
         """The balance term's part of :meth:`delta` (negative: the move improves the balance)."""

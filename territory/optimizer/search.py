@@ -52,7 +52,14 @@ def improve(run: Run, p: Partition) -> tuple[Partition, bool]:
     return p, cancelled
 
 
-def local_search(run: Run, p: Partition, max_passes: int = 10**9) -> bool:
+def compact(run: Run, p: Partition) -> bool:
+    """The compactness phase: with the tolerance met, boundary moves that make territories more
+    compact (less moment of inertia, net of disruption) and keep every territory within the
+    tolerance, until none is left or the search phase ends. Returns True if cancelled."""
+    return local_search(run, p, hard_tolerance=True)
+
+
+def local_search(run: Run, p: Partition, max_passes: int = 10**9, *, hard_tolerance: bool = False) -> bool:
     """Boundary moves until no move improves the objective, ``max_passes`` passes, the search
     phase is over, or cancel (then True).
 
@@ -90,6 +97,12 @@ def local_search(run: Run, p: Partition, max_passes: int = 10**9) -> bool:
             for b in {int(plan[j]) for j in adj[i]}:
                 if b == a or locked[b] or tabu.get(i) == b:
                     continue
+                if hard_tolerance:  # the compactness phase: balance is a bound, not a score
+                    if objective.stays_within(p, (i,), a, b):
+                        d = objective.shape_delta(p, (i,), a, b)
+                        if d < best:
+                            best, best_b = d, b
+                    continue
                 d = objective.delta(p, i, a, b)
                 if empty and d < PLATEAU:
                     gap = objective.load(p, a) - objective.load(p, b)
@@ -108,7 +121,12 @@ def local_search(run: Run, p: Partition, max_passes: int = 10**9) -> bool:
                     tabu[i] = a
             elif cut and not fixed[cut].any() and p.cnt[a] > len(cut) + 1:
                 group = [i, *cut]  # the unit takes the part it would cut off along
-                if objective.delta_group(p, group, a, best_b) < -1e-12:
+                if hard_tolerance:
+                    ok = objective.stays_within(p, group, a, best_b) and \
+                        objective.shape_delta(p, group, a, best_b) < -1e-12
+                else:
+                    ok = objective.delta_group(p, group, a, best_b) < -1e-12
+                if ok:
                     for u in group:
                         p.move(u, best_b)
                     improved += 1
@@ -167,7 +185,9 @@ def flow_balance(run: Run, p: Partition) -> int:
 
 def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, fixed: np.ndarray) -> int:
     """Move about ``amount`` (in targets) from territory a to its neighbour b: a's units on the
-    border first, nearest to b's centre, each only if a stays in one piece."""
+    border first, nearest to b's centre, each only if a stays in one piece: a unit may take along
+    the part of a it would cut off (the small one, else the lighter side, when that is within the
+    amount), as in the local search."""
     plan, adj = p.plan, p.adj
     cx, cy = p.sx[b] / p.cnt[b], p.sy[b] / p.cnt[b]
 
@@ -182,14 +202,22 @@ def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, f
         visits += 1
         if plan[i] != a or fixed[i] or p.cnt[a] <= 1:
             continue
-        w = float(unit_load[i])
+        group = [i]
+        if not p.stays_connected(i, a):  # take along the part it would cut off: the small one, else the lighter side
+            cut = p.cut_off(i, a)
+            if cut is None:  # i holds a together (e.g. a corridor of empty units): b may take a whole side
+                sides = sorted(p.sides(i, a), key=lambda part: float(unit_load[part].sum()))
+                cut = sides[0] if len(sides) > 1 else None
+            if not cut or fixed[cut].any() or p.cnt[a] <= len(cut) + 1:
+                continue
+            group += cut
+        w = float(unit_load[group].sum())
         if shifted + w - amount > amount - shifted:  # overshooting by more than it closes: skip it
             continue
-        if not p.stays_connected(i, a):
-            continue
-        p.move(i, b)
+        for u in group:
+            p.move(u, b)
         shifted += w
-        moved += 1
+        moved += len(group)
         if shifted >= amount:
             break
         for j in adj[i]:

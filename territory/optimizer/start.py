@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 from territory.optimizer.model import Units
 from territory.optimizer.run import BUDGET, Run
 
-COARSEN_ABOVE = 12_000  # more units than this: the assignment works on groups of nearby units
+COARSEN_ABOVE = 40_000  # more units than this: the assignment works on groups of nearby units
 COARSE_GROUPS = 6_000
 
 
@@ -31,6 +31,7 @@ def first_plan(run: Run, centres: np.ndarray) -> np.ndarray:
     best_plan, best_value = None, np.inf
     for round_ in range(1 if run.opts.centres is not None else 3):
         run.say(0.05 + 0.03 * round_, "assigning units to centres")
+        began = run.clock.elapsed()
         plan = assign_coarse(run, centres)
         fill_empty(plan, units.xy, centres, run.fixed, run.locked)
         plan = repair(plan, run.adj, run.fixed, k, weight, run.locked)
@@ -39,8 +40,9 @@ def first_plan(run: Run, centres: np.ndarray) -> np.ndarray:
         if value < best_value:
             best_plan, best_value = plan, value
         centres = np.array([units.xy[plan == t].mean(axis=0) if (plan == t).any() else centres[t] for t in range(k)])
-        if run.cancelled() or run.clock.past(BUDGET.starts):
-            break  # leave most of the time to the local search
+        took = run.clock.elapsed() - began
+        if run.cancelled() or run.clock.elapsed() + took > BUDGET.starts * run.clock.limit:
+            break  # another round would not end within the phase: leave the time to the local search
     return best_plan
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from territory import grid, metrics, store
 from territory.errors import NotFoundError, ValidationError
-from territory.plans import book, plan, totals
+from territory.plans import book, plan, totals, units
 from territory.store import Connection
 
 COMPARED = metrics.COMPARED
@@ -179,14 +179,16 @@ def compactness(assignments: pd.DataFrame) -> pd.Series:
 
 
 def changed_cells(con: Connection, ids: list[int], names: list[str]) -> pd.DataFrame:
-    """Cells whose territory differs between any of the plans: cell, then territory name per plan."""
-    frames = []
-    for sid, name in zip(ids, names):
-        a = plan.assignments(con, sid)[["cell", "territory_id"]]
+    """Cells whose territory differs between any of the plans: cell, then territory name and
+    colour per plan. Plans split differently are compared on their common refinement
+    (``units.finest_cover``), so a split alone is no change."""
+    stored = [plan.assignments(con, sid)[["cell", "territory_id"]] for sid in ids]
+    cells = units.finest_cover(*(a["cell"] for a in stored))
+    wide = pd.DataFrame(index=pd.Index(cells.astype(np.int64), name="cell"))
+    for sid, name, a in zip(ids, names, stored):
         t = plan.territories(con, sid).set_index("territory_id")
-        frames.append(a.assign(**{name: a["territory_id"].map(t["name"]), f"{name} colour": a["territory_id"].map(
-            t["color"])}).drop(columns="territory_id").set_index("cell"))
-    wide = pd.concat(frames, axis=1, join="outer")
+        tid = pd.Series(units.owner(cells, a["cell"], a["territory_id"]), index=wide.index)
+        wide[name], wide[f"{name} colour"] = tid.map(t["name"]), tid.map(t["color"])
     first = wide[names[0]].fillna("")
     differs = np.logical_or.reduce([wide[n].fillna("") != first for n in names[1:]])
     return wide[differs].reset_index()

@@ -160,6 +160,39 @@ def touching(cells: np.ndarray) -> Touching:
     return Touching(pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), beside.astype(np.int64), space)
 
 
+def finest_cover(*cell_sets) -> np.ndarray:
+    """The common refinement of several plans' cells: every cell of any of them that has no
+    finer cell of another inside it (to compare plans whose cells were split differently)."""
+    cells = np.unique(np.concatenate([np.asarray(c, dtype=np.uint64) for c in cell_sets]))
+    levels = res_of(cells)
+    coarse = np.zeros(len(cells), dtype=bool)
+    for r in np.unique(levels):
+        finer = levels > r
+        coarse[levels == r] = np.isin(cells[levels == r], parents(cells[finer], int(r))) if finer.any() else False
+    return cells[~coarse]
+
+
+def owner(cells, plan_cells, territories) -> np.ndarray:
+    """For each of ``cells``, the territory of the plan cell that is its ancestor or itself
+    (None where there is none): a plan read at a finer resolution than its own."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    plan_cells = np.asarray(plan_cells, dtype=np.uint64)
+    order = np.argsort(plan_cells)
+    plan_cells, territories = plan_cells[order], np.asarray(territories, dtype=object)[order]
+    out = np.full(len(cells), None, dtype=object)
+    if not len(plan_cells):
+        return out
+    levels = res_of(cells)
+    for r in np.unique(res_of(plan_cells)):
+        ok = levels >= r
+        up = parents(cells[ok], int(r))
+        pos = np.minimum(np.searchsorted(plan_cells, up), len(plan_cells) - 1)
+        hit = plan_cells[pos] == up
+        idx = np.flatnonzero(ok)[hit]
+        out[idx] = territories[pos[hit]]
+    return out
+
+
 def unit_at(lat: float, lng: float, plan_cells: Iterable[int], base: int) -> int:
     """The plan cell under a point (the ancestor of the point's fine cell), else its base cell."""
     fine = np.array([h3.str_to_int(h3.latlng_to_cell(float(lat), float(lng), settings.FINE_RES))], dtype=np.uint64)

@@ -75,3 +75,12 @@ def test_the_largest_bubbles_and_the_outliers_carry_their_names():
     assert "N11" in shown and "N5" not in shown
     event = {"selection": {"points": [{"customdata": "T7", "x": 1, "y": 2}]}}
     assert charts.clicked_territory(event) == "T7" and charts.clicked_territory({"selection": {"points": []}}) is None
+
+
+def test_frontier_chart_rings_the_chosen_plan_and_shows_the_tolerance():
+    fig = charts.frontier_chart([2.5, 20.0, 60.0], [390.0, 150.0, 4.1], chosen=1, tolerance_pct=5.0, floor_pct=27.7)
+    line, ring = fig.data
+    assert list(line.x) == [2.5, 20.0, 60.0] and list(ring.x) == [20.0] and list(ring.y) == [150.0]
+    low, high = fig.layout.yaxis.range
+    assert 10 ** low < 4.1 and 10 ** high > 390 and 10 ** high < 1000  # every point shown, no empty decades
+    assert any(s.y0 == 5.0 for s in fig.layout.shapes)  # the tolerance line

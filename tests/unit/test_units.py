@@ -167,3 +167,20 @@ def test_an_existing_plan_opens_unchanged_after_the_migration(db_path, accounts_
     edits.split(con, 1, [cell])  # and its cells can be split now
     assert len(plan.assignments(con, 1)) == len(before) - 1 + 7
     pd.testing.assert_frame_equal(book.accounts(con, 1)[["account_id", "territory_id"]], owners)
+
+
+def test_scenario_compare_sees_a_split_as_no_change_and_a_repainted_part_as_one(demo_con):
+    from territory.plans import scenarios
+
+    base = plan.baseline_scenario(demo_con)
+    sid = plan.working_scenario(demo_con)
+    cell = _densest(demo_con, sid)
+    edits.split(demo_con, sid, [cell])
+    names = ["Baseline", "Working"]
+    assert scenarios.changed_cells(demo_con, [base, sid], names).empty  # the same territories, finer cells
+    kid = units.children(cell)[2]
+    other = next(t for t in plan.territories(demo_con, sid)["territory_id"] if t != _owner(demo_con, sid, kid))
+    edits.assign(demo_con, sid, [kid], other)
+    changed = scenarios.changed_cells(demo_con, [base, sid], names)
+    assert changed["cell"].tolist() == [kid]
+    assert changed["Working"].iloc[0] == plan.territory_name(demo_con, sid, other)
