@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from territory import demo, grid, settings, store  # noqa: E402
@@ -63,7 +64,8 @@ def prepare(db: Path, res: int, clicks: int, accounts: int, adaptive: float | No
 def server_side(con, sid: int, active: str, cells: list[int]) -> dict:
     """What the server does per stroke, without Streamlit: the edit, the view, the map patch."""
     cell_metrics = planview.unit_cells(con, sid)  # cached per data version and layout in the app
-    layer = planmap.base(cell_metrics, plan.resolution(con, sid))  # the same on every stroke (cached)
+    layout = np.frombuffer(planview.layout(con, sid), dtype=np.uint64)
+    layer = planmap.base(cell_metrics, plan.resolution(con, sid), also=layout)  # the same on every stroke (cached)
     timings = {"edit": [], "view": [], "patch": []}
     for cell in cells:
         t = time.perf_counter()

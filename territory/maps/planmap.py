@@ -31,12 +31,19 @@ from territory.maps import mapview
 SHADES = 4  # opacity steps for the metric shading (the colour says the territory)
 
 
-def base(cells: pd.DataFrame, res: int, metric: str = "potential") -> dict:
-    """The stable part of the map for ``cells`` (one row per cell with accounts)."""
+def base(cells: pd.DataFrame, res: int, metric: str = "potential", *, also=()) -> dict:
+    """The stable part of the map for ``cells`` (one row per cell with accounts) and the cells
+    ``also`` without accounts (a plan's split cells: then no patch needs to carry them)."""
+    also = np.asarray(also, dtype=np.uint64)
+    empty = also[~np.isin(also, cells["cell"].to_numpy(dtype=np.uint64))]
+    if len(empty):  # both as uint64: int64 and uint64 together would make the ids floats
+        cells = pd.concat([cells.assign(cell=cells["cell"].to_numpy(dtype=np.uint64)), pd.DataFrame({"cell": empty})],
+                          ignore_index=True).fillna(0)
     cells = cells.sort_values("cell")
     ints = cells["cell"].to_numpy(dtype=np.uint64)
     values = cells[metric].to_numpy(dtype=float)
-    edges = mapview.bins(values, SHADES)
+    occupied = cells["accounts"].to_numpy() > 0
+    edges = mapview.bins(values[occupied] if occupied.any() else values, SHADES)  # shades by the cells with accounts
     shade = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, SHADES - 1)
     ids = [h3.int_to_str(int(c)) for c in ints]
     digest = hashlib.sha1(ints.tobytes() + f"{res}:{metric}".encode()).hexdigest()[:16]

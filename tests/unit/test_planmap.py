@@ -92,3 +92,18 @@ def test_recolour_changes_only_the_territories_that_clash(demo_con):
     assert colours.clashes(assignments, after) == []
     assert {t for t in after if after[t] != before[t]} <= {a, b}
     assert plan.version(demo_con, sid) == version + 1
+
+
+def test_split_cells_without_accounts_are_in_the_base_not_in_every_patch(cells):
+    from territory.plans import units
+
+    empty = [c for c in units.children(int(cells["cell"].iloc[0]))]  # a split cell's parts, no accounts
+    with_empty = planmap.base(cells, 6, "potential", also=empty)
+    plain = planmap.base(cells, 6, "potential")
+    assert len(with_empty["cells"]) == len(cells) + len(empty) and with_empty["levels"] == [6, 7]
+    # the shading of the cells with accounts does not change because of the empty ones
+    shade = dict(zip(with_empty["cells"], with_empty["shade"]))
+    assert all(shade[c] == s for c, s in zip(plain["cells"], plain["shade"]))
+    assignments = pd.DataFrame({"cell": empty, "territory_id": "t1", "locked": False})
+    assert planmap.patch(with_empty, assignments, _territories(), version=1)["extra"] == []
+    assert len(planmap.patch(plain, assignments, _territories(), version=1)["extra"]) == len(empty)
