@@ -223,12 +223,13 @@ def plans_(db):
               help="Move at most this % of accounts: the best-balanced plan of the frontier within it.")
 @click.option("--disruption-weight", type=float, default=1.0, show_default=True,
               help="How much moving accounts costs against balance (0: ignore today's plan).")
+@click.option("--keep-homes", is_flag=True, help="Each territory keeps its rep's home and is rebuilt around it.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--save-as", metavar="NAME", help="Save the result as a new scenario (never the active plan).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @db_option
-def rebalance_(plan_name, balance, k, max_moved, disruption_weight, time_limit, seed, save_as, as_json, db):
+def rebalance_(plan_name, balance, k, max_moved, disruption_weight, keep_homes, time_limit, seed, save_as, as_json, db):
     """Rebalance a plan: a preview and its report; nothing is written without --save-as."""
     from territory import metrics
     from territory.optimizer import Options
@@ -255,7 +256,8 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, time_limit, 
         raise click.BadParameter("another number of territories is a new plan: add --save-as NAME", param_hint="--k")
     options = Options(balance=tolerances, seed=seed, time_limit=time_limit, disruption_weight=disruption_weight,
                       progress=None if as_json else _progress)
-    preview = rebalance.rebalance(con, sid, options, k=k)
+    preview = rebalance.rebalance(con, sid, options, k=k, anchor_homes=keep_homes,
+                                  around_rep_homes=None if keep_homes else False)
     chosen = None
     if max_moved is not None:
         chosen = rebalance.pick(preview.report.frontier, max_moved / 100)
@@ -264,7 +266,8 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, time_limit, 
                                        "even today's plan made contiguous moves more")
         preview = rebalance.at_point(con, preview, chosen)
     saved = rebalance.save_as(con, preview, save_as) if save_as else None
-    data = rebalance.summary(preview) | {"frontier_point": chosen, "saved_as": saved}
+    data = rebalance.summary(preview) | {"anchoring": rebalance.anchoring(con, preview), "frontier_point": chosen,
+                                         "saved_as": saved}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -273,6 +276,9 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, time_limit, 
                    f" {'met' if b['met'] else 'NOT met'}")
     click.echo(f"contiguous: {'yes' if data['contiguous'] else 'no'}; moved: "
                + ", ".join(f"{v:.1%} of {n}" for n, v in data["moved"].items()) + f"; {data['seconds']:.1f} s")
+    a = data["anchoring"]
+    click.echo(f"territories keep a median {a['kept_median']:.0%} of today's potential; "
+               f"{a['homes_inside_after']} of {a['reps_with_homes']} reps' homes in their own territory")
     click.echo("frontier (accounts moved -> worst deviation): " + ", ".join(
         f"{p['moved'].get('accounts', 0):.0%}->{max(p['max_deviation_pct'].values()):.0f}%" for p in data["frontier"]))
     click.echo(f"saved as scenario {saved} ({save_as})" if saved else "nothing written (add --save-as NAME to keep it)")

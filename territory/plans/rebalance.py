@@ -158,28 +158,38 @@ def refine(con: Connection, scenario_id: int, *, share: float = units.SPLIT_SHAR
                                expected_version=expected_version)
 
 
-def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool = False,
-              keep_locks: bool = True, split_share: float | None = units.SPLIT_SHARE, k: int | None = None) -> Preview:
+def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep_homes: bool | None = None,
+              keep_locks: bool = True, split_share: float | None = units.SPLIT_SHARE, k: int | None = None,
+              anchor_homes: bool = False) -> Preview:
     """Run the optimizer on a stored plan; nothing is written (see :func:`accept`). The time limit
     counts from this call: reading the plan and building its graph are part of it. Cells holding
     more than ``split_share`` of a territory's target (of any balanced measure) are split into
     finer units first, down to the plan's finest resolution (None: the plan's cells as they are).
     ``k``: another number of territories (a preview of it can only be saved as a new scenario,
-    :func:`save_as`)."""
+    :func:`save_as`). ``anchor_homes``: a territory that holds its rep's home keeps it;
+    ``around_rep_homes`` (None: when homes are anchored and every territory's rep has a home)
+    starts the territories from their reps' homes instead of today's centres."""
     options.started_at = time.perf_counter()
     options.disruption_attr = options.disruption_attr or DISRUPTION
     options.report_moved = options.report_moved or MOVED
     version = edits.version(con, scenario_id)
     limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share) if split_share else None
     stored = _stored_plan(con, scenario_id, split_over=limits, k=k)
-    if around_rep_homes and any(t.startswith(NEW) for t in stored.tids):
+    new = any(t.startswith(NEW) for t in stored.tids)
+    if around_rep_homes and new:
         raise ValidationError("new territories have no rep yet: rebalance around rep homes with today's territories")
+    if around_rep_homes is None:
+        around_rep_homes = anchor_homes and not new and _every_rep_has_a_home(con, stored.territories)
     options.current = stored.current
     options.k = len(stored.tids)
     options.fixed = stored.fixed
     if keep_locks:
         options.locked_units = stored.locked_units
         options.locked_territories = stored.locked_territories
+    if anchor_homes:  # each territory keeps the unit of its rep's home (when it holds it today)
+        homes = _home_units(con, stored)
+        options.locked_units = (options.locked_units if options.locked_units is not None
+                                else np.zeros(len(stored.units.ids), dtype=bool)) | homes
     if around_rep_homes:
         options.centres = _rep_centres(con, stored.territories, stored.units)
     options.describe = options.describe or describe_cell
@@ -196,6 +206,36 @@ def at_point(con: Connection, preview: Preview, index: int) -> Preview:
                       locked_territories=stored.locked_territories, k=len(stored.tids))
     report = replace(report, frontier=r.frontier, seconds=r.seconds, unavoidable=r.unavoidable)
     return _preview(con, preview.scenario_id, preview.version, stored, point.plan, report)
+
+
+def anchoring(con: Connection, preview: Preview) -> dict:
+    """How recognisable the previewed territories are: per territory the share of today's
+    potential it keeps (median and least over the territories that have any), and how many reps
+    with a home location have it inside their own territory, today and afterwards."""
+    stored = preview.stored
+    pot = stored.units.column("potential")
+    after = pd.Series(preview.plan_after["territory_id"].to_numpy(), index=preview.plan_after["cell"].astype(np.int64))
+    result = after.reindex(stored.units.ids.astype(np.int64)).to_numpy()
+    kept = []
+    for code, tid in enumerate(stored.tids):
+        mine = stored.current == code
+        if pot[mine].sum() > 0:
+            kept.append(float(pot[mine & (result == tid)].sum() / pot[mine].sum()))
+    reps = con.execute("SELECT r.rep_id, r.home_lat, r.home_lng FROM reps r WHERE r.home_lat IS NOT NULL").df()
+    owner = stored.territories.dropna(subset=["rep_id"]).set_index("rep_id")["territory_id"]
+    before_cells = plan.assignments(con, preview.scenario_id)
+    now_at = dict(zip(before_cells["cell"].astype(np.int64), before_cells["territory_id"]))
+    base = plan.resolution(con, preview.scenario_id)
+    home_now = home_after = total = 0
+    for rep in reps.itertuples():
+        if rep.rep_id not in owner.index:
+            continue
+        total += 1
+        tid = owner[rep.rep_id]
+        home_now += now_at.get(units.unit_at(rep.home_lat, rep.home_lng, list(now_at), base)) == tid
+        home_after += after.get(units.unit_at(rep.home_lat, rep.home_lng, after.index, base)) == tid
+    return {"kept_median": float(np.median(kept)) if kept else 1.0, "kept_least": float(min(kept)) if kept else 1.0,
+            "homes_inside_now": int(home_now), "homes_inside_after": int(home_after), "reps_with_homes": total}
 
 
 def summary(preview: Preview) -> dict:
@@ -260,6 +300,28 @@ def _writes(con: Connection, preview: Preview, scenario_id: int | None = None,
     after = {c: (rename or {}).get(t, t) for c, t in zip(new["cell"].astype(np.int64), new["territory_id"])}
     cells = [c for c in now if c not in after] + [c for c, t in after.items() if now.get(c) != t]
     return cells, [after.get(c) for c in cells]
+
+
+def _every_rep_has_a_home(con: Connection, terr: pd.DataFrame) -> bool:
+    homes = {r[0] for r in con.execute("SELECT rep_id FROM reps WHERE home_lat IS NOT NULL").fetchall()}
+    return bool(len(terr)) and all(r in homes for r in terr["rep_id"])
+
+
+def _home_units(con: Connection, stored: _StoredPlan) -> np.ndarray:
+    """Per unit: is it the home of the rep of the territory that holds it today?"""
+    reps = con.execute("SELECT rep_id, home_lat, home_lng FROM reps WHERE home_lat IS NOT NULL").df()
+    owner = stored.territories.dropna(subset=["rep_id"]).set_index("rep_id")["territory_id"]
+    code = {t: i for i, t in enumerate(stored.tids)}
+    ids = stored.units.ids.astype(np.int64)
+    position = {int(c): i for i, c in enumerate(ids)}
+    base = int(grid.res_of(ids).min()) if len(ids) else 0
+    out = np.zeros(len(ids), dtype=bool)
+    for rep in reps.itertuples():
+        if rep.rep_id in owner.index and owner[rep.rep_id] in code:
+            i = position.get(units.unit_at(rep.home_lat, rep.home_lng, ids, base))
+            if i is not None and stored.current[i] == code[owner[rep.rep_id]]:
+                out[i] = True
+    return out
 
 
 def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]:

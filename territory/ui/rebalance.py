@@ -44,7 +44,10 @@ def _auto(view: View, on_change) -> None:
         return
     c1, c2, c3, c4 = st.columns(4)
     keep_locks = c1.checkbox("Keep locks", value=True, key="rebalance_keep_locks")
-    around_homes = c2.checkbox("Around rep homes", key="rebalance_homes")
+    anchor = c2.checkbox("Keep reps' homes", value=False, key="rebalance_homes",
+                         help="Each territory keeps its rep's home and is rebuilt around it (when every "
+                              "territory's rep has a home location). On sparse plans this can leave a "
+                              "territory split: the preview says so.")
     options.disruption_weight = c3.number_input("Disruption weight", 0.0, 10.0, 1.0, 0.5, key="rebalance_disruption",
                                                 help="0 ignores today's owners; higher keeps more accounts where they are")
     options.time_limit = c4.number_input("Time limit (s)", 5, 600, 30, 5, key="rebalance_time")
@@ -56,7 +59,8 @@ def _auto(view: View, on_change) -> None:
         bar = st.progress(0.0, text="Rebalancing")
         options.progress = lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)
         try:
-            preview = rebalance.rebalance(state.db(), view.scenario_id, options, around_rep_homes=around_homes,
+            preview = rebalance.rebalance(state.db(), view.scenario_id, options, anchor_homes=anchor,
+                                          around_rep_homes=None if anchor else False,
                                           keep_locks=keep_locks)
         except (TerritoryError, ValueError) as exc:
             feedback.notice("error", exc)
@@ -152,6 +156,10 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     if floors:
         st.caption("Least share any plan within the tolerance moves from today's plan (what is over the upper "
                    "bounds must leave, what is under the lower ones must arrive) — " + "; ".join(floors) + ".")
+    a = rebalance.anchoring(state.db(), preview)
+    st.caption(f"Territories keep a median {a['kept_median']:.0%} of today's potential (the least "
+               f"{a['kept_least']:.0%}); {a['homes_inside_after']} of {a['reps_with_homes']} reps' homes are in their own "
+               f"territory afterwards ({a['homes_inside_now']} today).")
     for line in r.explanation:
         feedback.notice("warn", line)
     after = _after_table(view, preview)

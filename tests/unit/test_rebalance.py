@@ -160,3 +160,25 @@ def test_cli_rebalance_reports_writes_nothing_unless_saved_and_can_change_k(demo
                          (["--balance", "potential=5", "--k", "9"], "add --save-as")):
         res = runner.invoke(cli.main, ["rebalance", *bad, "--db", str(db)])
         assert res.exit_code != 0 and message in res.output and "Traceback" not in res.output
+
+
+def test_keep_homes_keeps_every_territory_with_its_reps_home(demo_con):
+    sid = plan.working_scenario(demo_con)
+    preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=2, time_limit=8),
+                                  anchor_homes=True)
+    a = rebalance.anchoring(demo_con, preview)
+    assert a["reps_with_homes"] == len(plan.territories(demo_con, sid)) > 0
+    assert a["homes_inside_after"] == a["homes_inside_now"] > 0
+    assert 0 <= a["kept_least"] <= a["kept_median"] <= 1
+    rebalance.accept(demo_con, preview)
+    stored = plan.assignments(demo_con, sid)
+    owner = plan.territories(demo_con, sid).set_index("rep_id")["territory_id"]
+    cells = stored["cell"].astype(np.int64).tolist()
+    territory = dict(zip(cells, stored["territory_id"]))
+    from territory.plans import units
+
+    inside = 0
+    for rep in demo_con.execute("SELECT rep_id, home_lat, home_lng FROM reps").df().itertuples():
+        home = units.unit_at(rep.home_lat, rep.home_lng, cells, plan.resolution(demo_con, sid))
+        inside += territory.get(home) == owner[rep.rep_id]  # the stored plan, as the map shows it
+    assert inside == a["homes_inside_after"]
