@@ -8,7 +8,7 @@ changes territory, the least share of potential any plan within the tolerance mu
 (``Report.unavoidable``), territories in more than one piece (the panel's count), and the wall
 time of the whole call. Issue 14's targets: tolerance met, contiguous, <= 60 s, potential moved
 <= 1.6x the unavoidable share, and a higher weight moving fewer accounts. It also prints how
-recognisable the territories stay (``rebalance.anchoring``: the median share of today's potential
+recognisable the territories stay (``outcome.anchoring``: the median share of today's potential
 a territory keeps, reps' homes inside their own territory); ``--keep-homes`` anchors the homes.
 
     .venv/bin/python bench/rebalance_disruption.py [--db FILE] [--weights 0 1 5 20] [--time-limit 60]
@@ -25,7 +25,7 @@ from demo_copy import database
 
 from territory import store
 from territory.optimizer import Options
-from territory.plans import plan, rebalance
+from territory.plans import outcome, plan, rebalance
 
 BALANCE = {"potential": 0.05, "accounts": 0.05, "visit_hours": 0.05}
 
@@ -49,7 +49,7 @@ def main() -> None:
                                                       disruption_weight=w), anchor_homes=args.keep_homes,
                                     around_rep_homes=None if args.keep_homes else False)
             wall = time.perf_counter() - t0
-            a = rebalance.anchoring(con, p)
+            a = outcome.anchoring(con, p)
             r = p.report
             devs = " / ".join(f"{r.balance[m]['max_deviation_pct']:.1f}" for m in BALANCE)
             moved, floor = r.disruption.get("potential", 0.0), r.unavoidable.get("potential", 0.0)

@@ -233,7 +233,7 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, keep_homes, 
     """Rebalance a plan: a preview and its report; nothing is written without --save-as."""
     from territory import metrics
     from territory.optimizer import Options
-    from territory.plans import plan, rebalance
+    from territory.plans import outcome, plan, rebalance
 
     tolerances = {}
     for item in balance:
@@ -260,13 +260,13 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, keep_homes, 
                                   around_rep_homes=None if keep_homes else False)
     chosen = None
     if max_moved is not None:
-        chosen = rebalance.pick(preview.report.frontier, max_moved / 100)
+        chosen = outcome.pick(preview.report.frontier, max_moved / 100)
         if chosen is None:
             raise click.ClickException(f"no plan on the frontier moves at most {max_moved:g} % of accounts; "
                                        "even today's plan made contiguous moves more")
         preview = rebalance.at_point(con, preview, chosen)
     saved = rebalance.save_as(con, preview, save_as) if save_as else None
-    data = rebalance.summary(preview) | {"anchoring": rebalance.anchoring(con, preview), "frontier_point": chosen,
+    data = outcome.summary(preview) | {"anchoring": outcome.anchoring(con, preview), "frontier_point": chosen,
                                          "saved_as": saved}
     if as_json:
         click.echo(json.dumps(data, indent=2))

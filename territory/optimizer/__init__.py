@@ -86,7 +86,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
                              "max_span_km": [before.max_span_km, result.max_span_km]}
     if run.current is not None and (run.current >= 0).any():
         run.say(0.96, "tracing the balance-vs-disruption frontier")
-        result.frontier = frontier(run, best.plan, lambda plan: report(run, run.partition(plan.copy()), 0.0, False))
+        result.frontier = frontier(run, result, best.plan)
     result.seconds = run.clock.elapsed()
     run.say(1.0, "done")
     return best.plan.copy(), result

@@ -19,7 +19,7 @@ from scipy.sparse import csgraph
 
 from territory.optimizer.model import Report
 from territory.optimizer.run import Run
-from territory.optimizer.start import repair
+from territory.optimizer.start import pieces, repair
 
 STEPS = 12  # candidate plans between today's and the best one
 
@@ -44,24 +44,41 @@ class Point:
                 "met": self.feasible}
 
 
-def frontier(run: Run, best: np.ndarray, report_of) -> list[Point]:
-    """Pareto-best plans from today's (repaired) to ``best``, least disruption first.
-    ``report_of(plan)`` scores a plan as the run reports it."""
+def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = 0.98) -> list[Point]:
+    """Pareto-best plans from today's (repaired) to ``best_plan`` (reported as ``best``), least
+    disruption first; candidates stop at ``until`` of the time limit (today's and the best are
+    always in)."""
     if run.current is None or not (run.current >= 0).any():
         return []
     current = run.current
     weight = run.units.column(run.opts.disruption_attr) if run.opts.disruption_attr else np.ones(len(current))
     weight = weight + 1e-6 * max(float(weight.mean()), 1e-9)  # an empty unit still costs a little
     balance_attr = run.units.column(next(iter(run.opts.balance)))
-    candidates = [best.copy()]
-    for partial in _walk(run, current, best, weight):
-        candidates.append(repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked))
-    points = []
-    for plan in candidates:
-        r: Report = report_of(plan)
-        points.append(Point(dict(r.disruption), {m: b["max_deviation_pct"] for m, b in r.balance.items()},
-                            r.contiguous, r.feasible, plan))
+    points = [Point(dict(best.disruption), {m: b["max_deviation_pct"] for m, b in best.balance.items()},
+                    best.contiguous, best.feasible, best_plan.copy())]
+    for n, partial in enumerate(_walk(run, current, best_plan, weight)):
+        if n and run.clock.past(until):
+            break
+        points.append(_point(run, repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked)))
     return pareto(points, run.opts.disruption_attr)
+
+
+def _point(run: Run, plan: np.ndarray) -> Point:
+    """A plan scored as the report scores it, without the report's costlier measures."""
+    p = run.partition(plan)
+    objective = run.score(p)
+    sums = np.array(p.sums, dtype=float)[~run.locked]
+    dev = {name: float(np.abs(sums[:, a] / objective.target[a] - 1).max() * 100) if len(sums) else 0.0
+           for a, name in enumerate(objective.names)}
+    feasible = all(dev[name] <= tol * 100 + 1e-9 for name, tol in zip(objective.names, objective.tol))
+    labels = pieces(plan, run.units.edges[:, 0], run.units.edges[:, 1])
+    contiguous = all(len(np.unique(labels[plan == t])) <= 1 for t in range(run.k))
+    changed = (run.current >= 0) & (run.current != plan)
+    moved = {}
+    for name in run.opts.report_moved:
+        v = run.units.column(name)
+        moved[name] = float(v[changed].sum() / v.sum()) if v.sum() else 0.0
+    return Point(moved, dev, contiguous, feasible, plan)
 
 
 def pareto(points: list[Point], attr: str | None) -> list[Point]:

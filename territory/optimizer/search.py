@@ -207,7 +207,7 @@ def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, f
             cut = p.cut_off(i, a)
             if cut is None:  # i holds a together (e.g. a corridor of empty units): b may take a whole side
                 sides = sorted(p.sides(i, a), key=lambda part: float(unit_load[part].sum()))
-                cut = sides[0] if len(sides) > 1 else None
+                cut = [u for side in sides[:-1] for u in side] or None  # a keeps its heaviest side only
             if not cut or fixed[cut].any() or p.cnt[a] <= len(cut) + 1:
                 continue
             group += cut

@@ -79,15 +79,10 @@ def apply_stroke(scenario_id: int, cells: list[int]) -> None:
     """One stroke = one edit: paint with the active territory, or erase."""
     erase = st.session_state.get(state.DESIGN_TOOL) == "erase"
     target = None if erase else st.session_state.get(state.DESIGN_TERRITORY)
-    try:
-        edit = edits.assign(state.db(), scenario_id, cells, target,
-                            only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
-                            expected_version=state.seen(scenario_id))
-    except edits.ConflictError as exc:
-        designer.say("warn", str(exc))
-        return
-    except TerritoryError as exc:
-        designer.say("error", str(exc))
+    edit = _write(lambda: edits.assign(state.db(), scenario_id, cells, target,
+                                       only_unassigned=bool(st.session_state.get(state.DESIGN_ONLY_UNASSIGNED)),
+                                       expected_version=state.seen(scenario_id)))
+    if edit is FAILED:
         return
     if edit is None:
         designer.say("ok", "Nothing changed: those cells already look like that.")
@@ -108,16 +103,9 @@ def _reshape(scenario_id: int, tool: str, cells: list[int]) -> None:
     if not cells:
         designer.say("ok", "No plan cells inside that shape.")
         return
-    try:
-        if tool == "split":
-            edit = edits.split(con, scenario_id, cells, expected_version=state.seen(scenario_id))
-        else:
-            edit = edits.merge(con, scenario_id, cells[0], expected_version=state.seen(scenario_id))
-    except edits.ConflictError as exc:
-        designer.say("warn", str(exc))
-        return
-    except TerritoryError as exc:
-        designer.say("error", str(exc))
+    edit = _write(lambda: edits.split(con, scenario_id, cells, expected_version=state.seen(scenario_id))
+                  if tool == "split" else edits.merge(con, scenario_id, cells[0], expected_version=state.seen(scenario_id)))
+    if edit is FAILED:
         return
     state.saw(scenario_id, edits.version(con, scenario_id))
     n = sum(1 for t in edit.after if t is not None) if edit else 0
@@ -127,10 +115,8 @@ def _reshape(scenario_id: int, tool: str, cells: list[int]) -> None:
 
 def _refine(scenario_id: int) -> None:
     con = state.db()
-    try:
-        edit = rebalance.refine(con, scenario_id, expected_version=state.seen(scenario_id))
-    except TerritoryError as exc:
-        designer.say("warn" if isinstance(exc, edits.ConflictError) else "error", str(exc))
+    edit = _write(lambda: rebalance.refine(con, scenario_id, expected_version=state.seen(scenario_id)))
+    if edit is FAILED:
         return
     if edit is None:
         designer.say("ok", f"No cell holds more than {units.SPLIT_SHARE:.0%} of a territory's target that can still be split.")
@@ -141,3 +127,16 @@ def _refine(scenario_id: int) -> None:
         "be shared between territories.")
 
 
+FAILED = object()  # what _write returns when the change was refused
+
+
+def _write(action):
+    """Run a plan change: its edit (None: nothing changed), or ``FAILED`` with the reason as the
+    Designer's message (a warning when another tab changed the plan first)."""
+    try:
+        return action()
+    except edits.ConflictError as exc:
+        designer.say("warn", str(exc))
+    except TerritoryError as exc:
+        designer.say("error", str(exc))
+    return FAILED

@@ -10,7 +10,7 @@ from territory.errors import TerritoryError
 from territory.kpis import charts
 from territory.maps import mapview
 from territory.optimizer import Options
-from territory.plans import edits, rebalance, totals
+from territory.plans import edits, outcome, rebalance, totals
 from territory.plans.planview import View
 from territory.ui import designer, feedback, state
 
@@ -121,7 +121,7 @@ def _cap(points: list) -> None:
     cap = st.session_state.get("rebalance_cap")
     if cap is None:
         return
-    index = rebalance.pick(points, cap / 100)
+    index = outcome.pick(points, cap / 100)
     if index is None:
         st.session_state["rebalance_cap_note"] = (f"Every plan on the curve moves more than {cap:g}% of accounts; "
                                                   "the one that moves least is shown.")
@@ -156,7 +156,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     if floors:
         st.caption("Least share any plan within the tolerance moves from today's plan (what is over the upper "
                    "bounds must leave, what is under the lower ones must arrive) — " + "; ".join(floors) + ".")
-    a = rebalance.anchoring(state.db(), preview)
+    a = outcome.anchoring(state.db(), preview)
     st.caption(f"Territories keep a median {a['kept_median']:.0%} of today's potential (the least "
                f"{a['kept_least']:.0%}); {a['homes_inside_after']} of {a['reps_with_homes']} reps' homes are in their own "
                f"territory afterwards ({a['homes_inside_now']} today).")

@@ -77,12 +77,17 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_rebalance_preview_accept_and_undo(page):
-    at, _ = page
-    before = _metric(at, "Max deviation")
+def _preview(at) -> None:
+    """A rebalance preview with a 10 s limit."""
     at.number_input(key="rebalance_time").set_value(10).run()
     at.button(key="rebalance_go").click().run()
     assert not at.exception, at.exception
+
+
+def test_rebalance_preview_accept_and_undo(page):
+    at, _ = page
+    before = _metric(at, "Max deviation")
+    _preview(at)
     previewed = _metric(at, "Max deviation, Potential ($)")
     assert float(previewed.rstrip("%")) < float(before.rstrip("%"))  # the preview is better balanced
     assert _metric(at, "Max deviation") == before  # and nothing is written yet
@@ -177,9 +182,7 @@ def test_search_offers_places_and_territories_that_zoom_the_map(page):
 def test_a_plan_on_the_frontier_is_previewed_and_accepted_as_one_step(page):
     at, _ = page
     before = _metric(at, "Max deviation")
-    at.number_input(key="rebalance_time").set_value(10).run()
-    at.button(key="rebalance_go").click().run()
-    assert not at.exception, at.exception
+    _preview(at)
     assert len(at.get("plotly_chart")) >= 1  # the balance-vs-disruption curve
     point = at.selectbox(key="rebalance_point")
     assert len(point.options) >= 2 and point.value == len(point.options) - 1  # the best balance first

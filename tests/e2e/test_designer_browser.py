@@ -143,15 +143,20 @@ def test_paint_rectangle_undo_lock_and_reload(server, browser):
     page.close()
 
 
-def test_rebalance_preview_accept_and_undo(server, browser):
-    page = _open_designer(server, browser, height=2000)
-    before = _metric(page, "Max deviation")
-    page.get_by_label("Time limit (s)").fill("10")
+def _preview_rebalance(page, *, seconds: int) -> None:
+    """Run a rebalance preview with a time limit and wait until it is shown."""
+    page.get_by_label("Time limit (s)").fill(str(seconds))
     page.get_by_label("Time limit (s)").press("Enter")
     wait_until_idle(page)
     page.get_by_role("button", name="Preview rebalance").click()
     page.get_by_role("button", name="Accept (one undo step)").wait_for(timeout=120_000)
     wait_until_idle(page)
+
+
+def test_rebalance_preview_accept_and_undo(server, browser):
+    page = _open_designer(server, browser, height=2000)
+    before = _metric(page, "Max deviation")
+    _preview_rebalance(page, seconds=10)
     changed = int(re.search(r"([\d,]+) cells with accounts change territory",
                             page.get_by_text("cells with accounts change territory").inner_text()).group(1).replace(",", ""))
     previewed = _metric(page, "Max deviation, Potential ($)")
@@ -172,12 +177,7 @@ def test_rebalance_preview_accept_and_undo(server, browser):
 def test_frontier_point_previewed_and_accepted_as_one_undo_step(server, browser):
     page = _open_designer(server, browser, height=2400)
     before = _metric(page, "Max deviation")
-    page.get_by_label("Time limit (s)").fill("10")
-    page.get_by_label("Time limit (s)").press("Enter")
-    wait_until_idle(page)
-    page.get_by_role("button", name="Preview rebalance").click()
-    page.get_by_role("button", name="Accept (one undo step)").wait_for(timeout=120_000)
-    wait_until_idle(page)
+    _preview_rebalance(page, seconds=10)
     chart = page.locator(".js-plotly-plot", has_text="Balance vs. accounts moved")
     chart.wait_for(timeout=30_000)
     assert chart.locator(".scatterlayer .point").count() >= 3  # the curve's plans and the ringed one

@@ -12,7 +12,7 @@ import pytest
 
 from territory import grid
 from territory.optimizer import Options
-from territory.plans import book, edits, graph, plan, planview, rebalance, totals
+from territory.plans import book, edits, graph, outcome, plan, planview, rebalance, totals
 
 
 def test_h3_units_connect_across_gaps_and_islands_are_linked():
@@ -121,7 +121,7 @@ def test_the_frontier_runs_from_moving_little_to_the_best_balance(demo_con):
     stored = plan.assignments(demo_con, sid)
     after = dict(zip(first.plan_after["cell"], first.plan_after["territory_id"]))
     assert dict(zip(stored["cell"].astype(np.int64), stored["territory_id"])) == after
-    assert rebalance.pick(points, moved[0] / 2) is None and rebalance.pick(points, 1.0) == len(points) - 1
+    assert outcome.pick(points, moved[0] / 2) is None and outcome.pick(points, 1.0) == len(points) - 1
 
 
 def test_cli_rebalance_reports_writes_nothing_unless_saved_and_can_change_k(demo_db, tmp_path):
@@ -166,7 +166,7 @@ def test_keep_homes_keeps_every_territory_with_its_reps_home(demo_con):
     sid = plan.working_scenario(demo_con)
     preview = rebalance.rebalance(demo_con, sid, Options(balance={"potential": 0.10}, seed=2, time_limit=8),
                                   anchor_homes=True)
-    a = rebalance.anchoring(demo_con, preview)
+    a = outcome.anchoring(demo_con, preview)
     assert a["reps_with_homes"] == len(plan.territories(demo_con, sid)) > 0
     assert a["homes_inside_after"] == a["homes_inside_now"] > 0
     assert 0 <= a["kept_least"] <= a["kept_median"] <= 1
