@@ -186,7 +186,7 @@ def flow_balance(run: Run, p: Partition) -> int:
 def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, fixed: np.ndarray) -> int:
     """Move about ``amount`` (in targets) from territory a to its neighbour b: a's units on the
     border first, nearest to b's centre, each only if a stays in one piece: a unit may take along
-    the part of a it would cut off (the small one, else the lighter side, when that is within the
+    the part of a it would cut off (the small one, else every side but the heaviest, when that is within the
     amount), as in the local search."""
     plan, adj = p.plan, p.adj
     cx, cy = p.sx[b] / p.cnt[b], p.sy[b] / p.cnt[b]
@@ -203,7 +203,7 @@ def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, f
         if plan[i] != a or fixed[i] or p.cnt[a] <= 1:
             continue
         group = [i]
-        if not p.stays_connected(i, a):  # take along the part it would cut off: the small one, else the lighter side
+        if not p.stays_connected(i, a):  # take along what it would cut off: the small part, else all but the heaviest side
             cut = p.cut_off(i, a)
             if cut is None:  # i holds a together (e.g. a corridor of empty units): b may take a whole side
                 sides = sorted(p.sides(i, a), key=lambda part: float(unit_load[part].sum()))

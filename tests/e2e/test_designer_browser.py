@@ -182,11 +182,12 @@ def test_frontier_point_previewed_and_accepted_as_one_undo_step(server, browser)
     chart.wait_for(timeout=30_000)
     assert chart.locator(".scatterlayer .point").count() >= 3  # the curve's plans and the ringed one
     best = float(_metric(page, "Max deviation, Potential ($)").rstrip("%"))
+    wait_until_settled(page)  # the map's answer reruns the page: a choice made meanwhile could be reset
     page.get_by_label("Plan on the curve").click()
     least = page.get_by_role("option", name=re.compile(r"\(least change\)"))
     label = least.inner_text()
     least.click()
-    wait_until_idle(page)
+    wait_until_settled(page)
     moved, worst = (float(v) for v in re.search(r"([\d.]+)% of accounts move, worst deviation ([\d.]+)%", label).groups())
     expect(metric_value(page, "Accounts changing territory")).to_have_text(f"{moved:.1f}%", timeout=30_000)
     shown = float(_metric(page, "Max deviation, Potential ($)").rstrip("%"))
