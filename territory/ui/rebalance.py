@@ -53,7 +53,7 @@ def _auto(view: View, on_change) -> None:
     options.time_limit = c4.number_input("Time limit (s)", 5, 600, 30, 5, key="rebalance_time")
     if st.button("Preview rebalance", key="rebalance_go", type="primary"):
         for key in (state.DESIGN_PREVIEW, state.DESIGN_PREVIEW_SHOWN, POINT, POINT_PREVIEW, "rebalance_cap",
-                    "rebalance_cap_note"):
+                    "rebalance_cap_note", "rebalance_anchoring"):
             st.session_state.pop(key, None)
         st.button("Cancel", key="rebalance_cancel", help="Stops the run; the plan is left as it is")
         bar = st.progress(0.0, text="Rebalancing")
@@ -117,6 +117,15 @@ def _frontier(preview: rebalance.Preview) -> rebalance.Preview:
     return cached[2]
 
 
+def _anchoring(preview: rebalance.Preview) -> dict:
+    """``outcome.anchoring`` once per preview shown (it takes about half a second on the demo)."""
+    cached = st.session_state.get("rebalance_anchoring")
+    if cached is None or cached[0] is not preview:
+        cached = (preview, outcome.anchoring(state.db(), preview))
+        st.session_state["rebalance_anchoring"] = cached
+    return cached[1]
+
+
 def _cap(points: list) -> None:
     cap = st.session_state.get("rebalance_cap")
     if cap is None:
@@ -156,7 +165,7 @@ def _show_preview(view: View, preview: rebalance.Preview, on_change) -> None:
     if floors:
         st.caption("Least share any plan within the tolerance moves from today's plan (what is over the upper "
                    "bounds must leave, what is under the lower ones must arrive) — " + "; ".join(floors) + ".")
-    a = outcome.anchoring(state.db(), preview)
+    a = _anchoring(preview)
     st.caption(f"Territories keep a median {a['kept_median']:.0%} of today's potential (the least "
                f"{a['kept_least']:.0%}); {a['homes_inside_after']} of {a['reps_with_homes']} reps' homes are in their own "
                f"territory afterwards ({a['homes_inside_now']} today).")
