@@ -22,6 +22,7 @@ from territory.optimizer.run import Run
 from territory.optimizer.start import pieces, repair
 
 STEPS = 12  # candidate plans between today's and the best one
+UNTIL = 0.95  # share of the time limit after which no further candidate is scored (the preview follows)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Point:
                 "met": self.feasible}
 
 
-def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = 0.98) -> list[Point]:
+def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = UNTIL) -> list[Point]:
     """Pareto-best plans from today's (repaired) to ``best_plan`` (reported as ``best``), least
     disruption first; candidates stop at ``until`` of the time limit (today's and the best are
     always in)."""
@@ -56,8 +57,10 @@ def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = 0.
     balance_attr = run.units.column(next(iter(run.opts.balance)))
     points = [Point(dict(best.disruption), {m: b["max_deviation_pct"] for m, b in best.balance.items()},
                     best.contiguous, best.feasible, best_plan.copy())]
-    for n, partial in enumerate(_walk(run, current, best_plan, weight)):
-        if n and run.clock.past(until):
+    if run.clock.past(until):  # no time left for the curve: the best plan alone
+        return points
+    for partial in _walk(run, current, best_plan, weight):
+        if run.clock.past(until):
             break
         points.append(_point(run, repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked)))
     return pareto(points, run.opts.disruption_attr)

@@ -20,7 +20,7 @@ class Budget:
     starts: float = 0.3  # assignment rounds of a start (the rest is left to the local search)
     restarts: float = 0.5  # no new start after this while the tolerance is not met
     rounds: float = 0.8  # no new round of shifting weight along the territory graph
-    search: float = 0.9  # every search stops; the rest is for the frontier and the report
+    search: float = 0.85  # every search stops; the rest is for the frontier and the report
 
 
 BUDGET = Budget()
