@@ -218,13 +218,13 @@ def plans_(db):
 @click.option("--plan", "plan_name", metavar="NAME|ID", help="Plan name or id (default: the active plan).")
 @click.option("--balance", "balance", multiple=True, required=True, metavar="METRIC=PCT",
               help="A measure to balance and its tolerance in %, e.g. potential=5 (one to three times).")
-@click.option("--k", "k", type=int, help="Number of territories (default: the plan's); another number needs --save-as.")
-@click.option("--max-moved", type=float, metavar="PCT",
+@click.option("--k", "k", type=click.IntRange(min=1), help="Number of territories (default: the plan's); another number needs --save-as.")
+@click.option("--max-moved", type=click.FloatRange(0, 100), metavar="PCT",
               help="Move at most this % of accounts: the best-balanced plan of the frontier within it.")
-@click.option("--disruption-weight", type=float, default=1.0, show_default=True,
+@click.option("--disruption-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="How much moving accounts costs against balance (0: ignore today's plan).")
 @click.option("--keep-homes", is_flag=True, help="Each territory keeps its rep's home and is rebuilt around it.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S")
+@click.option("--time-limit", type=click.FloatRange(min=1, max=3600), default=60.0, show_default=True, metavar="S")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--save-as", metavar="NAME", help="Save the result as a new scenario (never the active plan).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -54,8 +54,9 @@ def improve(run: Run, p: Partition) -> tuple[Partition, bool]:
 
 def compact(run: Run, p: Partition) -> bool:
     """The compactness phase: with the tolerance met, boundary moves that make territories more
-    compact (less moment of inertia, net of disruption) and keep every territory within the
-    tolerance, until none is left or the search phase ends. Returns True if cancelled."""
+    compact (less moment of inertia, net of disruption) and keep every territory within 80 % of
+    the tolerance (``Objective.stays_within``), until none is left or the search phase ends.
+    Returns True if cancelled."""
     return local_search(run, p, hard_tolerance=True)
 
 
