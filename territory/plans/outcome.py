@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territory.plans import plan, units
+from territory.plans import plan, rebalance, units
 from territory.plans.rebalance import DISRUPTION, Preview
 from territory.store import Connection
 
@@ -25,21 +25,13 @@ def anchoring(con: Connection, preview: Preview) -> dict:
         mine = stored.current == code
         if pot[mine].sum() > 0:
             kept.append(float(pot[mine & (result == tid)].sum() / pot[mine].sum()))
-    reps = con.execute("SELECT r.rep_id, r.home_lat, r.home_lng FROM reps r WHERE r.home_lat IS NOT NULL").df()
-    owner = stored.territories.dropna(subset=["rep_id"]).set_index("rep_id")["territory_id"]
-    before_cells = plan.assignments(con, preview.scenario_id)
-    now_at = dict(zip(before_cells["cell"].astype(np.int64), before_cells["territory_id"]))
-    base = plan.resolution(con, preview.scenario_id)
-    home_now = home_after = total = 0
-    for rep in reps.itertuples():
-        if rep.rep_id not in owner.index:
-            continue
-        total += 1
-        tid = owner[rep.rep_id]
-        home_now += now_at.get(units.unit_at(rep.home_lat, rep.home_lng, list(now_at), base)) == tid
-        home_after += after.get(units.unit_at(rep.home_lat, rep.home_lng, after.index, base)) == tid
+    tids, cells = rebalance.homes(con, stored.territories)
+    now, after_cells = plan.assignments(con, preview.scenario_id), preview.plan_after
+    expected = np.array(tids, dtype=object)
+    home_now = int((units.owner(cells, now["cell"], now["territory_id"]) == expected).sum())
+    home_after = int((units.owner(cells, after_cells["cell"], after_cells["territory_id"]) == expected).sum())
     return {"kept_median": float(np.median(kept)) if kept else 1.0, "kept_least": float(min(kept)) if kept else 1.0,
-            "homes_inside_now": int(home_now), "homes_inside_after": int(home_after), "reps_with_homes": total}
+            "homes_inside_now": home_now, "homes_inside_after": home_after, "reps_with_homes": len(tids)}
 
 
 def summary(preview: Preview) -> dict:

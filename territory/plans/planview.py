@@ -46,9 +46,11 @@ def unit_cells(con: Connection, scenario_id: int) -> pd.DataFrame:
                          lambda r: grid.aggregate_cells(con, r), plan.resolution(con, scenario_id))
 
 
-def build(con: Connection, scenario_id: int, version: int, data_version: int, cells: pd.DataFrame) -> View:
-    """The plan's view; ``cells`` are its units' metrics (``units.compose``)."""
-    assignments = plan.assignments(con, scenario_id)
+def build(con: Connection, scenario_id: int, version: int, data_version: int, cells: pd.DataFrame, *,
+          assignments: pd.DataFrame | None = None) -> View:
+    """The plan's view; ``cells`` are its units' metrics (``units.compose``); ``assignments`` the
+    plan's cells when the caller has read them already."""
+    assignments = plan.assignments(con, scenario_id) if assignments is None else assignments
     terr = plan.territories(con, scenario_id)
     offsets = book.rule_offsets(con, scenario_id)
     table = totals.territory_kpis(cells, assignments, terr, offsets=offsets)

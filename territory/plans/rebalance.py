@@ -75,7 +75,7 @@ class _StoredPlan:
 
 
 def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None,
-                 split_over: dict[str, float] | None = None, k: int | None = None) -> _StoredPlan:
+                 split_over: dict[str, float] | None = None, k: int | None = None, at=None) -> _StoredPlan:
     """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells.
     ``split_over`` (per metric, the most one unit may hold): heavier cells are split into finer
     units first (``units.adapt``); the stored plan is not changed. ``k`` other than the plan's
@@ -85,7 +85,7 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
     refined = 0
     if split_over:
         base = plan.resolution(con, scenario_id)
-        at = lru_cache(maxsize=None)(lambda r: book.movable_at(con, scenario_id, r))
+        at = at or _movable(con, scenario_id)
         locked = assignments.loc[assignments["locked"].fillna(False).astype(bool), "cell"]
         adapted = units.adapt(assignments, at, split_over, units.finest(con, scenario_id), locked=locked)
         refined = int((~assignments["cell"].astype(np.int64).isin(adapted["cell"])).sum())
@@ -131,11 +131,16 @@ def _territory_ids(terr: pd.DataFrame, cells: pd.DataFrame, assignments: pd.Data
     return [t for t in tids if t in keep]
 
 
-def split_limits(con: Connection, scenario_id: int, metrics_: list[str], share: float) -> dict[str, float]:
+def _movable(con: Connection, scenario_id: int):
+    """``book.movable_at`` of the plan per resolution, each read once (adapting asks again and again)."""
+    return lru_cache(maxsize=None)(lambda r: book.movable_at(con, scenario_id, r))
+
+
+def split_limits(con: Connection, scenario_id: int, metrics_: list[str], share: float, at=None) -> dict[str, float]:
     """Per metric, the most one unit may hold: ``share`` of a territory's target (the total over
-    the number of territories)."""
+    the number of territories); ``at`` is :func:`_movable` when the caller has one."""
     k = max(len(plan.territories(con, scenario_id)), 1)
-    total = book.movable_at(con, scenario_id, plan.resolution(con, scenario_id))
+    total = (at or _movable(con, scenario_id))(plan.resolution(con, scenario_id))
     return {m: share * float(total[m].sum()) / k for m in metrics_ if m in total}
 
 
@@ -147,9 +152,9 @@ def refine(con: Connection, scenario_id: int, *, share: float = units.SPLIT_SHAR
     """Split every unlocked cell holding more than ``share`` of a territory's target (of any of
     ``REFINED_BY``) into its children, recursively to the plan's finest resolution: one undo step."""
     assignments = plan.assignments(con, scenario_id)
-    at = lru_cache(maxsize=None)(lambda r: book.movable_at(con, scenario_id, r))
+    at = _movable(con, scenario_id)
     locked = assignments.loc[assignments["locked"].fillna(False).astype(bool), "cell"]
-    adapted = units.adapt(assignments, at, split_limits(con, scenario_id, list(REFINED_BY), share),
+    adapted = units.adapt(assignments, at, split_limits(con, scenario_id, list(REFINED_BY), share, at),
                           units.finest(con, scenario_id), locked=locked)
     now = dict(zip(assignments["cell"].astype(np.int64), assignments["territory_id"]))
     after = dict(zip(adapted["cell"].astype(np.int64), adapted["territory_id"]))
@@ -173,8 +178,9 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
     options.disruption_attr = options.disruption_attr or DISRUPTION
     options.report_moved = options.report_moved or MOVED
     version = edits.version(con, scenario_id)
-    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share) if split_share else None
-    stored = _stored_plan(con, scenario_id, split_over=limits, k=k)
+    at = _movable(con, scenario_id)
+    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share, at) if split_share else None
+    stored = _stored_plan(con, scenario_id, split_over=limits, k=k, at=at)
     new = any(t.startswith(NEW) for t in stored.tids)
     if around_rep_homes and new:
         raise ValidationError("new territories have no rep yet: rebalance around rep homes with today's territories")
@@ -257,20 +263,22 @@ def _every_rep_has_a_home(con: Connection, terr: pd.DataFrame) -> bool:
     return bool(len(terr)) and all(r in homes for r in terr["rep_id"])
 
 
+def homes(con: Connection, territories: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """(territory id, the fine H3 cell of its rep's home) for each territory whose rep has a home."""
+    reps = con.execute("SELECT rep_id, home_lat, home_lng FROM reps WHERE home_lat IS NOT NULL").df()
+    reps = reps.merge(territories.dropna(subset=["rep_id"])[["rep_id", "territory_id"]], on="rep_id")
+    return reps["territory_id"].tolist(), grid.latlng_to_cells(reps["home_lat"], reps["home_lng"])
+
+
 def _home_units(con: Connection, stored: _StoredPlan) -> np.ndarray:
     """Per unit: is it the home of the rep of the territory that holds it today?"""
-    reps = con.execute("SELECT rep_id, home_lat, home_lng FROM reps WHERE home_lat IS NOT NULL").df()
-    owner = stored.territories.dropna(subset=["rep_id"]).set_index("rep_id")["territory_id"]
     code = {t: i for i, t in enumerate(stored.tids)}
-    ids = stored.units.ids.astype(np.int64)
-    position = {int(c): i for i, c in enumerate(ids)}
-    base = int(grid.res_of(ids).min()) if len(ids) else 0
-    out = np.zeros(len(ids), dtype=bool)
-    for rep in reps.itertuples():
-        if rep.rep_id in owner.index and owner[rep.rep_id] in code:
-            i = position.get(units.unit_at(rep.home_lat, rep.home_lng, ids, base))
-            if i is not None and stored.current[i] == code[owner[rep.rep_id]]:
-                out[i] = True
+    tids, cells = homes(con, stored.territories)
+    at = units.owner(cells, stored.units.ids, np.arange(len(stored.units.ids)))  # the unit holding each home
+    out = np.zeros(len(stored.units.ids), dtype=bool)
+    for tid, i in zip(tids, at):
+        if i is not None and tid in code and stored.current[i] == code[tid]:
+            out[i] = True
     return out
 
 

@@ -39,8 +39,9 @@ def _units(data_version: int, res: int, layout: bytes) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_view(scenario_id: int, version: int, data_version: int) -> View:
     con = state.db()
-    cells = _units(data_version, plan.resolution(con, scenario_id), planview.layout(con, scenario_id))
-    return planview.build(con, scenario_id, version, data_version, cells)
+    assignments, res = plan.assignments(con, scenario_id), plan.resolution(con, scenario_id)
+    cells = _units(data_version, res, units.finer(assignments["cell"], res).tobytes())  # read the plan once
+    return planview.build(con, scenario_id, version, data_version, cells, assignments=assignments)
 
 
 def load_view(scenario_id: int) -> View:
