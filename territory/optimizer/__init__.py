@@ -37,12 +37,13 @@ from __future__ import annotations
 import numpy as np
 
 from territory.errors import ValidationError
+from territory.optimizer import seats
 from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
 from territory.optimizer.search import compact, improve
-from territory.optimizer.start import first_plan, seeds
+from territory.optimizer.start import bisect, fill_empty, first_plan, repair, seeds
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
 
@@ -58,19 +59,34 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         if len(opts.centres) != k:
             raise ValidationError(f"{len(opts.centres)} centres for {k} territories: give one per territory")
         centres = units.xy[list(opts.centres)].astype(float)
-    elif current is not None and opts.k in (None, int(current.max()) + 1) and (current >= 0).any():
-        centres = np.array([units.xy[current == t].mean(axis=0) if (current == t).any()
-                            else units.xy[run.rng.integers(len(units.ids))] for t in range(k)])
     else:
+        centres = None
+    w = units.column(next(iter(opts.balance))) + 1e-9
+    start = None
+    if centres is None and current is not None and (current >= 0).any():
+        # today's plan, each territory in one piece, with reps moved to where the work is (.seats)
+        today = repair(current.copy(), run.adj, run.fixed, k, w, run.locked)
+        today_centres = np.array([units.xy[current == t].mean(axis=0) if (current == t).any()
+                                  else units.xy[run.rng.integers(len(units.ids))] for t in range(k)])
+        start, run.origin = seats.first_plan(run, today, *seats.seats(run, today),
+                                             lambda idx, parts: bisect(units.xy, w, idx, parts))
+        centres = np.array([units.xy[start == t].mean(axis=0) if (start == t).any()
+                            else units.xy[run.rng.integers(len(units.ids))] for t in range(k)])
+        fill_empty(start, units.xy, centres, run.fixed, run.locked)  # a rep the seats could not place
+        start = repair(start, run.adj, run.fixed, k, w, run.locked)
+    elif centres is None:
         centres = units.xy[seeds(units, k, next(iter(opts.balance)), run.rng)].astype(float)
     best = None
     for attempt in range(RESTARTS):
-        if attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
+        if attempt == 1 and start is not None:  # today's centres, each territory assigned its share anew
+            centres = today_centres
+        elif attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
             spread = np.sqrt(np.ptp(units.xy, axis=0).prod() / k)
             centres = np.array([units.xy[best.plan == t].mean(axis=0) if (best.plan == t).any() else centres[t]
                                 for t in range(k)])
             centres = centres + run.rng.normal(scale=0.3 * spread, size=centres.shape)
-        p, cancelled = improve(run, run.partition(first_plan(run, centres)))
+        plan = start if attempt == 0 and start is not None else first_plan(run, centres)
+        p, cancelled = improve(run, run.partition(plan), polish_unmet=attempt > 0 or start is None)
         if best is None or run.objective.value(p) < run.objective.value(best):
             best = p
         result = report(run, best, run.clock.elapsed(), cancelled)

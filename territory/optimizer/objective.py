@@ -133,7 +133,7 @@ class Partition:
 
     def sides(self, i: int, a: int) -> list[list[int]]:
         """The parts territory a falls into without unit i (a full search: for the rare move
-        that hands one whole side to a neighbour, see ``search._shift``)."""
+        that hands one whole side to a neighbour, see ``search.shift``)."""
         plan, adj = self.plan, self.adj
         seen, parts = {i}, []
         for s in (j for j in adj[i] if plan[j] == a):

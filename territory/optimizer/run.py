@@ -62,6 +62,7 @@ class Run:
     say: Callable[[float, str], None]
     cancelled: Callable[[], bool]
     objective: Objective | None = None  # set from the first plan scored, the same for every start after
+    origin: np.ndarray | None = None  # per territory: whose area today its centre is in (see .seats)
 
     @classmethod
     def prepare(cls, units: Units, opts: Options) -> Run:

@@ -18,19 +18,18 @@ ROUND_PASSES = 16  # local-search passes between two rounds of shifting weight
 FLOW_ROUNDS = 30
 
 
-def improve(run: Run, p: Partition) -> tuple[Partition, bool]:
+def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Partition, bool]:
     """Local search; then, while the tolerance is not met and the ``rounds`` phase lasts, shift
     weight along the territory graph (:func:`flow_balance`) and search again; then polish with
-    the time left. Returns the best plan by the objective, and whether the run was cancelled."""
+    the time left (``polish_unmet`` False: only a plan within the tolerance, the time is better
+    spent on another start). Returns the best plan by the objective, and whether the run was
+    cancelled."""
     objective = run.score(p)
     cancelled = local_search(run, p, max_passes=ROUND_PASSES)
     best_plan, best_value = p.plan.copy(), objective.value(p)
     stale = 0
     for round_ in range(FLOW_ROUNDS):
-        if cancelled or run.clock.past(BUDGET.rounds):
-            break
-        sums = np.array(p.sums)[~run.locked] / np.array(objective.target)
-        if (np.abs(sums - 1) <= np.array(objective.tol) + 1e-11).all():  # every attribute within tolerance
+        if cancelled or run.clock.past(BUDGET.rounds) or within(run, p):
             break
         run.say(run.clock.progress(), f"shifting weight between territories (round {round_ + 1})")
         if not flow_balance(run, p):
@@ -43,13 +42,20 @@ def improve(run: Run, p: Partition) -> tuple[Partition, bool]:
             stale += 1
             if stale == 2:  # two rounds without a better plan: the tolerance is out of reach this way
                 break
-    if not cancelled:  # polish to a local optimum with the time that is left
+    if not cancelled and (polish_unmet or within(run, p)):  # polish to a local optimum with the time left
         cancelled = local_search(run, p)
         if objective.value(p) < best_value:
             best_plan = p.plan.copy()
     if not np.array_equal(best_plan, p.plan):
         p = run.partition(best_plan)
     return p, cancelled
+
+
+def within(run: Run, p: Partition) -> bool:
+    """Is every open territory within the tolerance on every attribute?"""
+    objective = run.score(p)
+    sums = np.array(p.sums)[~run.locked] / np.array(objective.target)
+    return bool((np.abs(sums - 1) <= np.array(objective.tol) + 1e-11).all())
 
 
 def compact(run: Run, p: Partition) -> bool:
@@ -180,11 +186,11 @@ def flow_balance(run: Run, p: Partition) -> int:
     for f in np.argsort(-flows, kind="stable").tolist():
         if flows[f] < 0.25 * min(objective.tol) or run.clock.past(BUDGET.search) or run.cancelled():
             break
-        moved += _shift(p, int(pairs[f, 0]), int(pairs[f, 1]), float(flows[f]), unit_load, run.fixed)
+        moved += shift(p, int(pairs[f, 0]), int(pairs[f, 1]), float(flows[f]), unit_load, run.fixed)
     return moved
 
 
-def _shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, fixed: np.ndarray) -> int:
+def shift(p: Partition, a: int, b: int, amount: float, unit_load: np.ndarray, fixed: np.ndarray) -> int:
     """Move about ``amount`` (in targets) from territory a to its neighbour b: a's units on the
     border first, nearest to b's centre, each only if a stays in one piece: a unit may take along
     the part of a it would cut off (the small one, else every side but the heaviest, when that is within the

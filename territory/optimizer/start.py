@@ -55,27 +55,26 @@ def seeds(units: Units, k: int, attr: str, rng: np.random.Generator) -> list[int
     w = units.column(attr)
     w = w + 1e-9 * max(float(w.max()), 1.0)
     xy = units.xy
-    jitter = rng.normal(scale=1e-6, size=xy.shape)  # the seed breaks ties, nothing more
-
-    def split(idx: np.ndarray, parts: int) -> list[np.ndarray]:
-        if parts == 1 or len(idx) <= 1:
-            return [idx]
-        left_parts = parts // 2
-        pts = xy[idx] + jitter[idx]
-        dim = int(np.argmax(np.ptp(pts, axis=0)))
-        order = idx[np.argsort(pts[:, dim])]
-        cum = np.cumsum(w[order])
-        cut = int(np.searchsorted(cum, cum[-1] * left_parts / parts)) + 1
-        cut = min(max(cut, 1), len(order) - 1)
-        return split(order[:cut], left_parts) + split(order[cut:], parts - left_parts)
-
     out: list[int] = []
-    for g in split(np.arange(len(w)), k):
+    for g in bisect(xy + rng.normal(scale=1e-6, size=xy.shape), w, np.arange(len(w)), k):
         centre = (xy[g] * w[g, None]).sum(axis=0) / w[g].sum()
         cand = g[np.argsort(((xy[g] - centre) ** 2).sum(axis=1))]
         heavy = cand[w[cand] >= np.median(w[g])]
         out.append(next(int(c) for c in (*heavy, *cand) if int(c) not in out))
     return out
+
+
+def bisect(xy: np.ndarray, w: np.ndarray, idx: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``idx`` in ``parts`` groups of about equal weight: split across the longer extent in
+    proportion to the parts each side gets, recursively."""
+    if parts == 1 or len(idx) <= 1:
+        return [idx]
+    left = parts // 2
+    pts = xy[idx]
+    order = idx[np.argsort(pts[:, int(np.argmax(np.ptp(pts, axis=0)))])]
+    cum = np.cumsum(w[order])
+    cut = min(max(int(np.searchsorted(cum, cum[-1] * left / parts)) + 1, 1), len(order) - 1)
+    return bisect(xy, w, order[:cut], left) + bisect(xy, w, order[cut:], parts - left)
 
 
 def fill_empty(plan: np.ndarray, xy: np.ndarray, centres: np.ndarray, fixed: np.ndarray, locked: np.ndarray) -> None:
@@ -153,7 +152,10 @@ def assign(run: Run, units: Units, centres: np.ndarray, current: np.ndarray | No
         where = np.full(len(locked), -1)
         where[open_t] = np.arange(k)
         own = where[np.clip(np.asarray(current)[free], 0, len(locked) - 1)]
-        own = np.where((np.asarray(current)[free] >= 0) & (own >= 0), own, near[:, 0])
+        stays = (np.asarray(current)[free] >= 0) & (own >= 0)
+        origin = run.origin if run.origin is not None and len(run.origin) == len(locked) else np.arange(len(locked))
+        stays &= origin[np.clip(np.asarray(current)[free], 0, len(locked) - 1)] == np.clip(np.asarray(current)[free], 0, None)
+        own = np.where(stays, own, near[:, 0])
         near = np.column_stack([near, own])
         dist = np.column_stack([dist, np.linalg.norm(units.xy[free] - centres[open_t[own]], axis=1)])
         m += 1
@@ -161,7 +163,8 @@ def assign(run: Run, units: Units, centres: np.ndarray, current: np.ndarray | No
     if current is not None and opts.disruption_weight > 0:
         dis = units.column(opts.disruption_attr)
         penalty = opts.disruption_weight * 50 * dis[free] / max(dis.mean(), 1e-12)
-        cost = cost + (penalty[:, None] * (open_t[near] != np.asarray(current)[free][:, None])).ravel()
+        # a unit changes hands unless it goes to a territory working its area (one whose rep moved in counts)
+        cost = cost + (penalty[:, None] * (origin[open_t[near]] != np.asarray(current)[free][:, None])).ravel()
     cols = np.arange(f * m)
     a_eq = sparse.csr_matrix((np.ones(f * m), (np.repeat(np.arange(f), m), cols)), shape=(f, f * m))
     ub_rows, ub_vals, b_ub = [], [], []
@@ -193,15 +196,15 @@ def repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray,
     A territory keeps its heaviest piece; each other piece joins the lightest territory it
     touches, so the repair costs as little balance as it can.
     """
-    n = len(plan)
-    # unassigned units join a neighbouring territory, breadth first
-    queue = deque(i for i in range(n) if plan[i] >= 0)
-    while queue:
-        i = queue.popleft()
-        for j in adj[i]:
-            if plan[j] < 0:
-                plan[j] = plan[i]
-                queue.append(j)
+    # unassigned units join a neighbouring territory, breadth first (a locked one only if no other reaches them)
+    for sources in (plan >= 0) & ~locked[np.maximum(plan, 0)], plan >= 0:
+        queue = deque(np.flatnonzero(sources).tolist())
+        while queue:
+            i = queue.popleft()
+            for j in adj[i]:
+                if plan[j] < 0:
+                    plan[j] = plan[i]
+                    queue.append(j)
     plan[plan < 0] = 0  # units with no path to any territory (not in a connected graph)
     w = weight + 1e-9 * max(float(weight.max()), 1.0) if len(weight) else weight
     ends = edge_arrays(adj)

@@ -1,0 +1,72 @@
+"""Where reps work (optimizer.seats): a metro that needs three reps gets them from the lightest
+territories, whose neighbours take their accounts; the rebalance that starts there moves
+little more than the unavoidable share and leaves the other territories where they are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from territory import optimizer
+from territory.optimizer import seats
+from territory.optimizer.run import Run
+
+LOADS = [3.0, 1.0, 0.4, 0.3, 0.3]  # five areas in a row, in targets: a metro at one end
+
+
+def row_of_areas(loads=LOADS, width: int = 5, height: int = 6) -> tuple[optimizer.Units, np.ndarray]:
+    """A grid of ``len(loads)`` blocks side by side (``width`` columns each); every unit of a
+    block weighs the same, the block's load in targets times the mean load."""
+    cols = width * len(loads)
+    x, y = np.meshgrid(np.arange(cols), np.arange(height))
+    x, y = x.ravel(), y.ravel()
+    area = x // width
+    per = np.array(loads) / (width * height)
+    idx = np.arange(len(x)).reshape(height, cols)
+    edges = np.vstack([np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
+                       np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])])
+    attrs = pd.DataFrame({"a": 1000 * per[area]})
+    return optimizer.Units(np.arange(len(x)), np.column_stack([x, y]).astype(float) * 10, attrs, edges), area
+
+
+def run_for(units, current, **opts) -> Run:
+    return Run.prepare(units, optimizer.Options(balance={"a": 0.05}, current=current, **opts))
+
+
+def test_a_metro_gets_reps_from_the_lightest_areas_not_a_chain_of_border_moves():
+    units, area = row_of_areas()
+    seat, flows = seats.seats(run_for(units, area), area)
+    # three reps where the metro is; areas 2 and 4 hand their accounts to area 3, whose rep
+    # stays: 2 + 0.4 + 0.3 targets change hands, where passing the excess down the row would move 6.1
+    assert seat.tolist() == [3, 1, 0, 1, 0]
+    into_3 = sum(f for a, b, f in flows if b == 3) - sum(f for a, b, f in flows if a == 3)
+    assert into_3 == pytest.approx(0.7, abs=0.06)  # area 3 (0.3) ends with one rep's load
+
+
+def test_locked_areas_keep_their_one_rep_and_trade_nothing():
+    units, area = row_of_areas()
+    seat, flows = seats.seats(run_for(units, area, locked_territories=[3]), area)
+    assert seat[3] == 1 and seat.sum() == 5
+    assert not [f for f in flows if 3 in f[:2]]
+
+
+def test_new_reps_go_where_the_load_per_rep_is_highest():
+    units, area = row_of_areas()
+    seat, _ = seats.seats(run_for(units, area, k=7), area)
+    assert seat.sum() == 7 and seat[5:].tolist() == [0, 0]  # the two new territories have no area of their own
+    assert seat[0] >= 4  # they work in the metro
+
+
+def test_the_rebalance_moves_little_more_than_it_must_and_keeps_most_territories_where_they_are():
+    loads = [2.5, 2.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]  # two metros side by side: their excess cannot go next door
+    units, area = row_of_areas(loads, width=4, height=12)
+    plan, report = optimizer.solve(units, optimizer.Options(balance={"a": 0.05}, current=area, seed=1,
+                                                            time_limit=20, disruption_weight=1.0,
+                                                            disruption_attr="a", report_moved=("a",)))
+    assert report.feasible and report.contiguous, report.explanation
+    moved, floor = report.disruption["a"], report.unavoidable["a"]
+    assert floor == pytest.approx(2 * (2.5 - 1.05) / 8, abs=0.01)  # the metros' excess over the tolerance
+    assert moved <= 1.6 * floor, (moved, floor)  # starting from today's centres moved 1.7x
+    kept = list(float((plan[area == t] == t).mean()) for t in range(len(loads)))
+    assert kept.count(1.0) >= 3  # the far end's territories are not touched (two reps move to the metros)
