@@ -9,6 +9,10 @@ Method (deterministic for a seed), module by module:
 - :mod:`.objective`: the plan with its running sums (:class:`Partition`) and the one
   :class:`Objective` (balance, compactness, disruption) that scores a plan and a move alike.
 - :mod:`.run`: what a run shares (:class:`Run`) and the time budget's named phases.
+- :mod:`.seats`: with a current plan, the first start: today's plan made contiguous with reps
+  moved where the work is (seats per area and flows over borders from one small mixed-integer
+  programme on the territory graph: a dense area split between several reps, the lightest areas
+  handed to their neighbours, at the least load changing hands).
 - :mod:`.start`: **centres** (fixed ones such as rep homes, the current territories' centres,
   or recursive coordinate bisection into K groups of equal weight), a **capacitated
   assignment** (Hess-Samuels, one sparse linear programme solved by HiGHS: every unit to one of
@@ -25,8 +29,9 @@ Method (deterministic for a seed), module by module:
   run time and, when the tolerance is not met, a plain explanation; :func:`evaluate` reports any
   plan the same way; :func:`suggest_moves` ranks single boundary moves for a plan kept as it is.
 
-While the tolerance is not met and the ``restarts`` phase lasts, another start is tried from
-the best plan's centres, shaken. Once the tolerance is met, the time left goes to a
+While the tolerance is not met and the ``restarts`` phase lasts, another start is tried: after
+the seats start, the capacitated assignment to today's centres; then the best plan's centres,
+shaken. Once the tolerance is met, the time left goes to a
 **compactness phase** (:func:`.search.compact`: moves that lower the moment of inertia and keep
 every territory within the tolerance; ``Report.compaction`` has before and after). With a current plan, :mod:`.frontier` then traces plans from
 "move almost nothing" to the best one (``Report.frontier``).
@@ -42,7 +47,7 @@ from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
-from territory.optimizer.search import compact, improve
+from territory.optimizer.search import compact, improve, within
 from territory.optimizer.start import bisect, fill_empty, first_plan, repair, seeds
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
@@ -65,6 +70,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     start = None
     if centres is None and current is not None and (current >= 0).any():
         # today's plan, each territory in one piece, with reps moved to where the work is (.seats)
+        run.say(0.03, "deciding where reps are needed")
         today = repair(current.copy(), run.adj, run.fixed, k, w, run.locked)
         today_centres = np.array([units.xy[current == t].mean(axis=0) if (current == t).any()
                                   else units.xy[run.rng.integers(len(units.ids))] for t in range(k)])
@@ -87,8 +93,8 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
             centres = centres + run.rng.normal(scale=0.3 * spread, size=centres.shape)
         plan = start if attempt == 0 and start is not None else first_plan(run, centres)
         p, cancelled = improve(run, run.partition(plan), polish_unmet=attempt > 0 or start is None)
-        if best is None or run.objective.value(p) < run.objective.value(best):
-            best = p
+        if best is None or (not within(run, p), run.objective.value(p)) < (not within(run, best), run.objective.value(best)):
+            best = p  # within the tolerance first (it is what the user asked for), then the objective
         result = report(run, best, run.clock.elapsed(), cancelled)
         if result.feasible or cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None:
             break
