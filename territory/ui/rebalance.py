@@ -55,7 +55,8 @@ def _auto(view: View, on_change) -> None:
         for key in (state.DESIGN_PREVIEW, state.DESIGN_PREVIEW_SHOWN, POINT, POINT_PREVIEW, "rebalance_cap",
                     "rebalance_cap_note", "rebalance_anchoring"):
             st.session_state.pop(key, None)
-        st.button("Cancel", key="rebalance_cancel", help="Stops the run; the plan is left as it is")
+        cancel = st.empty()  # only while the run lasts
+        cancel.button("Cancel", key="rebalance_cancel", help="Stops the run; the plan is left as it is")
         bar = st.progress(0.0, text="Rebalancing")
         options.progress = lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)
         try:
@@ -63,9 +64,11 @@ def _auto(view: View, on_change) -> None:
                                           around_rep_homes=None if anchor else False,
                                           keep_locks=keep_locks)
         except (TerritoryError, ValueError) as exc:
+            cancel.empty()
             feedback.notice("error", exc)
             return
         bar.empty()
+        cancel.empty()
         st.session_state[state.DESIGN_PREVIEW] = preview
     elif st.session_state.get("rebalance_cancel"):
         st.info("Rebalance cancelled: the plan is as it was.")

@@ -88,6 +88,7 @@ def test_rebalance_preview_accept_and_undo(page):
     at, _ = page
     before = _metric(at, "Max deviation")
     _preview(at)
+    assert "Cancel" not in [b.label for b in at.button]  # the run is over: nothing left to cancel
     previewed = _metric(at, "Max deviation, Potential ($)")
     assert float(previewed.rstrip("%")) < float(before.rstrip("%"))  # the preview is better balanced
     assert _metric(at, "Max deviation") == before  # and nothing is written yet
