@@ -52,7 +52,13 @@ from territory.optimizer.start import bisect, fill_empty, first_plan, repair, se
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
 
-RESTARTS = 6  # starts tried while the tolerance is not met
+RESTARTS = 6  # starts tried while the tolerance is not met (from a current plan)
+STALE_STARTS = 5  # without a current plan: starts tried after the last better one, while time is left
+
+
+def _key(run: Run, p) -> tuple[bool, float]:
+    """Within the tolerance first (it is what the user asked for), then the objective."""
+    return not within(run, p), run.objective.value(p)
 
 
 def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
@@ -82,10 +88,13 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         start = repair(start, run.adj, run.fixed, k, w, run.locked)
     elif centres is None:
         centres = units.xy[seeds(units, k, next(iter(opts.balance)), run.rng)].astype(float)
-    best = None
-    for attempt in range(RESTARTS):
+    fresh = start is None and opts.centres is None  # no plan to stay near: the time left buys more starts
+    best, before, stale = None, None, 0
+    for attempt in range(10**6 if fresh else RESTARTS):
         if attempt == 1 and start is not None:  # today's centres, each territory assigned its share anew
             centres = today_centres
+        elif fresh and attempt % 2:  # another start far from the others: centres drawn by weight
+            centres = units.xy[run.rng.choice(len(units.ids), size=k, replace=False, p=w / w.sum())].astype(float)
         elif attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)
             spread = np.sqrt(np.ptp(units.xy, axis=0).prod() / k)
             centres = np.array([units.xy[best.plan == t].mean(axis=0) if (best.plan == t).any() else centres[t]
@@ -93,13 +102,26 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
             centres = centres + run.rng.normal(scale=0.3 * spread, size=centres.shape)
         plan = start if attempt == 0 and start is not None else first_plan(run, centres)
         p, cancelled = improve(run, run.partition(plan), polish_unmet=attempt > 0 or start is None)
-        if best is None or (not within(run, p), run.objective.value(p)) < (not within(run, best), run.objective.value(best)):
-            best = p  # within the tolerance first (it is what the user asked for), then the objective
+        shaped = None
+        if fresh and within(run, p) and not cancelled and not run.clock.past(BUDGET.search):
+            shaped = report(run, p, run.clock.elapsed(), False)
+            run.say(run.clock.progress(), "tolerance met: making territories more compact with the time left")
+            cancelled = compact(run, p)
+        if best is None or _key(run, p) < _key(run, best):
+            best, before, stale = p, shaped, 0
+        else:
+            stale += 1
         result = report(run, best, run.clock.elapsed(), cancelled)
-        if result.feasible or cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None:
+        if cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None or stale == STALE_STARTS:
             break
-        run.say(run.clock.progress(), f"tolerance not met yet: trying another start ({attempt + 2} of {RESTARTS})")
-    if result.feasible and not result.cancelled and not run.clock.past(BUDGET.search):
+        if result.feasible and not fresh:
+            break
+        run.say(run.clock.progress(), f"tolerance not met yet: trying another start ({attempt + 2})" if not result.feasible
+                else f"trying another start for more compact territories ({attempt + 2})")
+    if before is not None:
+        result.compaction = {"inertia_km2": [before.inertia_km2, result.inertia_km2],
+                             "max_span_km": [before.max_span_km, result.max_span_km]}
+    elif result.feasible and not result.cancelled and not run.clock.past(BUDGET.search):
         before = result
         run.say(run.clock.progress(), "tolerance met: making territories more compact with the time left")
         cancelled = compact(run, best)
