@@ -1,4 +1,4 @@
-"""Where today's territories' reps should work: seats by load, and centres that follow them.
+"""Where today's territories' reps should work: seats per area, and the first plan that follows.
 
 A plan whose heaviest territories hold several targets' worth (a dense metro) and border other
 heavy ones cannot be balanced by moving borders alone: the excess would be passed on from
@@ -6,11 +6,12 @@ territory to territory, and much of the map would change hands. A manager would 
 a few reps: the lightest territories, whose neighbours can take their accounts, hand their
 book over and their reps go where the work is; every other territory keeps its core.
 
-:func:`seats` decides that on the territory graph (greedily: the territory most over its seats
-gets a seat from the lightest one whose neighbours can absorb it, while that lowers the worst
-load); :func:`centres` turns it into centres for the capacitated assignment: a territory
-keeping one seat keeps its centre, one with several is bisected (the part nearest today's
-centre keeps the name) and the others go to the relocated territories.
+:func:`seats` decides that exactly, on the territory graph: one small mixed-integer programme
+chooses how many reps each area gets and how much load crosses each border, at the least load
+changing hands. :func:`first_plan` applies it to today's plan (made contiguous): handed-over
+areas are grown into by their neighbours, flows move border units, and an area of several reps
+is bisected (the part nearest its centre keeps its territory, the others go to the relocated
+territories and to new ones when the run asks for more territories).
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def seats(run: Run, cur: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
         row({**net, **{j: -s * (1 - tol) for j, (a, s) in enumerate(choice) if a == i}, c_n + e_n + a_n + i: 1.0},
             -ends, np.inf)  # >= seats x (1 - tol), or under slack
     row({j: float(s) for j, (_, s) in enumerate(choice)}, reps, reps)
-    integral = np.concatenate([np.ones(c_n), np.zeros(e_n + 2 * a_n)])
-    upper = np.concatenate([np.ones(c_n), np.full(e_n + 2 * a_n, np.inf)])
+    integral = np.concatenate([np.ones(c_n), np.zeros(n - c_n)])
+    upper = np.concatenate([np.ones(c_n), np.full(n - c_n, np.inf)])
     res = milp(cost, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integral,
                bounds=Bounds(np.zeros(n), upper), options={"time_limit": max(1.0, 0.05 * run.clock.limit)})
     if res.x is None:
@@ -141,6 +142,8 @@ def first_plan(run: Run, cur: np.ndarray, seat: np.ndarray, flows, split) -> tup
     moving = [int(t) for t in np.flatnonzero((seat == 0) & ~run.locked)]
     for h in np.flatnonzero(seat > 1):
         own = np.flatnonzero((plan == h) & ~run.fixed)
+        if len(own) < seat[h]:  # too few units to split: the reps left over get a unit each later
+            continue
         groups = split(own, int(seat[h]))
         at = np.array([xy[g].mean(axis=0) for g in groups])
         keep = int(np.argmin(((at - xy[own].mean(axis=0)) ** 2).sum(axis=1)))
