@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import h3
 import numpy as np
@@ -49,15 +49,13 @@ class Preview:
     unit_metrics: pd.DataFrame | None = None  # per unit of plan_after: the summed measures of its movable accounts
     held: pd.DataFrame | None = None  # per territory: the sums of the accounts its rules hold (they never move)
     stored: _StoredPlan | None = field(default=None, repr=False)  # what the run saw, to preview a frontier point
+    outlined: list[str] = field(default_factory=list)  # what the map outlines: the changed units as the plan's
+    # cells today (a finer unit the run splits off is outlined by the cell it is part of), H3 strings
 
     def totals_after(self, territories: pd.DataFrame) -> pd.DataFrame:
         """Per territory once accepted: ``totals.territory_kpis`` of the new plan, rules applied."""
         return totals.territory_kpis(self.unit_metrics, self.plan_after, territories, offsets=self.held)
 
-    @cached_property
-    def cell_ids(self) -> list[str]:
-        """The changed cells as H3 strings (what the map outlines), worked out once."""
-        return [h3.int_to_str(c) for c in self.cells]
 
 
 @dataclass(frozen=True)
@@ -227,7 +225,16 @@ def _preview(con: Connection, scenario_id: int, version: int, stored: _StoredPla
     held = stored.fixed.reset_index(drop=True).drop(columns=["code"], errors="ignore")
     return Preview(scenario_id, version, cells, [tids[current[i]] if current[i] >= 0 else None for i in changed],
                    after, report, tids, int(counted.sum()), int((~counted).sum()), split, plan_after, stored.refined,
-                   metrics_, held, stored)
+                   metrics_, held, stored, _outlined(cells, plan.assignments(con, scenario_id)["cell"]))
+
+
+def _outlined(cells: list[int], plan_cells) -> list[str]:
+    """``cells`` as the map draws the plan today: each is its own plan cell, or the plan cell it is
+    part of (a unit the run split off a dense cell); once each, as H3 strings."""
+    ids = np.asarray(cells, dtype=np.uint64)
+    plan_cells = np.asarray(plan_cells, dtype=np.uint64)
+    held = units.owner(ids, plan_cells, plan_cells)
+    return list(dict.fromkeys(h3.int_to_str(int(c if up is None else up)) for c, up in zip(ids, held)))
 
 
 def describe_cell(cell: int) -> str:

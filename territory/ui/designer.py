@@ -91,7 +91,7 @@ def bridge(view: View, metric: str, on_event) -> None:
     preview = st.session_state.get(state.DESIGN_PREVIEW_SHOWN) or st.session_state.get(state.DESIGN_PREVIEW)
     if st.session_state.get(state.DESIGN_PREVIEW) is None:  # discarded or accepted
         preview = None  # a rebalance preview: the map outlines what it changes
-    patch["highlight"] = preview.cell_ids if preview is not None and preview.version == view.version else []
+    patch["highlight"] = preview.outlined if preview is not None and preview.version == view.version else []
     mapbridge.send(patch, partial(on_event, view.scenario_id))
 
 

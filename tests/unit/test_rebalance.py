@@ -47,6 +47,11 @@ def test_preview_then_accept_is_one_undo_step(demo_con):
     # cells that joined, and split territories as the Designer's panel counts them
     cells = planview.unit_cells(demo_con, sid)  # the plan's units: split cells where the area was dense
     assert preview.refined > 0 and (grid.res_of(cells["cell"]) > plan.resolution(demo_con, sid)).any()
+    # the map outlines every change on the cells it draws today: a unit split off a cell by its parent
+    today = {h3.int_to_str(int(c)) for c in before["cell"]}
+    split_off = [c for c in preview.cells if h3.int_to_str(c) not in today and c not in set(before["cell"])]
+    assert split_off and set(preview.outlined) <= today | {h3.int_to_str(c) for c in preview.cells}
+    assert {h3.cell_to_parent(h3.int_to_str(c), plan.resolution(demo_con, sid)) for c in split_off} <= set(preview.outlined)
     with_accounts = set(cells["cell"].astype(np.int64))
     counted = [c for c, b in zip(preview.cells, preview.before) if c in with_accounts or b is not None]
     assert preview.changed == len(counted) and preview.changed + preview.joined == len(preview.cells)
