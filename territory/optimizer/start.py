@@ -99,12 +99,16 @@ def assign_coarse(run: Run, centres: np.ndarray) -> np.ndarray:
         return assign(run, units, centres, run.current, run.fixed)
     xy = units.xy
     side = np.sqrt(np.ptp(xy, axis=0).prod() / COARSE_GROUPS) or 1.0
-    for _ in range(8):  # widen the squares until few enough are occupied
+    for _ in range(12):  # squares about COARSE_GROUPS of which are occupied (most of a country's box is empty)
         keys = np.floor((xy - xy.min(axis=0)) / side).astype(np.int64)
         _, group = np.unique(keys[:, 0] * 1_000_003 + keys[:, 1], return_inverse=True)
-        if group.max() + 1 <= 2 * COARSE_GROUPS:
+        occupied = group.max() + 1
+        if occupied > 2 * COARSE_GROUPS:
+            side *= 1.4
+        elif occupied < COARSE_GROUPS / 2:
+            side /= 1.4
+        else:
             break
-        side *= 1.4
     g = int(group.max()) + 1
     counts = np.bincount(group, minlength=g)
     gxy = np.column_stack([np.bincount(group, weights=xy[:, d], minlength=g) / counts for d in range(2)])
