@@ -235,6 +235,8 @@ def frontier_chart(moved_pct: list[float], worst_pct: list[float], *, chosen: in
     fig.update_layout(**_LAYOUT, height=320, showlegend=False, title="Balance vs. accounts moved")
     fig.update_xaxes(title="accounts changing territory (%)", rangemode="tozero")
     low, high = min(min(worst_pct), tolerance_pct), max(max(worst_pct), tolerance_pct)
-    fig.update_yaxes(title="worst deviation from the mean (%)", type="log",
-                     range=[math.log10(max(low, 0.01) / 1.6), math.log10(high * 1.6)])
+    low, high = max(low, 0.01) / 1.6, high * 1.6
+    ticks = [m * 10 ** e for e in range(-2, 6) for m in (1, 2, 5) if low <= m * 10 ** e <= high]
+    fig.update_yaxes(title="worst deviation from the mean (%)", type="log", range=[math.log10(low), math.log10(high)],
+                     tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks])  # whole numbers, not log's "2" and "5"
     return fig

@@ -84,3 +84,4 @@ def test_frontier_chart_rings_the_chosen_plan_and_shows_the_tolerance():
     low, high = fig.layout.yaxis.range
     assert 10 ** low < 4.1 and 10 ** high > 390 and 10 ** high < 1000  # every point shown, no empty decades
     assert any(s.y0 == 5.0 for s in fig.layout.shapes)  # the tolerance line
+    assert list(fig.layout.yaxis.ticktext) == ["5%", "10%", "20%", "50%", "100%", "200%", "500%"]  # read as they are
