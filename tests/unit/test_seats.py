@@ -70,3 +70,13 @@ def test_the_rebalance_moves_little_more_than_it_must_and_keeps_most_territories
     assert moved <= 1.6 * floor, (moved, floor)  # starting from today's centres moved 1.7x
     kept = list(float((plan[area == t] == t).mean()) for t in range(len(loads)))
     assert kept.count(1.0) >= 3  # the far end's territories are not touched (two reps move to the metros)
+
+
+def test_a_run_with_more_territories_places_the_new_ones_in_the_metro_and_keeps_the_rest():
+    units, area = row_of_areas()
+    plan, report = optimizer.solve(units, optimizer.Options(k=7, balance={"a": 0.10}, current=area, seed=1,
+                                                            time_limit=20, disruption_weight=1.0,
+                                                            disruption_attr="a", report_moved=("a",)))
+    assert report.feasible and report.contiguous, report.explanation
+    assert set(np.unique(plan)) == set(range(7))  # every territory, old and new, has an area
+    assert set(plan[area == 0]) >= {5, 6}  # the two new reps work in the metro
