@@ -33,7 +33,9 @@ While the tolerance is not met and the ``restarts`` phase lasts, another start i
 the seats start, the capacitated assignment to today's centres; then the best plan's centres,
 shaken. Once the tolerance is met, the time left goes to a
 **compactness phase** (:func:`.search.compact`: moves that lower the moment of inertia and keep
-every territory within the tolerance; ``Report.compaction`` has before and after). With a current plan, :mod:`.frontier` then traces plans from
+every territory within the tolerance; ``Report.compaction`` has before and after); without a
+current plan it also buys more starts (shaken, or centres drawn by weight), each made compact,
+until ``STALE_STARTS`` in a row bring nothing better. With a current plan, :mod:`.frontier` then traces plans from
 "move almost nothing" to the best one (``Report.frontier``).
 """
 
@@ -92,7 +94,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
     best, before, stale = None, None, 0
     for attempt in range(10**6 if fresh else RESTARTS):
         if attempt == 1 and start is not None:  # today's centres, each territory assigned its share anew
-            centres = today_centres
+            centres, run.origin = today_centres, None  # every territory back in its own area
         elif fresh and attempt % 2:  # another start far from the others: centres drawn by weight
             centres = units.xy[run.rng.choice(len(units.ids), size=k, replace=False, p=w / w.sum())].astype(float)
         elif attempt:  # another start: the best plan's centres, shaken (deterministic for the seed)

@@ -57,7 +57,6 @@ class Preview:
         return totals.territory_kpis(self.unit_metrics, self.plan_after, territories, offsets=self.held)
 
 
-
 @dataclass(frozen=True)
 class _StoredPlan:
     """A stored plan as the engine sees it: units, territory codes, current codes and locks."""
