@@ -5,7 +5,9 @@ The objective, lower is better, is the sum of three terms:
 
 - **balance**: per territory that may change and per balanced attribute, the squared relative
   deviation from the target, plus ``PENALTY`` times the squared part of it beyond ``AIM`` of
-  the tolerance (the search aims inside the tolerance, not at its edge);
+  the tolerance (the search aims inside the tolerance, not at its edge), plus ``HARD`` times the
+  squared part beyond the tolerance itself (times the disruption weight when that is over 1: the
+  weight trades disruption against balance within the tolerance, not past it);
 - **compactness**: ``gamma`` times the moment of inertia of every territory (km²), where gamma
   makes the term about ``compactness_weight`` per territory on the first plan scored;
 - **disruption**: per unit not in its current territory, its share of the disruption attribute
@@ -25,6 +27,7 @@ import numpy as np
 from territory.optimizer.model import Options, Units
 
 PENALTY = 200.0  # weight of squared deviation beyond the aim, against 1 within it
+HARD = 10_000.0  # and beyond the tolerance, times the disruption weight when that is over 1
 AIM = 0.8  # share of the tolerance the search aims at, so a plan does not end on the edge
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
@@ -159,6 +162,8 @@ class Objective:
         self.names = list(opts.balance)
         self.tol = [opts.balance[a] for a in self.names]
         self.aim = [t * AIM for t in self.tol]
+        # past the tolerance itself the balance rules: no disruption weight buys its way out
+        self.hard = HARD * max(1.0, opts.disruption_weight)
         self.active = active  # territories the search may change (the balance counts these)
         k = first.k
         plan = first.plan
@@ -179,6 +184,9 @@ class Objective:
             d = s / self.target[a] - 1.0
             over = abs(d) - self.aim[a]
             out += d * d + (PENALTY * over * over if over > 0 else 0.0)
+            past = abs(d) - self.tol[a]
+            if past > 0:
+                out += self.hard * past * past
         return out
 
     def load(self, p: Partition, t: int) -> float:

@@ -80,3 +80,13 @@ def test_a_run_with_more_territories_places_the_new_ones_in_the_metro_and_keeps_
     assert report.feasible and report.contiguous, report.explanation
     assert set(np.unique(plan)) == set(range(7))  # every territory, old and new, has an area
     assert set(plan[area == 0]) >= {5, 6}  # the two new reps work in the metro
+
+
+@pytest.mark.parametrize("weight", [1.0, 1000.0])
+def test_no_disruption_weight_buys_a_plan_past_the_tolerance(weight):
+    units, area = row_of_areas([2.5, 2.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], width=4, height=12)
+    _, report = optimizer.solve(units, optimizer.Options(balance={"a": 0.05}, current=area, seed=1, time_limit=20,
+                                                         disruption_weight=weight, disruption_attr="a",
+                                                         report_moved=("a",)))
+    assert report.feasible and report.contiguous, report.balance  # at 1000 the plan stopped short before
+    assert report.disruption["a"] <= 1.6 * report.unavoidable["a"]
