@@ -182,11 +182,12 @@ class Objective:
         out = 0.0
         for a, s in enumerate(sums):
             d = s / self.target[a] - 1.0
-            over = abs(d) - self.aim[a]
-            out += d * d + (PENALTY * over * over if over > 0 else 0.0)
-            past = abs(d) - self.tol[a]
-            if past > 0:
-                out += self.hard * past * past
+            off = d if d >= 0 else -d
+            out += d * d
+            if off > self.aim[a]:  # the search's hot path: the two tiers only when they apply
+                out += PENALTY * (off - self.aim[a]) ** 2
+                if off > self.tol[a]:
+                    out += self.hard * (off - self.tol[a]) ** 2
         return out
 
     def load(self, p: Partition, t: int) -> float:
