@@ -34,6 +34,13 @@ def run_for(units, current, **opts) -> Run:
     return Run.prepare(units, optimizer.Options(balance={"a": 0.05}, current=current, **opts))
 
 
+def rebalance(units, current, *, weight: float = 1.0, **opts):
+    """The engine from today's plan ``current``, change of territory counted by attribute a."""
+    opts = {"balance": {"a": 0.05}, **opts}
+    return optimizer.solve(units, optimizer.Options(current=current, seed=1, time_limit=20, disruption_weight=weight,
+                                                    disruption_attr="a", report_moved=("a",), **opts))
+
+
 def test_a_metro_gets_reps_from_the_lightest_areas_not_a_chain_of_border_moves():
     units, area = row_of_areas()
     seat, flows = seats.seats(run_for(units, area), area)
@@ -61,9 +68,7 @@ def test_new_reps_go_where_the_load_per_rep_is_highest():
 def test_the_rebalance_moves_little_more_than_it_must_and_keeps_most_territories_where_they_are():
     loads = [2.5, 2.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]  # two metros side by side: their excess cannot go next door
     units, area = row_of_areas(loads, width=4, height=12)
-    plan, report = optimizer.solve(units, optimizer.Options(balance={"a": 0.05}, current=area, seed=1,
-                                                            time_limit=20, disruption_weight=1.0,
-                                                            disruption_attr="a", report_moved=("a",)))
+    plan, report = rebalance(units, area)
     assert report.feasible and report.contiguous, report.explanation
     moved, floor = report.disruption["a"], report.unavoidable["a"]
     assert floor == pytest.approx(2 * (2.5 - 1.05) / 8, abs=0.01)  # the metros' excess over the tolerance
@@ -74,9 +79,7 @@ def test_the_rebalance_moves_little_more_than_it_must_and_keeps_most_territories
 
 def test_a_run_with_more_territories_places_the_new_ones_in_the_metro_and_keeps_the_rest():
     units, area = row_of_areas()
-    plan, report = optimizer.solve(units, optimizer.Options(k=7, balance={"a": 0.10}, current=area, seed=1,
-                                                            time_limit=20, disruption_weight=1.0,
-                                                            disruption_attr="a", report_moved=("a",)))
+    plan, report = rebalance(units, area, k=7, balance={"a": 0.10})
     assert report.feasible and report.contiguous, report.explanation
     assert set(np.unique(plan)) == set(range(7))  # every territory, old and new, has an area
     assert set(plan[area == 0]) >= {5, 6}  # the two new reps work in the metro
@@ -85,8 +88,6 @@ def test_a_run_with_more_territories_places_the_new_ones_in_the_metro_and_keeps_
 @pytest.mark.parametrize("weight", [1.0, 1000.0])
 def test_no_disruption_weight_buys_a_plan_past_the_tolerance(weight):
     units, area = row_of_areas([2.5, 2.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], width=4, height=12)
-    _, report = optimizer.solve(units, optimizer.Options(balance={"a": 0.05}, current=area, seed=1, time_limit=20,
-                                                         disruption_weight=weight, disruption_attr="a",
-                                                         report_moved=("a",)))
+    _, report = rebalance(units, area, weight=weight)
     assert report.feasible and report.contiguous, report.balance  # at 1000 the plan stopped short before
     assert report.disruption["a"] <= 1.6 * report.unavoidable["a"]
