@@ -7,6 +7,7 @@ attribute): a start close enough to a good plan for the local search, not the ob
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 import numpy as np
@@ -22,11 +23,13 @@ from territory.optimizer.run import BUDGET, Run
 COARSEN_ABOVE = 40_000  # more units than this: the assignment works on groups of nearby units
 UNITS_PER_SECOND = 2_500  # what one unit-level assignment gets through (measured: 20,800 units in 7.5 s)
 COARSE_GROUPS = 6_000
+GROUP_SHARE = 0.05  # most of a territory's target one group may hold
 
 
 def first_plan(run: Run, centres: np.ndarray) -> np.ndarray:
     """Assignment to centres, re-centred and solved again (up to three rounds, within the
-    ``starts`` phase), each repaired to contiguity; the best round by the objective."""
+    ``starts`` phase), each made contiguous (by :func:`repair` and by :func:`regrow`); the best
+    plan by the objective."""
     units, k = run.units, run.k
     weight = units.column(next(iter(run.opts.balance)))
     best_plan, best_value = None, np.inf
@@ -35,11 +38,13 @@ def first_plan(run: Run, centres: np.ndarray) -> np.ndarray:
         began = run.clock.elapsed()
         plan = assign_coarse(run, centres)
         fill_empty(plan, units.xy, centres, run.fixed, run.locked)
-        plan = repair(plan, run.adj, run.fixed, k, weight, run.locked)
-        p = run.partition(plan)
-        value = run.score(p).value(p)
-        if value < best_value:
-            best_plan, best_value = plan, value
+        repaired = repair(plan.copy(), run.adj, run.fixed, k, weight, run.locked)
+        for made in (repaired, regrow(run, plan)):  # whichever strands less work (see regrow)
+            p = run.partition(made)
+            value = run.score(p).value(p)
+            if value < best_value:
+                best_plan, best_value = made, value
+        plan = repaired
         centres = np.array([units.xy[plan == t].mean(axis=0) if (plan == t).any() else centres[t] for t in range(k)])
         took = run.clock.elapsed() - began
         if run.cancelled() or run.clock.elapsed() + took > BUDGET.starts * run.clock.limit:
@@ -97,18 +102,7 @@ def assign_coarse(run: Run, centres: np.ndarray) -> np.ndarray:
     fits = len(units.ids) <= UNITS_PER_SECOND * BUDGET.starts * run.clock.limit  # one round within the phase
     if len(units.ids) <= COARSEN_ABOVE and fits:
         return assign(run, units, centres, run.current, run.fixed)
-    xy = units.xy
-    side = np.sqrt(np.ptp(xy, axis=0).prod() / COARSE_GROUPS) or 1.0
-    for _ in range(12):  # squares about COARSE_GROUPS of which are occupied (most of a country's box is empty)
-        keys = np.floor((xy - xy.min(axis=0)) / side).astype(np.int64)
-        _, group = np.unique(keys[:, 0] * 1_000_003 + keys[:, 1], return_inverse=True)
-        occupied = group.max() + 1
-        if occupied > 2 * COARSE_GROUPS:
-            side *= 1.4
-        elif occupied < COARSE_GROUPS / 2:
-            side /= 1.4
-        else:
-            break
+    xy, group = units.xy, groups(run)
     g = int(group.max()) + 1
     counts = np.bincount(group, minlength=g)
     gxy = np.column_stack([np.bincount(group, weights=xy[:, d], minlength=g) / counts for d in range(2)])
@@ -119,6 +113,40 @@ def assign_coarse(run: Run, centres: np.ndarray) -> np.ndarray:
     if run.current is not None:
         plan[run.fixed] = run.current[run.fixed]
     return plan
+
+
+def groups(run: Run) -> np.ndarray:
+    """A group per unit: a square grid with about ``COARSE_GROUPS`` occupied squares (most of a
+    country's box is empty), each square quartered again while it holds more than
+    ``GROUP_SHARE`` of a territory's target on a balanced attribute (a metro in one square
+    would be one indivisible lump of several territories' work)."""
+    units = run.units
+    xy = units.xy - units.xy.min(axis=0)
+    side = np.sqrt(np.ptp(xy, axis=0).prod() / COARSE_GROUPS) or 1.0
+    for _ in range(12):
+        keys = np.floor(xy / side).astype(np.int64)
+        occupied = len(np.unique(keys[:, 0] * 1_000_003 + keys[:, 1]))
+        if occupied > 2 * COARSE_GROUPS:
+            side *= 1.4
+        elif occupied < COARSE_GROUPS / 2:
+            side /= 1.4
+        else:
+            break
+    share = np.column_stack([units.column(a) / max(units.column(a).sum() / run.k, 1e-12) for a in run.opts.balance])
+    level = np.zeros(len(xy), dtype=np.int64)  # how many times a unit's square was quartered
+    for _ in range(16):
+        size = side / 2.0 ** level
+        keys = np.floor(xy / size[:, None]).astype(np.int64)
+        _, group = np.unique(np.column_stack([level, keys]), axis=0, return_inverse=True)
+        group = group.ravel()
+        heavy = np.zeros(int(group.max()) + 1, dtype=bool)
+        for col in share.T:
+            heavy |= np.bincount(group, weights=col) > GROUP_SHARE
+        heavy &= np.bincount(group) > 1
+        if not heavy.any():
+            break
+        level[heavy[group]] += 1
+    return group
 
 
 def _group_current(run: Run, group: np.ndarray, g: int) -> np.ndarray | None:
@@ -216,9 +244,10 @@ def repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray,
         labels = pieces(plan, *ends)
         load = np.bincount(plan, weights=w, minlength=k)
         changed = False
+        gained: set[int] = set()  # their pieces are known again on the next round only
         for t in range(k):
             own = np.flatnonzero(plan == t)
-            if len(own) == 0:
+            if len(own) == 0 or t in gained:
                 continue
             mass = pd.Series(w[own]).groupby(labels[own]).sum().sort_values(ascending=False)
             for lab in mass.index[1:]:
@@ -232,10 +261,64 @@ def repair(plan: np.ndarray, adj, fixed: np.ndarray, k: int, weight: np.ndarray,
                     moved = w[piece].sum()
                     load[t] -= moved
                     load[to] += moved
+                    gained.add(to)
                     changed = True
         if not changed:
             break
     return plan
+
+
+def regrow(run: Run, plan: np.ndarray) -> np.ndarray:
+    """Every territory in one piece, grown back to balance: each keeps its heaviest piece (and
+    its fixed units); every other unit is handed out again, the lightest territory first taking
+    the free unit next to it nearest its centre, until none is left.
+
+    An assignment to centres is contiguous in the plane, not always on the graph (islands joined
+    by one link, a coast): the units it strands are shared among the territories around them by
+    balance, where moving each stranded piece whole would overload one of them."""
+    units, k, adj = run.units, run.k, run.adj
+    load = sum(units.column(a) / max(units.column(a).sum() / k, 1e-12) for a in run.opts.balance)
+    load = load + 1e-9
+    plan = plan.copy()
+    labels = pieces(np.where(plan < 0, k + np.arange(len(plan)), plan), *edge_arrays(adj))
+    held = pd.Series(load).groupby([plan, labels]).sum()
+    main = held[held.index.get_level_values(0) >= 0].groupby(level=0).idxmax()
+    keep = np.zeros(len(plan), dtype=bool)
+    for t, lab in main.tolist():
+        keep |= (plan == t) & (labels == lab)
+    plan[~keep & ~run.fixed] = -1
+    sums = np.bincount(plan[plan >= 0], weights=load[plan >= 0], minlength=k)
+    cx = np.bincount(plan[plan >= 0], weights=units.xy[plan >= 0, 0], minlength=k)
+    cy = np.bincount(plan[plan >= 0], weights=units.xy[plan >= 0, 1], minlength=k)
+    cnt = np.maximum(np.bincount(plan[plan >= 0], minlength=k), 1)
+    centre = np.column_stack([cx / cnt, cy / cnt])
+    front: list[list] = [[] for _ in range(k)]
+    for i in np.flatnonzero(plan >= 0).tolist():
+        t = int(plan[i])
+        if run.locked[t]:
+            continue
+        for j in adj[i]:
+            if plan[j] < 0:
+                front[t].append((float(((units.xy[j] - centre[t]) ** 2).sum()), j))
+    for f in front:
+        heapq.heapify(f)
+    turn = [(sums[t], t) for t in range(k) if front[t]]
+    heapq.heapify(turn)
+    while turn:
+        _, t = heapq.heappop(turn)
+        f = front[t]
+        while f and plan[f[0][1]] >= 0:
+            heapq.heappop(f)
+        if not f:
+            continue
+        _, i = heapq.heappop(f)
+        plan[i] = t
+        sums[t] += load[i]
+        for j in adj[i]:
+            if plan[j] < 0:
+                heapq.heappush(f, (float(((units.xy[j] - centre[t]) ** 2).sum()), j))
+        heapq.heappush(turn, (sums[t], t))
+    return repair(plan, adj, run.fixed, k, load, run.locked)  # what no territory reaches, and fixed units' pieces
 
 
 def pieces(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

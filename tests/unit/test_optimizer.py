@@ -194,3 +194,46 @@ def test_the_disruption_weight_also_acts_when_the_assignment_works_on_groups(mon
                                                    disruption_attr="a"))
         moved[weight] = float((start.assign_coarse(run, centres) != current).mean())
     assert moved[20.0] < moved[0.0], moved
+
+
+def test_a_dense_metro_is_not_one_lump_when_the_assignment_works_on_groups(monkeypatch):
+    """Groups are squares of the map; one holding a whole metro would be several territories'
+    work in one indivisible piece. Such squares are quartered until no group of more than one
+    unit holds over ``GROUP_SHARE`` of a territory's target."""
+    from territory.optimizer import start
+    from territory.optimizer.run import Run
+
+    monkeypatch.setattr(start, "COARSE_GROUPS", 100)
+    rng = np.random.default_rng(1)
+    n_metro, n_rural = 1_500, 1_500
+    xy = np.vstack([rng.uniform(500, 502, size=(n_metro, 2)), rng.uniform(0, 1000, size=(n_rural, 2))])
+    weight = np.concatenate([np.full(n_metro, 10.0), np.ones(n_rural)])
+    units = optimizer.Units(np.arange(len(xy)), xy, pd.DataFrame({"a": weight}), np.zeros((0, 2), dtype=np.int64))
+    run = Run.prepare(units, optimizer.Options(k=20, balance={"a": 0.05}))
+    group = start.groups(run)
+    target = weight.sum() / 20
+    held = np.bincount(group, weights=weight) / target
+    size = np.bincount(group)
+    assert held[size > 1].max() <= start.GROUP_SHARE
+    assert len(np.unique(group[:n_metro])) > 1 / start.GROUP_SHARE  # the metro (18 targets) in many groups
+    assert len(size) < len(xy) / 2  # still groups, not units one by one
+
+
+def test_units_an_assignment_strands_are_shared_out_by_balance():
+    """A line: territory 0 holds units 0-24 and, cut off from them by territory 1 (25-34), units
+    35-54; territory 2 holds 55-64. Moving the stranded piece whole overloads one neighbour;
+    growing it back shares it between territories 1 and 2, each territory in one piece."""
+    from territory.optimizer import start
+    from territory.optimizer.run import Run
+
+    n = 65
+    units = optimizer.Units(np.arange(n), np.column_stack([np.arange(n, dtype=float), np.zeros(n)]),
+                            pd.DataFrame({"a": np.ones(n)}), np.array([(i, i + 1) for i in range(n - 1)]))
+    plan = np.repeat([0, 1, 0, 2], [25, 10, 20, 10])
+    run = Run.prepare(units, optimizer.Options(k=3, balance={"a": 0.05}))
+    grown = start.regrow(run, plan)
+    repaired = start.repair(plan.copy(), run.adj, run.fixed, 3, np.ones(n), run.locked)
+    assert np.bincount(grown, minlength=3).tolist() == [25, 20, 20]
+    assert np.bincount(repaired, minlength=3).max() == 30  # the piece went whole to one neighbour
+    labels = start.pieces(grown, *start.edge_arrays(run.adj))
+    assert all(len(set(labels[grown == t])) == 1 for t in range(3))
