@@ -10,6 +10,7 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
     st.Page("pages/designer.py", title="Designer", icon=":material/draw:"),
     st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:"),
+    st.Page("pages/sizing.py", title="Sizing & quota", icon=":material/groups:"),
     st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
     st.Page("pages/rules.py", title="Rules & reps", icon=":material/rule:"),
 ]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from territory.kpis import scorecard
+from territory.kpis import scorecard, segments
 from territory.ui import kpis as ui
 from territory.ui import state
 
@@ -21,6 +21,8 @@ with st.sidebar:
         regions=tuple(st.multiselect("Region", options["regions"], key=state.KPI_REGIONS)),
         industries=tuple(st.multiselect("Industry", options["industries"], key=state.KPI_INDUSTRIES)),
         tiers=tuple(st.multiselect("Tier", options["tiers"], key=state.KPI_TIERS)),
+        segments=tuple(st.multiselect("Segment", list(segments.SEGMENTS), format_func=segments.SEGMENTS.get,
+                                      key=state.KPI_SEGMENTS, help="Potential × penetration (Sizing & quota page)")),
     )
 
 sc, key = ui.load(sid, filters)

@@ -16,13 +16,11 @@ import click
 import duckdb
 
 from territory import backup, settings, store
+from territory.cli_common import db_option
+from territory.cli_common import plan_id as _plan_id
+from territory.cli_common import progress as _progress
 from territory.data import quality, textfiles
 from territory.errors import TerritoryError
-
-db_option = click.option(
-    "--db", "db", default=None, metavar="FILE",
-    help=f"DuckDB file (default: ${settings.DB_ENV_VAR} or data/territory.duckdb)",
-)
 
 
 class _Cli(click.Group):
@@ -284,24 +282,13 @@ def rebalance_(plan_name, balance, k, max_moved, disruption_weight, keep_homes, 
     click.echo(f"saved as scenario {saved} ({save_as})" if saved else "nothing written (add --save-as NAME to keep it)")
 
 
-def _plan_id(con, name: str | None) -> int:
-    from territory.plans import plan, scenarios
-
-    if not name:
-        return plan.active_scenario(con)
-    frame = scenarios.listing(con)
-    hit = frame[(frame["name"] == name) | (frame["scenario_id"].astype(str) == name)]
-    if hit.empty:
-        raise click.BadParameter(f"no plan named {name!r}; `territory plans` lists them", param_hint="--plan")
-    return int(hit["scenario_id"].iloc[0])
-
-
-def _progress(fraction: float, message: str) -> None:
-    click.echo(f"{fraction:4.0%} {message}", err=True)
-    sys.stderr.flush()
-
-
 def _counts_line(data: dict) -> str:
     return (f"{data['accounts']:,} accounts, {data['reps']:,} reps, "
             f"{data['opportunities']:,} opportunities, {data['revenue_rows']:,} revenue rows, "
             f"{data['scenarios']:,} plans")
+
+
+from territory.cli_sizing import quota, segments, sizing  # noqa: E402  (commands in their own module)
+
+for _command in (sizing, quota, segments):
+    main.add_command(_command)

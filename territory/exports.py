@@ -257,6 +257,21 @@ def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters
     return Export(path, len(terr))
 
 
+def table_file(frame: pd.DataFrame, path: str | Path) -> Export:
+    """A table (e.g. quotas, key accounts) as CSV or, for a path ending in ``.xlsx``, Excel; its
+    text is data in both: formula-like CSV cells start with ``'``, Excel stores them as text."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            frame.to_excel(xl, sheet_name="Sheet1", index=False)
+            _as_text(xl.sheets["Sheet1"])
+    elif path.suffix.lower() == ".csv":
+        neutralise_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        raise ValidationError(f"{path.name}: write a .csv or an .xlsx file")
+    return Export(path, len(frame))
+
+
 def _as_text(sheet) -> None:
     """Store every text that openpyxl took for a formula (it starts with ``=``) as plain text."""
     for row in sheet.iter_rows():

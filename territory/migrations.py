@@ -145,6 +145,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "UPDATE scenarios SET finest_resolution = least(resolution + 3, 9)",
         ),
     ),
+    (
+        6,
+        "a plan's quota rule and the date its changes take effect",
+        (
+            # how the plan's territory quotas are set (kpis/quota.py); NULL method: the reps file's
+            # quotas, each split over the rep's territories by potential (what every plan did before)
+            "ALTER TABLE scenarios ADD COLUMN quota_method VARCHAR",
+            "ALTER TABLE scenarios ADD COLUMN quota_total DOUBLE",  # the company number
+            "ALTER TABLE scenarios ADD COLUMN quota_growth DOUBLE",  # history method: trailing 12 months x (1 + growth)
+            "ALTER TABLE scenarios ADD COLUMN quota_blend DOUBLE",  # blend: weight of the potential share
+            "ALTER TABLE scenarios ADD COLUMN effective_date DATE",  # accounts move (and quota pro rata) on this day
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from territory import grid, metrics, settings
 from territory.errors import ForecastError
+from territory.kpis import quota, segments
 from territory.plans import book, plan, scenarios
 from territory.store import Connection
 
@@ -65,7 +66,8 @@ REGISTRY: dict[str, Kpi] = {k.name: k for k in [
     Kpi("white_space", "White space", "money", lambda s: s["white_space"],
         "potential not yet won: sum over accounts of max(potential − revenue, 0)", "White space $"),
     Kpi("quota", "Quota", "money", lambda s: s["quota"],
-        "the rep's quota, split over the rep's territories by potential", "Quota $"),
+        "the plan's quota rule (Sizing & quota page; by default the rep's quota split over the rep's territories "
+        "by potential)", "Quota $"),
     Kpi("attainment", "Attainment", "pct", lambda s: _ratio(s["revenue"], s["quota"]), "revenue 12m / quota",
         "Attainment"),
     _summed("pipeline", "money"),
@@ -91,6 +93,7 @@ class Filters:
     regions: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()  # keys of segments.SEGMENTS
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,18 @@ def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
     if filters.regions:
         terr = terr[terr["region"].isin(filters.regions)]
     acc = book.accounts(con, scenario_id, workload=workload)
+    acc["segment"] = segments.assign(acc)  # from the whole book: a filter moves no account between segments
+    quotas = quota.per_territory(acc, terr, quota.rule(con, scenario_id))  # a territory's, whatever the filters
     acc = acc[acc["territory_id"].isin(terr["territory_id"])]
     if filters.industries:
         acc = acc[acc["industry"].isin(filters.industries)]
     if filters.tiers:
         acc = acc[acc["tier"].isin(filters.tiers)]
+    if filters.segments:
+        acc = acc[acc["segment"].isin(filters.segments)]
     acc = _with_travel(acc, terr, workload)
     opps = _opportunities(con, acc)
-    per = sums(acc, opps, terr)
+    per = sums(acc, opps, terr, quotas)
     table = terr.merge(per, on="territory_id", how="left")
     table = _kpis(table.fillna({c: 0 for c in ADDITIVE}))
     mean = table["potential"].mean()
@@ -130,8 +137,8 @@ def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
                      _trend(con, acc), acc)
 
 
-def sums(acc: pd.DataFrame, opps: pd.DataFrame, terr: pd.DataFrame) -> pd.DataFrame:
-    """The additive inputs of the KPIs per territory (territory quota and capacity included)."""
+def sums(acc: pd.DataFrame, opps: pd.DataFrame, terr: pd.DataFrame, quotas: pd.Series) -> pd.DataFrame:
+    """The additive inputs of the KPIs per territory (its quota, ``quotas``, and capacity included)."""
     g = acc.assign(accounts=1, revenue=acc["revenue_12m"],
                    white_space=(acc["potential"] - acc["revenue_12m"]).clip(lower=0),
                    located=acc["distance_km"].notna(), distance_km_sum=acc["distance_km"].fillna(0))
@@ -141,12 +148,12 @@ def sums(acc: pd.DataFrame, opps: pd.DataFrame, terr: pd.DataFrame) -> pd.DataFr
     closed = opps[opps["is_closed"]]
     out["won"] = closed[closed["is_won"]].groupby("territory_id").size()
     out["lost"] = closed[~closed["is_won"]].groupby("territory_id").size()
-    # a rep's quota and capacity, split over the rep's territories by potential (evenly if none)
-    t = terr[["territory_id", "rep_id", "rep_quota", "rep_capacity"]].merge(
+    # a rep's capacity, split over the rep's territories by potential (evenly if none)
+    t = terr[["territory_id", "rep_id", "rep_capacity"]].merge(
         out["potential"].rename("p").reset_index(), on="territory_id", how="left").fillna({"p": 0})
     share = t.groupby("rep_id")["p"].transform(lambda p: p / p.sum() if p.sum() > 0 else 1 / len(p))
-    out["quota"] = pd.Series((t["rep_quota"] * share).to_numpy(), index=t["territory_id"])
     out["capacity_hours"] = pd.Series((t["rep_capacity"] * share).to_numpy(), index=t["territory_id"])
+    out["quota"] = quotas
     return out.fillna({"won": 0, "lost": 0}).reset_index()
 
 
@@ -191,6 +198,13 @@ def forecasts(sc: Scorecard, territory_ids: list[str], *, horizon: int = 6) -> d
         except ForecastError as exc:
             out[tid] = str(exc)
     return out
+
+
+def forecast_totals(sc: Scorecard, *, months: int = 12) -> pd.Series:
+    """Each territory's forecast revenue summed over the next ``months`` (NaN where there is none)."""
+    out = {tid: float(fc.forecast["mean"].sum()) if not isinstance(fc, str) else np.nan
+           for tid, fc in forecasts(sc, list(sc.territories["territory_id"]), horizon=months).items()}
+    return pd.Series(out, dtype=float)
 
 
 def company_forecast(sc: Scorecard, *, horizon: int = 6) -> forecast.Forecast | str:

@@ -131,22 +131,23 @@ def bins(values: np.ndarray, n: int = len(SEQUENTIAL)) -> np.ndarray:
     return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1])
 
 
-def density_layers(frame: pd.DataFrame, metric: str = "accounts") -> dict:
+def density_layers(frame: pd.DataFrame, metric: str = "accounts", *, label: str | None = None) -> dict:
     """The density map's data: cell ids, a colour bin per cell and the tooltip's numbers (plain
-    lists, cacheable across reruns; the browser computes the shapes)."""
-    if metric not in METRIC_LABELS:
+    lists, cacheable across reruns; the browser computes the shapes). ``metric`` is a summed
+    measure, or any column of ``frame`` given with its ``label`` (e.g. a segment's potential)."""
+    if label is None and metric not in METRIC_LABELS:
         raise ValidationError(f"unknown metric {metric!r}; use one of {', '.join(METRIC_LABELS)}")
     values = frame[metric].to_numpy(dtype=float)
     edges = bins(values)
     idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    label = METRIC_LABELS[metric]
+    label = label or METRIC_LABELS[metric]
     tooltip = [["cell", "Cell"], ["value", label], ["accounts", "Accounts"], ["potential", "Potential ($)"]]
     return {"cells": [h3.int_to_str(int(c)) for c in frame["cell"]], "fill": idx.tolist(), "line": None,
             "palette": list(SEQUENTIAL), "alpha": 0.75,
             "columns": {"value": np.round(values, 2).tolist(), "accounts": frame["accounts"].astype(int).tolist(),
                         "potential": np.round(frame["potential"].to_numpy(dtype=float)).tolist()},
             "tooltip": tooltip if metric != "accounts" else [tooltip[0], *tooltip[2:]],
-            "edges": edges.tolist(), "bounds": _bounds(frame), "metric": metric}
+            "edges": edges.tolist(), "bounds": _bounds(frame), "metric": metric, "label": label}
 
 
 def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none") -> folium.Map:
@@ -158,7 +159,7 @@ def density_map(frame_or_layers, metric: str = "accounts", *, tiles: str = "none
     layers = frame_or_layers if isinstance(frame_or_layers, dict) else density_layers(frame_or_layers, metric)
     m = base_map(tiles=tiles, bounds=layers["bounds"], view_key="data")
     Cells({k: layers[k] for k in ("cells", "fill", "line", "palette", "alpha", "columns", "tooltip")}).add_to(m)
-    legend(METRIC_LABELS[layers["metric"]], np.array(layers["edges"])).add_to(m)
+    legend(layers["label"], np.array(layers["edges"])).add_to(m)
     return offline(m)
 
 

@@ -114,18 +114,19 @@ WORKING_NAME = "Working plan"
 
 
 def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working") -> ScenarioId:
-    """A copy of a plan (territories and cells) under a new name, without its edit history."""
+    """A copy of a plan (territories, cells, rules and its quota rule) under a new name, without
+    its edit history."""
     with store.transaction(con):
-        src = con.execute("SELECT resolution, finest_resolution FROM scenarios WHERE scenario_id = ?",
-                          [scenario_id]).fetchall()
-        if not src:
+        if not store.value(con, "SELECT count(*) FROM scenarios WHERE scenario_id = ?", [scenario_id]):
             raise NotFoundError(f"no scenario with id {scenario_id}")
         if store.value(con, "SELECT count(*) FROM scenarios WHERE name = ?", [name]):
             raise ValidationError(f"a plan named {name!r} exists already; choose another name")
         sid = store.value(con, "SELECT nextval('scenario_seq')")
         con.execute(
-            "INSERT INTO scenarios (scenario_id, name, kind, resolution, finest_resolution, parent_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)", [sid, name, kind, src[0][0], src[0][1], scenario_id],
+            "INSERT INTO scenarios (scenario_id, name, kind, resolution, finest_resolution, parent_id, quota_method,"
+            " quota_total, quota_growth, quota_blend) SELECT ?, ?, ?, resolution, finest_resolution, scenario_id,"
+            " quota_method, quota_total, quota_growth, quota_blend FROM scenarios WHERE scenario_id = ?",
+            [sid, name, kind, scenario_id],
         )
         con.execute(
             "INSERT INTO territories SELECT ?, territory_id, name, color, rep_id, locked "
@@ -138,6 +139,13 @@ def clone(con: Connection, scenario_id: int, name: str, *, kind: str = "working"
             " min_annual_revenue, priority, created_at, origin FROM rules WHERE scenario_id = ? ORDER BY rule_id",
             [sid, scenario_id])
     return ScenarioId(sid)
+
+
+def parent(con: Connection, scenario_id: int) -> int | None:
+    """The plan this one was copied from (None: none, or that plan is gone)."""
+    row = con.execute("SELECT parent_id FROM scenarios WHERE scenario_id = ? AND parent_id IN"
+                      " (SELECT scenario_id FROM scenarios)", [scenario_id]).fetchone()
+    return int(row[0]) if row else None
 
 
 def working_ids(con: Connection) -> list[int]:

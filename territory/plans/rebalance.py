@@ -318,8 +318,13 @@ def accept(con: Connection, preview: Preview, *, expected_version: int | None = 
 def save_as(con: Connection, preview: Preview, name: str) -> int:
     """Write a preview into a new scenario (a copy of its plan; never the active plan): new
     territories are created ("New territory 1", ...), territories the preview dropped are
-    deleted. Returns the new scenario's id."""
+    deleted. A plan whose quotas came from the reps file re-cuts the same company number by
+    potential: a redesign's quotas follow its territories (``kpis.quota``). Returns the new
+    scenario's id."""
     sid = plan.clone(con, preview.scenario_id, name)
+    con.execute("UPDATE scenarios SET quota_method = 'potential', quota_total = (SELECT sum(quota) FROM reps WHERE"
+                " rep_id IN (SELECT rep_id FROM territories WHERE scenario_id = $src)) WHERE scenario_id = $sid"
+                " AND quota_method IS NULL", {"src": preview.scenario_id, "sid": sid})
     existing = set(plan.territories(con, sid)["territory_id"])
     rename = {t: plan.create_territory(con, sid, f"New territory {t[len(NEW):]}") for t in preview.territories
               if t not in existing}

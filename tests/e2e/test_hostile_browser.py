@@ -22,7 +22,7 @@ from tests.hostile import HOSTILE, MARKUP_SELECTORS, PWNED, make_hostile
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["Data", "Designer", "KPIs", "Scenarios", "Rules & reps"]
+PAGES = ["Data", "Designer", "KPIs", "Sizing & quota", "Scenarios", "Rules & reps"]
 BOLD = "**bold** _em_ `code`"
 
 
@@ -52,8 +52,15 @@ def _open(page, server, name: str) -> None:
         page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
         page.get_by_role("heading", name=name).first.wait_for(timeout=120_000)
     wait_until_idle(page)
-    for frame in page.locator("iframe[title='streamlit_folium.st_folium']").all():  # maps built: a payload in
-        frame.scroll_into_view_if_needed()  # their scripts would have run by now (frames load lazily)
+    _maps_built(page)
+
+
+def _maps_built(page) -> None:
+    """Every map on show has built: a payload in its scripts would have run by now."""
+    for frame in page.locator("iframe[title='streamlit_folium.st_folium']").all():
+        if not frame.is_visible():  # on a tab not shown
+            continue
+        frame.scroll_into_view_if_needed()  # frames load lazily
         frame.content_frame.locator(".leaflet-container").wait_for(state="attached", timeout=60_000)
 
 
@@ -77,6 +84,11 @@ def test_every_page_shows_hostile_names_as_text_and_runs_none(hostile_server, br
     page.on("pageerror", lambda e: errors.append(str(e)))
     for name in PAGES:
         _open(page, hostile_server, name)
+        if name == "Sizing & quota":  # every tab: the charts, the quota table, the segment map and key accounts
+            for tab in ("Quota", "Segments"):
+                page.get_by_role("tab", name=tab).click()
+                wait_until_idle(page)
+                _maps_built(page)
         if name == "Scenarios":  # compare the hostile-named plan with the active one
             page.get_by_text(re.compile(r"cells? differs?")).first.wait_for(timeout=60_000)
             wait_until_idle(page)
