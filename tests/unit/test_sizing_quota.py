@@ -182,3 +182,25 @@ def test_what_if_n_reps_builds_a_scenario_of_n_contiguous_territories_whose_quot
 def _book_and_territories(con, sid):
     sc = scorecard.build(con, sid)
     return sc.accounts, sc.territories
+
+
+def test_a_plan_made_before_quota_rules_keeps_its_quotas_and_can_be_copied(db_path, accounts_file):
+    """Migration 6 on a database of version 5 with a plan: the plan's quotas are the reps' as
+    before, and a copy (which now carries the rule) works."""
+    from territory import store
+    from territory.data import ingest
+
+    con = store.connect(db_path, upgrade_to=5)
+    ingest.import_file(con, accounts_file, "accounts")
+    base = plan.create_baseline(con, resolution=5)
+    before = con.execute("SELECT count(*) FROM territories WHERE scenario_id = ?", [base]).fetchone()
+    con.close()
+    con = store.connect(db_path)
+    try:
+        assert store.schema_version(con) == 6
+        assert quota.rule(con, base) == quota.Rule()
+        copy = plan.clone(con, base, "copy after the upgrade")
+        assert con.execute("SELECT count(*) FROM territories WHERE scenario_id = ?", [copy]).fetchone() == before
+        assert scorecard.build(con, copy).territories["quota"].fillna(0).sum() == 0  # derived reps: no quota
+    finally:
+        con.close()
