@@ -48,3 +48,12 @@ def open_page(app, script: str):
     at.switch_page(script).run()
     assert not at.exception, at.exception
     return at, db
+
+
+def with_db(db, action):
+    """``action(con)`` on its own connection to the app's database file, closed afterwards."""
+    con = store.connect(db)
+    try:
+        return action(con)
+    finally:
+        con.close()

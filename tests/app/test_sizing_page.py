@@ -6,10 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from territory import store
 from territory.kpis import quota, scorecard, sizing
 from territory.plans import plan
-from tests.app.conftest import open_page
+from tests.app.conftest import open_page, with_db
 
 
 @pytest.fixture
@@ -25,19 +24,11 @@ def _frame(at, *columns: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
 
 
-def _with_db(db, action):
-    con = store.connect(db)
-    try:
-        return action(con)
-    finally:
-        con.close()
-
-
 def test_sizing_figures_equal_the_library(page):
     at, db = page
     at.slider(key="sizing_utilisation").set_value(60).run()
     assert not at.exception, at.exception
-    expected = _with_db(db, lambda con: sizing.size(scorecard.build(con, plan.active_scenario(con)),
+    expected = with_db(db, lambda con: sizing.size(scorecard.build(con, plan.active_scenario(con)),
                                                     sizing.Inputs(utilisation=0.6)))
     assert _metric(at, "Reps today") == str(expected.overall["reps_today"])
     assert _metric(at, "Reps needed") == str(expected.overall["headcount"])
@@ -48,20 +39,20 @@ def test_sizing_figures_equal_the_library(page):
 
 def test_saving_a_quota_rule_changes_the_kpis_and_a_stale_tab_is_refused(page):
     at, db = page
-    sid = _with_db(db, plan.active_scenario)
+    sid = with_db(db, plan.active_scenario)
     at.selectbox(key=f"quota_method_{sid}").set_value("potential").run()
     at.number_input(key=f"quota_total_{sid}").set_value(1_000_000.0).run()
     assert _metric(at, "Company number") == "$1,000,000"
     # another tab changes the plan first: this tab's save is refused and changes nothing
-    _with_db(db, lambda con: plan.bump_version(con, sid))
+    with_db(db, lambda con: plan.bump_version(con, sid))
     at.button(key="quota_save").click().run()
     assert any("another tab" in w.value or "changed" in w.value for w in at.warning), [w.value for w in at.warning]
-    assert _with_db(db, lambda con: quota.rule(con, sid)) == quota.Rule()
+    assert with_db(db, lambda con: quota.rule(con, sid)) == quota.Rule()
     at.run()  # the tab now shows the latest version
     at.button(key="quota_save").click().run()
     assert not at.exception, at.exception
-    assert _with_db(db, lambda con: quota.rule(con, sid)) == quota.Rule("potential", total=1_000_000.0)
-    quotas = _with_db(db, lambda con: scorecard.build(con, sid).territories["quota"])
+    assert with_db(db, lambda con: quota.rule(con, sid)) == quota.Rule("potential", total=1_000_000.0)
+    quotas = with_db(db, lambda con: scorecard.build(con, sid).territories["quota"])
     assert quotas.sum() == pytest.approx(1_000_000)
 
 

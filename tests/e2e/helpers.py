@@ -122,12 +122,18 @@ def _zoom_to(page, latlng, zoom: int = 8) -> None:
                    " map_div.setView([lat, lng], z, {animate: false}); }", [*latlng, zoom])
 
 
+def open_app(server, browser, *, width: int = 1600, height: int = 1400):
+    """A new page on the app, once the demo has loaded (the first run builds it)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server.url)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)
+    wait_until_idle(page)
+    return page
+
+
 def _open_designer(server, browser, *, height: int):
     """A new page on the Designer, once the demo has loaded and the map is drawn."""
-    page = browser.new_page(viewport={"width": 1600, "height": height})
-    page.goto(server.url)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # demo loads first
-    wait_until_idle(page)
+    page = open_app(server, browser, height=height)
     page.locator("[data-testid='stSidebarNav'] a", has_text="Designer").click()
     page.locator("[data-testid='stMetric']", has_text="Active: accounts").wait_for(timeout=120_000)
     _map_ready(page)

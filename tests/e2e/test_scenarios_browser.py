@@ -10,7 +10,17 @@ import re
 import pytest
 
 from tests.e2e.conftest import wait_until_idle, wait_until_settled
-from tests.e2e.helpers import CHICAGO, _alert, _count, _map_ready, _point, create_scenario, go, map_frame
+from tests.e2e.helpers import (
+    CHICAGO,
+    _alert,
+    _count,
+    _map_ready,
+    _point,
+    create_scenario,
+    go,
+    map_frame,
+    open_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +40,7 @@ def _download(page, label: str) -> list[dict]:
 
 
 def test_create_change_compare_and_export_a_scenario(server, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1400})
-    page.goto(server.url)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # the demo loads first
-    wait_until_idle(page)
-
+    page = open_app(server, browser)
     create_scenario(page, "Chicago cell <to> the first territory")
 
     # the Designer opens the new scenario; one click moves a Chicago cell to the active territory

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import wait_until_idle
-from tests.e2e.helpers import go, map_frame
+from tests.e2e.helpers import go, map_frame, open_app
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,7 @@ def _metric(page, label: str) -> str:
 
 
 def test_sizing_what_if_quota_file_and_segment_map(server, browser):
-    page = browser.new_page(viewport={"width": 1500, "height": 1500})
-    page.goto(server.url)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=240_000)  # the demo loads first
-    wait_until_idle(page)
+    page = open_app(server, browser, width=1500, height=1500)
     go(page, "Sizing & quota")
     assert _metric(page, "Reps today") == "30"
     needed = int(_metric(page, "Reps needed"))
