@@ -110,11 +110,11 @@ class Scorecard:
 def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
           workload: settings.Workload = settings.Workload()) -> Scorecard:
     terr = _territories(con, scenario_id)
-    if filters.regions:
-        terr = terr[terr["region"].isin(filters.regions)]
     acc = book.accounts(con, scenario_id, workload=workload)
     acc["segment"] = segments.assign(acc)  # from the whole book: a filter moves no account between segments
     quotas = quota.per_territory(acc, terr, quota.rule(con, scenario_id))  # a territory's, whatever the filters
+    if filters.regions:
+        terr = terr[terr["region"].isin(filters.regions)]
     acc = acc[acc["territory_id"].isin(terr["territory_id"])]
     if filters.industries:
         acc = acc[acc["industry"].isin(filters.industries)]

@@ -87,6 +87,8 @@ def test_the_plan_s_rule_drives_the_kpis_is_versioned_and_goes_with_a_copy(tiny_
     quota.set_rule(tiny_con, sid, quota.Rule("potential", total=1000), expected_version=version)
     sc, tid = _book(tiny_con)
     assert sc.territories.set_index("rep_id").loc["R1", "quota"] == pytest.approx(400)
+    west = scorecard.build(tiny_con, sid, scorecard.Filters(regions=("West",))).territories
+    assert west.set_index("rep_id")["quota"].to_dict() == {"R1": pytest.approx(400)}  # not the whole 1000
     with pytest.raises(ConflictError):  # a tab that saw the version before the change
         quota.set_rule(tiny_con, sid, quota.Rule("reps"), expected_version=version)
     copy = plan.clone(tiny_con, sid, "copy")
