@@ -76,12 +76,15 @@ def headcount(fte_needed: float, today: int, ramp_months: float, attrition: floa
     if fte_needed <= 0:
         return 0, 0.0
     lost = ramp_months / 24
-    h = max(math.ceil(fte_needed - 1e-9), 1)
-    while True:
+    least = max(math.ceil(fte_needed - 1e-9), 1)
+    # past today's team each head adds 1 - lost x (1 + attrition): nothing when hires ramp too long
+    for h in range(least, least + 10 * math.ceil(fte_needed + today) + 10):
         hires = max(h - today, 0) + attrition * h
         if h - hires * lost >= fte_needed - 1e-9:
             return h, hires
-        h += 1
+    raise ValidationError(f"with a {ramp_months:g}-month ramp and {attrition:.0%} attrition a year, new hires add "
+                          f"too little in their first year to reach {fte_needed:.1f} productive reps: shorten the ramp "
+                          "or lower the attrition (or size for the second year, when the hires are ramped)")
 
 
 def size(sc: scorecard.Scorecard, inputs: Inputs = Inputs()) -> Sizing:

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from territory import exports, metrics
+from territory.errors import ValidationError
 from territory.kpis import quota, scorecard, segments, sizing, sizing_charts
 from territory.maps import mapview
 from territory.plans import plan
@@ -48,8 +49,12 @@ def sizing_view(con, sid: int) -> None:
         quota_rep = r[1].number_input("Quota of a ramped rep ($, 0: the reps' median)", 0.0, 1e12, 0.0, step=1e5,
                                       format="%.0f", key="sizing_quota")
         attainment = r[2].slider("Attainment", 30, 150, 85, step=5, format="%d%%", key="sizing_attainment") / 100
-    inputs = sizing.Inputs(utilisation, capacity or None, target or None, quota_rep or None, attainment, ramp, attrition)
-    result = sizing.size(sc, inputs)
+    try:
+        result = sizing.size(sc, sizing.Inputs(utilisation, capacity or None, target or None, quota_rep or None,
+                                               attainment, ramp, attrition))
+    except ValidationError as exc:  # e.g. a ramp so long that hires cannot catch up: say what to change
+        feedback.notice("error", exc)
+        return
     o = result.overall
     m = st.columns(4)
     m[0].metric("Reps today", o["reps_today"])

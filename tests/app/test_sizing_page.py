@@ -62,3 +62,11 @@ def test_key_accounts_lead_with_white_space(page):
     assert len(keys) > 3
     assert keys["white_space"].is_monotonic_decreasing
     assert set(keys["segment"]) <= {"Grow", "Win", "Maintain", "Deprioritise"}
+
+
+def test_a_ramp_that_cannot_catch_up_says_what_to_change(page):
+    at, _ = page
+    at.number_input(key="sizing_ramp").set_value(24).run()
+    at.number_input(key="sizing_attrition").set_value(20).run()
+    assert not at.exception, at.exception
+    assert any("shorten the ramp" in e.value for e in at.error), [e.value for e in at.error]

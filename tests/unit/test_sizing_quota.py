@@ -29,6 +29,9 @@ def test_headcount_adds_the_ramp_of_every_hire_and_attrition_s_replacements():
     assert sizing.headcount(7.84, 2, 6, 0.2) == pytest.approx((11, 11.2))
     assert sizing.headcount(7.84, 2, 0, 0) == (8, 6)  # no ramp: the FTE rounded up
     assert sizing.headcount(0.0, 2, 6, 0.2) == (0, 0.0)
+    # a 24-month ramp: a hire adds nothing in year one, so 2 reps can never become 5 productive ones
+    with pytest.raises(ValidationError, match="shorten the ramp"):
+        sizing.headcount(5, 2, 24, 0.1)
 
 
 def test_sizing_of_the_two_rep_book(tiny_con):
