@@ -54,7 +54,7 @@ def sizing(plan_name, utilisation, capacity, revenue_target, quota_per_rep, atta
     result = sizing_.size(scorecard.build(con, sid), sizing_.Inputs(utilisation, capacity, revenue_target, quota_per_rep, attainment,
                                                     ramp_months, attrition))
     data = {"capacity_hours": result.capacity_hours, "quota_per_rep": result.quota_per_rep, **result.overall,
-            "regions": result.regions.to_dict(orient="records"), "formula": result.formula}
+            "regions": _records(result.regions), "formula": result.formula}
     if what_if is not None:
         new, preview, workload = sizing_.what_if(con, sid, what_if, save_as, tolerance=tolerance / 100,
                                                  time_limit=time_limit,
@@ -106,13 +106,15 @@ def quota(plan_name, method, company, growth, blend, save, effective_date, with_
     rule = quota_.rule(con, sid)
     if method is not None:
         rule = quota_.Rule(method, company, growth / 100, blend)
+    elif company is not None:
+        raise click.BadParameter("say how to split it: add --method potential|history|blend", param_hint="--company")
     if save:
         quota_.set_rule(con, sid, rule)
     sc = scorecard.build(con, sid)
     forecast = scorecard.forecast_totals(sc, months=12) if with_forecast else None
     table = quota_.table(sc.accounts, sc.territories, rule, forecast=forecast)
     data = {"method": rule.method, "company_number": float(table["quota"].sum()), "saved": save,
-            "territories": table.drop(columns=["territory_id"]).to_dict(orient="records")}
+            "territories": _records(table.drop(columns=["territory_id"]))}
     if effective_date is not None:
         day = effective_date.date()
         quota_.set_effective_date(con, sid, day)
@@ -159,13 +161,13 @@ def segments(plan_name, territory_name, top, out, as_json, db):
     names = sc.territories.set_index("territory_id")["name"]
     limits = segments_.thresholds(sc.accounts)
     data = {"thresholds": {"potential": limits.potential, "penetration": limits.penetration},
-            "territories": segments_.mix(sc.accounts, names).drop(columns=["territory_id"]).to_dict(orient="records")}
+            "territories": _records(segments_.mix(sc.accounts, names).drop(columns=["territory_id"]))}
     if territory_name:
         hit = sc.territories[(sc.territories["name"] == territory_name) | (sc.territories["territory_id"] == territory_name)]
         if hit.empty:
             raise click.BadParameter(f"no territory named {territory_name!r} in this plan", param_hint="--territory")
         keys = segments_.key_accounts(con, sc.accounts, hit["territory_id"].iloc[0], top=top)
-        data["key_accounts"] = keys.to_dict(orient="records")
+        data["key_accounts"] = _records(keys)
         if out:
             exports.table_file(keys.rename(columns=segments_.HEADERS), out)
     elif out:
@@ -189,7 +191,12 @@ def _pro_rata(con, sid: int, day: dt.date) -> dict:
     per, moving = quota_.prorate_plans(con, sid, day)
     return {"share_of_year": quota_.year_fraction_after(day), "accounts_moving": len(moving),
             "quota_moving": float(moving["moves"].sum()), "year_total": float(per["year_quota"].sum()),
-            "territories": per.to_dict(orient="records")}
+            "territories": _records(per)}
+
+
+def _records(frame) -> list[dict]:
+    """Rows for JSON: a missing number or date is null (JSON has no NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _pct(value) -> str:

@@ -79,3 +79,17 @@ def test_names_with_control_characters_cannot_drive_the_terminal(tiny_db):
     result = run("quota", "--db", tiny_db)
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "Evil\\x1b[31m red" in result.output
+
+
+def test_json_is_strict_json_when_a_territory_has_no_potential(tiny_db):
+    import duckdb
+
+    con = duckdb.connect(str(tiny_db))
+    con.execute("UPDATE accounts SET potential = 0 WHERE account_id IN ('A1', 'A2')")  # Ana's territory: none
+    con.close()
+    result = run("quota", "--json", "--db", tiny_db)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))["territories"]
+    assert any(r["quota_per_potential"] is None for r in rows)
+    result = run("quota", "--company", 100, "--db", tiny_db)
+    assert result.exit_code == 2 and "add --method" in result.output
