@@ -81,6 +81,31 @@ def mix(book: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return out.reset_index()
 
 
+BREAKDOWNS = {"segment": "Segment", "tier": "Tier", "industry": "Industry"}
+OTHER = "(other)"
+
+
+def breakdown(book: pd.DataFrame, names: pd.Series, by: str = "segment", *, most: int = 8) -> pd.DataFrame:
+    """Per territory (``names``: territory id -> name) and category of ``by`` (segment, tier or
+    industry): accounts and potential, long format. Segments come in their fixed order; tiers
+    and industries by potential, the ``most`` largest by name and the rest as "(other)"."""
+    if by not in BREAKDOWNS:
+        raise ValueError(by)
+    placed = book[book["territory_id"].isin(names.index)]
+    category = placed[by].fillna("(none)").astype(str)
+    if by == "segment":
+        order = list(SEGMENTS)
+    else:
+        ranked = placed.groupby(category)["potential"].sum().sort_values(ascending=False).index.tolist()
+        order = ranked[:most] + ([OTHER] if len(ranked) > most else [])
+        category = category.where(category.isin(ranked[:most]), OTHER)
+    out = placed.assign(category=category).groupby(["territory_id", "category"], as_index=False).agg(
+        accounts=("account_id", "size"), potential=("potential", "sum"))
+    out["territory"] = out["territory_id"].map(names)
+    out["category"] = pd.Categorical(out["category"], categories=order, ordered=True)
+    return out.sort_values(["territory_id", "category"]).reset_index(drop=True)
+
+
 def key_accounts(con: Connection, book: pd.DataFrame, territory_id: str, *, top: int = 25) -> pd.DataFrame:
     """A territory's key accounts: the largest white space first (potential not yet won), with
     the open pipeline and the last activity (the latest of an opportunity's close date and a

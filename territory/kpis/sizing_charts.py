@@ -14,6 +14,8 @@ from territory.kpis.segments import SEGMENTS
 
 SEGMENT_COLOURS = {"grow": "#009E73", "win": "#0072B2", "maintain": "#E69F00", "deprioritise": "#BBBBBB"}
 FAIRNESS_COLOURS = {"fair": "#0072B2", "high": "#D55E00", "low": "#CC79A7"}
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999", "#BBBBBB")
+BY_TITLES = {"segment": "Segment", "tier": "Tier", "industry": "Industry"}
 FAIRNESS_NAMES = {"fair": "Fair", "high": "High for its potential", "low": "Low for its potential"}
 
 
@@ -85,17 +87,23 @@ def quota_vs_potential(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def segment_mix(mix: pd.DataFrame, *, measure: str = "potential", top: int = 40) -> go.Figure:
-    """Per territory, its ``measure`` (potential or accounts) by segment, stacked; the largest first."""
-    cols = [f"{k}_{measure}" for k in SEGMENTS]
-    data = mix.assign(total=mix[cols].sum(axis=1)).sort_values("total", ascending=False).head(top).iloc[::-1]
-    fig = go.Figure([go.Bar(x=data[f"{k}_{measure}"], y=[esc(n) for n in data["territory"]], orientation="h",
-                            name=label, marker_color=SEGMENT_COLOURS[k],
-                            hovertemplate="%{y}<br>" + label + ": %{x:,.0f}<extra></extra>")
-                     for k, label in SEGMENTS.items()])
+def segment_mix(long: pd.DataFrame, *, measure: str = "potential", by: str = "segment", top: int = 40) -> go.Figure:
+    """Per territory, its ``measure`` (potential or accounts) by category of ``by`` (segment,
+    tier, industry; ``segments.breakdown``), stacked; the largest territories first."""
+    totals = long.groupby("territory", observed=True)[measure].sum().sort_values(ascending=False).head(top)
+    order = totals.index[::-1].tolist()  # plotly draws the first bar at the bottom
+    fig = go.Figure()
+    for i, category in enumerate(long["category"].cat.categories):
+        d = long[(long["category"] == category) & long["territory"].isin(order)]
+        label = SEGMENTS.get(category, category) if by == "segment" else category
+        colour = SEGMENT_COLOURS.get(category) if by == "segment" else PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Bar(x=d[measure], y=[esc(n) for n in d["territory"]], orientation="h", name=esc(label),
+                             marker_color=colour, hovertext=[esc(label)] * len(d),  # data, never a template
+                             hovertemplate="%{y}<br>%{hovertext}: %{x:,.0f}<extra></extra>"))
     unit = "Potential ($)" if measure == "potential" else "Accounts"
-    fig.update_layout(title=f"Segment mix per territory ({unit.lower()})", barmode="stack", xaxis_title=unit,
-                      height=max(340, 22 * len(data) + 120), legend=dict(
+    fig.update_yaxes(categoryorder="array", categoryarray=[esc(n) for n in order])
+    fig.update_layout(title=f"{BY_TITLES[by]} mix per territory ({unit.lower()})", barmode="stack", xaxis_title=unit,
+                      height=max(340, 22 * len(order) + 120), legend=dict(
                           orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right", traceorder="normal"),
                       **_LAYOUT)
     return fig

@@ -192,10 +192,13 @@ def segments_view(con, sid: int) -> None:
                f"{limits.penetration:.1%} or more (the book's overall). "
                + " ".join(f"{label}: {segments.HELP[k]}." for k, label in segments.SEGMENTS.items()))
     names = sc.territories.set_index("territory_id")["name"]
-    mix = segments.mix(sc.accounts, names)
-    measure = st.radio("Show", ("potential", "accounts"), horizontal=True, key="segments_measure",
-                       format_func=lambda m: "Potential" if m == "potential" else "Accounts")
-    st.plotly_chart(sizing_charts.segment_mix(mix, measure=measure), width="stretch", key="segments_chart")
+    c = st.columns(2)
+    by = c[0].radio("Break down by", list(segments.BREAKDOWNS), horizontal=True, format_func=segments.BREAKDOWNS.get,
+                    key="segments_by")
+    measure = c[1].radio("Show", ("potential", "accounts"), horizontal=True, key="segments_measure",
+                         format_func=lambda m: "Potential" if m == "potential" else "Accounts")
+    st.plotly_chart(sizing_charts.segment_mix(segments.breakdown(sc.accounts, names, by), measure=measure, by=by),
+                    width="stretch", key="segments_chart")
     left, right = st.columns([3, 2])
     with left:
         seg = st.selectbox("Shade the map by", list(segments.SEGMENTS), format_func=segments.SEGMENTS.get,

@@ -62,6 +62,10 @@ def test_key_accounts_lead_with_white_space(page):
     assert len(keys) > 3
     assert keys["white_space"].is_monotonic_decreasing
     assert set(keys["segment"]) <= {"Grow", "Win", "Maintain", "Deprioritise"}
+    at.radio(key="segments_by").set_value("industry").run()
+    assert not at.exception, at.exception
+    mix = next(c for c in at.get("plotly_chart") if "Industry mix per territory" in c.proto.spec)
+    assert mix is not None
 
 
 def test_a_ramp_that_cannot_catch_up_says_what_to_change(page):

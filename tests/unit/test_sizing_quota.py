@@ -209,3 +209,19 @@ def test_a_plan_made_before_quota_rules_keeps_its_quotas_and_can_be_copied(db_pa
         assert scorecard.build(con, copy).territories["quota"].fillna(0).sum() == 0  # derived reps: no quota
     finally:
         con.close()
+
+
+def test_the_mix_breaks_down_by_tier_and_industry_with_names_as_text(tiny_con):
+    from territory.kpis import sizing_charts
+
+    sc, tid = _book(tiny_con)
+    names = sc.territories.set_index("territory_id")["name"]
+    tiers = segments.breakdown(sc.accounts, names, "tier").set_index(["territory_id", "category"])["potential"]
+    assert tiers.to_dict() == {(tid["R1"], "B"): 3000, (tid["R1"], "C"): 1000,
+                               (tid["R2"], "A"): 4000, (tid["R2"], "C"): 2000}
+    hostile = sc.accounts.assign(industry="<b>Evil</b> %{x} ${alert(1)}")
+    fig = sizing_charts.segment_mix(segments.breakdown(hostile, names, "industry"), by="industry")
+    bar = fig.data[0]
+    assert bar.name == "&lt;b&gt;Evil&lt;/b&gt; %{x} ${alert(1)}" and "%{x}" not in bar.hovertemplate.replace(
+        "%{x:,.0f}", "")
+    assert list(bar.hovertext) == [bar.name, bar.name]
