@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import wait_until_idle
-from tests.e2e.helpers import go, map_frame, open_app
+from tests.e2e.helpers import go, map_frame, open_app, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +30,7 @@ def test_sizing_what_if_quota_file_and_segment_map(server, browser):
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 2
     assert page.locator(".js-plotly-plot", has_text="Workload per rep").locator("g.point").count() == 30
+    screenshot(page, "sizing")
 
     # what if we had 32 reps: a new scenario, compared before and after
     page.get_by_label("Reps", exact=True).fill("32")
