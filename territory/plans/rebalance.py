@@ -302,7 +302,8 @@ def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]
 
 def accept(con: Connection, preview: Preview, *, expected_version: int | None = None) -> edits.Edit | None:
     """Write a preview as one undo step (refused if the plan changed since the preview), after a
-    snapshot of the database (``backup.snapshot``); then recolour the territories that clash."""
+    snapshot of the database (``backup.snapshot``); then recolour the territories that clash, and
+    let the quotas follow (:func:`_quotas_follow`; an undo keeps the quota rule)."""
     expected = preview.version if expected_version is None else expected_version
     if set(preview.territories) != set(plan.territories(con, preview.scenario_id)["territory_id"]):
         raise ValidationError("this preview has another number of territories: save it as a new scenario instead")
@@ -312,19 +313,24 @@ def accept(con: Connection, preview: Preview, *, expected_version: int | None = 
     edit = edits.apply_changes(con, preview.scenario_id, cells, after, action="rebalance", expected_version=expected)
     if edit is not None:  # territories that now touch a territory of the same colour get another one
         plan.recolour(con, preview.scenario_id)
+        _quotas_follow(con, preview.scenario_id, preview.scenario_id)
     return edit
+
+
+def _quotas_follow(con: Connection, scenario_id: int, source_id: int) -> None:
+    """A redesigned plan whose quotas came from the reps file (each rep kept their number, whatever
+    their territory now holds) re-cuts the same company number by potential (``kpis.quota``)."""
+    con.execute("UPDATE scenarios SET quota_method = 'potential', quota_total = (SELECT sum(quota) FROM reps WHERE"
+                " rep_id IN (SELECT rep_id FROM territories WHERE scenario_id = $src)) WHERE scenario_id = $sid"
+                " AND quota_method IS NULL", {"src": source_id, "sid": scenario_id})
 
 
 def save_as(con: Connection, preview: Preview, name: str) -> int:
     """Write a preview into a new scenario (a copy of its plan; never the active plan): new
     territories are created ("New territory 1", ...), territories the preview dropped are
-    deleted. A plan whose quotas came from the reps file re-cuts the same company number by
-    potential: a redesign's quotas follow its territories (``kpis.quota``). Returns the new
-    scenario's id."""
+    deleted; its quotas follow (:func:`_quotas_follow`). Returns the new scenario's id."""
     sid = plan.clone(con, preview.scenario_id, name)
-    con.execute("UPDATE scenarios SET quota_method = 'potential', quota_total = (SELECT sum(quota) FROM reps WHERE"
-                " rep_id IN (SELECT rep_id FROM territories WHERE scenario_id = $src)) WHERE scenario_id = $sid"
-                " AND quota_method IS NULL", {"src": preview.scenario_id, "sid": sid})
+    _quotas_follow(con, sid, preview.scenario_id)
     existing = set(plan.territories(con, sid)["territory_id"])
     rename = {t: plan.create_territory(con, sid, f"New territory {t[len(NEW):]}") for t in preview.territories
               if t not in existing}

@@ -225,3 +225,18 @@ def test_the_mix_breaks_down_by_tier_and_industry_with_names_as_text(tiny_con):
     assert bar.name == "&lt;b&gt;Evil&lt;/b&gt; %{x} ${alert(1)}" and "%{x}" not in bar.hovertemplate.replace(
         "%{x:,.0f}", "")
     assert list(bar.hovertext) == [bar.name, bar.name]
+
+
+def test_quotas_follow_a_rebalance_accepted_in_place(demo_con):
+    from territory.optimizer import Options
+    from territory.plans import rebalance
+
+    work = plan.working_scenario(demo_con)
+    company = float(demo_con.execute("SELECT sum(quota) FROM reps").fetchone()[0])
+    assert quota.rule(demo_con, work) == quota.Rule()
+    preview = rebalance.rebalance(demo_con, work, Options(balance={"visit_hours": 0.2}, time_limit=5))
+    assert rebalance.accept(demo_con, preview) is not None
+    assert quota.rule(demo_con, work) == quota.Rule("potential", total=company)
+    terr = scorecard.build(demo_con, work).territories
+    assert terr["quota"].sum() == pytest.approx(company)
+    assert (terr["quota"] / terr["potential"]).std() < 1e-9  # every territory the same share of its potential
