@@ -129,6 +129,8 @@ def quota(plan_name, method, company, growth, blend, save, effective_date, with_
         return
     click.echo(f"{quota_.METHODS[rule.method]}: company number {data['company_number']:,.0f}"
                + ("; stored on the plan" if save else ""))
+    if not data["company_number"]:
+        click.echo(f"note: {quota_.NO_NUMBER}", err=True)
     for row in data["territories"]:
         click.echo(f"  {printable(row['name'])}: quota {row['quota']:,.0f}, potential {row['potential']:,.0f}, "
                    f"history {row['history']:,.0f}, quota/potential {_pct(row['quota_per_potential'])}"

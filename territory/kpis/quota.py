@@ -30,6 +30,8 @@ from territory.store import Connection
 
 METHODS = {"reps": "Reps' quotas (from the reps file)", "potential": "Potential share",
            "history": "History (trailing 12 months × (1 + growth))", "blend": "Blend of potential and history"}
+NO_NUMBER = ("no company number: the reps file has no quotas and there is no revenue history; split one with "
+             "the potential method and the company number (CLI: --method potential --company AMOUNT)")
 FAIR_BAND = 0.25  # quota / potential more than 25 % off the median: flagged
 HEADERS = {"name": "Territory", "rep_name": "Rep", "quota": "Quota $", "potential": "Potential $",
            "history": "Revenue last 12 months $", "forecast": "Forecast next 12 months $",

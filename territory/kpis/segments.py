@@ -114,15 +114,13 @@ def key_accounts(con: Connection, book: pd.DataFrame, territory_id: str, *, top:
     acc["white_space"] = (acc["potential"] - acc["revenue_12m"]).clip(lower=0)
     acc = acc.sort_values(["white_space", "pipeline", "account_id"], ascending=[False, False, True]).head(top)
     last = _last_activity(con, acc["account_id"].tolist())
-    acc["last_activity"] = acc["account_id"].map(last)
+    acc["last_activity"] = last.reindex(acc["account_id"]).to_numpy()  # NaT: no activity on record
     acc["segment"] = acc["segment"].map(SEGMENTS) if "segment" in acc else None
     return acc[["account_id", "name", "city", "state", "industry", "tier", "segment", "potential", "revenue_12m",
                 "white_space", "pipeline", "last_activity"]].reset_index(drop=True)
 
 
 def _last_activity(con: Connection, ids: list[str]) -> pd.Series:
-    if not ids:
-        return pd.Series(dtype="datetime64[ns]")
     frame = con.execute(
         "SELECT account_id, max(day) AS last FROM ("
         " SELECT account_id, close_date AS day FROM opportunities WHERE account_id IN (SELECT unnest(?::VARCHAR[]))"

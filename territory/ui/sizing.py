@@ -130,6 +130,9 @@ def quota_view(con, sid: int) -> None:
     with_forecast = st.toggle("Add each territory's forecast of the next 12 months", key="quota_forecast")
     forecast = _forecast(sid) if with_forecast else None
     table = quota.table(sc.accounts, sc.territories, rule, forecast=forecast)
+    if not table["quota"].sum():
+        st.info("No company number yet: the reps file has no quotas and there is no revenue history. Choose "
+                "*Potential share* and enter the company number to split.")
     m = st.columns(3)
     m[0].metric("Company number", f"${table['quota'].sum():,.0f}")
     m[1].metric("Territories flagged", int((table["fairness"] != "fair").sum()),

@@ -240,3 +240,19 @@ def test_quotas_follow_a_rebalance_accepted_in_place(demo_con):
     terr = scorecard.build(demo_con, work).territories
     assert terr["quota"].sum() == pytest.approx(company)
     assert (terr["quota"] / terr["potential"]).std() < 1e-9  # every territory the same share of its potential
+
+
+def test_a_users_own_export_alone_sizes_segments_and_lists_key_accounts(con, accounts_file):
+    """No reps file, no revenue, no opportunities: reps come from the owners, capacity is the
+    default, there is no company number yet, every account is to win or deprioritise."""
+    from territory.data import ingest
+
+    ingest.import_file(con, accounts_file, "accounts")
+    sid = plan.create_baseline(con, resolution=5)
+    sc = scorecard.build(con, sid)
+    result = sizing.size(sc)
+    assert result.capacity_hours == sizing.DEFAULT_CAPACITY_HOURS and result.overall["reps_today"] == 1
+    assert quota.company_number(sc.accounts, sc.territories, quota.Rule("potential")) == 0
+    assert set(sc.accounts["segment"]) <= {"win", "deprioritise"}
+    keys = segments.key_accounts(con, sc.accounts, sc.territories["territory_id"].iloc[0])
+    assert len(keys) == 10 and keys["last_activity"].isna().all()
