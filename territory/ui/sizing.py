@@ -204,8 +204,10 @@ def segments_view(con, sid: int) -> None:
                     width="stretch", key="segments_chart")
     left, right = st.columns([3, 2])
     with left:
-        seg = st.selectbox("Shade the map by", list(segments.SEGMENTS), format_func=segments.SEGMENTS.get,
-                           key="segments_map_segment")
+        present = set(sc.accounts["segment"])
+        keys = list(segments.SEGMENTS)
+        seg = st.selectbox("Shade the map by", keys, format_func=segments.SEGMENTS.get, key="segments_map_segment",
+                           index=next((i for i, k in enumerate(keys) if k in present), 0))
         cells = segments.cells(sc.accounts, plan.resolution(con, sid), seg)
         if cells.empty:
             st.info("No account of this plan is in that segment.")
