@@ -43,7 +43,7 @@ def workload_per_rep(territories: pd.DataFrame, capacity: float, utilisation: fl
         marker_color=["#D55E00" if o else "#0072B2" for o in over],
         hovertext=[esc(r) if isinstance(r, str) else "no rep" for r in data["rep_name"]],
         hovertemplate="%{y}<br>%{hovertext}<br>%{x:,.0f} h a year<extra></extra>"))
-    fig.add_vline(x=capacity * utilisation, line_dash="dot", line_color="#555",
+    fig.add_vline(x=capacity * utilisation, line_dash="dot", line_color="#555", annotation_position="bottom right",
                   annotation_text=f"{utilisation:.0%} of {capacity:,.0f} h")
     shown = f"heaviest {len(data)} of {len(territories)}" if len(territories) > len(data) else f"all {len(data)}"
     fig.update_layout(title=f"Workload per rep: visits + travel ({shown}; orange: over the target)",
