@@ -117,8 +117,8 @@ def quota(plan_name, method, company, growth, blend, save, effective_date, with_
             "territories": _records(table.drop(columns=["territory_id"]))}
     if effective_date is not None:
         day = effective_date.date()
+        data["pro_rata"] = _pro_rata(con, sid, day)  # first: a plan copied from none is refused before any write
         quota_.set_effective_date(con, sid, day)
-        data["pro_rata"] = _pro_rata(con, sid, day)
     if out:
         exports.table_file(table.rename(columns=quota_.HEADERS)[list(quota_.HEADERS.values())
                                                                  if forecast is not None else

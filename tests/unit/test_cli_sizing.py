@@ -93,3 +93,13 @@ def test_json_is_strict_json_when_a_territory_has_no_potential(tiny_db):
     assert any(r["quota_per_potential"] is None for r in rows)
     result = run("quota", "--company", 100, "--db", tiny_db)
     assert result.exit_code == 2 and "add --method" in result.output
+
+
+def test_an_effective_date_needs_a_plan_to_take_over_from_and_writes_nothing_without(tiny_db):
+    import duckdb
+
+    result = run("quota", "--effective-date", "2026-07-01", "--db", tiny_db)
+    assert result.exit_code == 1 and "copied from no plan" in result.output
+    con = duckdb.connect(str(tiny_db))
+    assert con.execute("SELECT count(effective_date) FROM scenarios").fetchone() == (0,)
+    con.close()
