@@ -150,6 +150,10 @@ def what_if(con: Connection, scenario_id: int, n: int, name: str, *, tolerance: 
 
     if n < 1:
         raise ValidationError("the number of reps must be 1 or more")
+    name = name.strip()
+    if not name or con.execute("SELECT count(*) FROM scenarios WHERE name = ?", [name]).fetchone()[0]:
+        raise ValidationError(f"a plan named {name!r} exists already; choose another name" if name
+                              else "give the new scenario a name")  # before a run of up to a minute, not after
     options = Options(balance=dict.fromkeys(measures, tolerance), seed=seed, time_limit=time_limit,
                       disruption_weight=1.0, progress=progress)
     preview = rebalance.rebalance(con, scenario_id, options, k=n)

@@ -7,6 +7,7 @@ Territories: Ana's (A1 Denver, A2 1° north) and Ben's (A3, A4 in Kansas City). 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pandas as pd
 import pytest
@@ -177,6 +178,10 @@ def test_what_if_n_reps_builds_a_scenario_of_n_contiguous_territories_whose_quot
     after = workload.loc[workload["plan"] != "today", "visit_hours"]  # what the KPIs page will show
     assert (after / after.mean() - 1).abs().max() <= 0.10 + 1e-9
     assert plan.active_scenario(demo_con) == base  # never the active plan
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="exists already"):  # refused before the run, not after it
+        sizing.what_if(demo_con, base, k + 2, "plus two", time_limit=30)
+    assert time.perf_counter() - started < 2
     # the company number re-cut by potential: the two new territories (no rep yet) carry quota too
     assert quota.rule(demo_con, new) == quota.Rule("potential", total=company)
     terr = scorecard.build(demo_con, new).territories
