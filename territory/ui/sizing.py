@@ -178,7 +178,7 @@ def _mid_year(con, sid: int) -> None:
     if day is None:
         st.caption("Set the day the plan takes over: quotas then move pro rata with the accounts.")
         return
-    per, moving = quota.prorate_plans(con, sid, day)
+    per, moving = _pro_rata(sid, plan.version(con, sid), parent, plan.version(con, parent), state.data_version(con), day)
     f = quota.year_fraction_after(day)
     st.caption(f"Until {day:%d %b %Y} the parent plan's quotas run, then this plan's ({f:.0%} of the year). "
                f"{len(moving):,} accounts change territory and take ${moving['moves'].sum():,.0f} of quota with them.")
@@ -229,6 +229,13 @@ def segments_view(con, sid: int) -> None:
             st.download_button(f"Download key accounts ({suffix.upper()})", data=partial(_file_bytes, frame, suffix),
                                file_name=f"key-accounts-{stem}.{suffix}", key=f"segments_download_{suffix}",
                                on_click="ignore")
+
+
+@st.cache_data(show_spinner="Working out the year's quotas", max_entries=8)
+def _pro_rata(scenario_id: int, version: int, parent: int, parent_version: int, data_version: int,
+              day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``quota.prorate_plans`` once per version of both plans (it reads both plans' books)."""
+    return quota.prorate_plans(state.db(), scenario_id, day, parent)
 
 
 @st.cache_data(show_spinner="Forecasting", max_entries=8)

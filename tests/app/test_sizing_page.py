@@ -74,3 +74,20 @@ def test_a_ramp_that_cannot_catch_up_says_what_to_change(page):
     at.number_input(key="sizing_attrition").set_value(20).run()
     assert not at.exception, at.exception
     assert any("shorten the ramp" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_mid_year_change_on_a_copied_plan(page):
+    import datetime as dt
+
+    at, db = page
+    copy = with_db(db, lambda con: plan.clone(con, plan.active_scenario(con), "Mid-year copy"))
+    at.run()
+    at.sidebar.selectbox(key="sizing_plan").set_value(copy).run()
+    at.date_input(key=f"quota_day_{copy}").set_value(dt.date(2026, 7, 1)).run()
+    at.button(key="quota_set_day").click().run()
+    assert not at.exception, at.exception
+    assert with_db(db, lambda con: quota.effective_date(con, copy)) == dt.date(2026, 7, 1)
+    per = _frame(at, "quota_before", "quota_after", "year_quota")
+    f = 184 / 365
+    assert per["year_quota"].sum() == pytest.approx((1 - f) * per["quota_before"].sum() + f * per["quota_after"].sum())
+    assert per["quota_before"].sum() == pytest.approx(per["quota_after"].sum())  # a copy: the same quotas
