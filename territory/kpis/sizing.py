@@ -66,7 +66,7 @@ class Sizing:
     quota_per_rep: float | None
     overall: dict  # workload_hours, reps_today, fte_workload, fte_revenue, fte_needed, headcount, hires
     regions: pd.DataFrame  # one row per region, the same columns
-    territories: pd.DataFrame  # name, rep_name, region, workload_hours, capacity_hours, utilisation
+    territories: pd.DataFrame  # territory_id, name, rep_name, region, workload_hours
     formula: list[str] = field(default_factory=list)  # the formulas with this plan's numbers
 
 
@@ -104,11 +104,8 @@ def size(sc: scorecard.Scorecard, inputs: Inputs = Inputs()) -> Sizing:
         rows.append({"region": region, **_row(part, inputs, cap, quota_rep, share=part["potential"].sum()
                                                 / max(frame["potential"].sum(), 1e-12))})
     overall = _row(frame, inputs, cap, quota_rep, share=1.0)
-    per = frame[["territory_id", "name", "rep_name", "region", "workload_hours"]].copy()
-    per["capacity_hours"] = cap * inputs.utilisation
-    per["utilisation"] = per["workload_hours"] / cap
-    return Sizing(inputs, cap, quota_rep, overall, pd.DataFrame(rows), per.reset_index(drop=True),
-                  _formula(overall, inputs, cap, quota_rep))
+    per = frame[["territory_id", "name", "rep_name", "region", "workload_hours"]].reset_index(drop=True)
+    return Sizing(inputs, cap, quota_rep, overall, pd.DataFrame(rows), per, _formula(overall, inputs, cap, quota_rep))
 
 
 def _row(part: pd.DataFrame, inputs: Inputs, cap: float, quota_rep: float | None, *, share: float) -> dict:

@@ -119,7 +119,7 @@ def quota_view(con, sid: int) -> None:
     methods = list(quota.METHODS)
     method = c[0].selectbox("Method", methods, index=methods.index(stored.method), format_func=quota.METHODS.get,
                             key=f"quota_method_{sid}")
-    default_total = float(quota.per_territory(sc.accounts, sc.territories, quota.Rule("potential")).sum())
+    default_total = quota.company_number(sc.accounts, sc.territories, quota.Rule("potential"))
     total = c[1].number_input("Company number ($)", 0.0, 1e13, float(stored.total or default_total), step=1e6,
                               format="%.0f", key=f"quota_total_{sid}", disabled=method == "reps")
     growth = c[2].number_input("Growth on history (%)", -90.0, 500.0, stored.growth * 100, step=1.0,
