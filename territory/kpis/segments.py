@@ -57,26 +57,16 @@ def assign(book: pd.DataFrame, limits: Thresholds | None = None) -> pd.Series:
     return pd.Series(keys, index=book.index, name="segment")
 
 
-def by_territory(book: pd.DataFrame) -> pd.DataFrame:
-    """Per territory and segment: accounts, potential, white space (long format; the book has a
-    ``segment`` column)."""
-    placed = book[book["territory_id"].notna()]
-    g = placed.assign(white_space=(placed["potential"] - placed["revenue_12m"]).clip(lower=0))
-    out = g.groupby(["territory_id", "segment"], as_index=False).agg(
-        accounts=("account_id", "size"), potential=("potential", "sum"), white_space=("white_space", "sum"))
-    return out
-
-
 def mix(book: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """One row per territory (its name), a column per segment: accounts, then potential."""
-    long = by_territory(book)
-    wide = long.pivot_table(index="territory_id", columns="segment", values=["accounts", "potential"],
-                            aggfunc="sum", fill_value=0)
+    """One row per territory (``names``: id -> name), a column per segment: ``<segment>_accounts``,
+    then ``<segment>_potential`` (:func:`breakdown` by segment, side by side)."""
+    long = breakdown(book, names, "segment")
     out = pd.DataFrame(index=names.index)
     for measure in ("accounts", "potential"):
+        wide = long.pivot_table(index="territory_id", columns="category", values=measure, aggfunc="sum",
+                                observed=False, fill_value=0)
         for key in SEGMENTS:
-            col = (measure, key)
-            out[f"{key}_{measure}"] = wide[col].reindex(names.index, fill_value=0).to_numpy() if col in wide else 0
+            out[f"{key}_{measure}"] = wide[key].reindex(names.index, fill_value=0).to_numpy() if key in wide else 0
     out.insert(0, "territory", names.to_numpy())
     return out.reset_index()
 
