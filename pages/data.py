@@ -3,10 +3,12 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from territory import grid, settings
+from territory import grid, metrics, settings
 from territory.data import quality
 from territory.maps import mapview
+from territory.market import layer
 from territory.ui import backups, state
+from territory.ui import market as market_ui
 from territory.ui.importer import import_panel
 
 st.title("Data")
@@ -21,7 +23,7 @@ def _summary(version: int) -> dict:
 
 @st.cache_data(show_spinner="Drawing the map", max_entries=8)
 def _layers(version: int, res: int, metric: str) -> dict:
-    return mapview.density_layers(grid.aggregate_cells(state.db(), res), metric)
+    return mapview.density_layers(metrics.present(grid.aggregate_cells(state.db(), res), metric), metric)
 
 
 version = quality.data_version(con)
@@ -51,12 +53,13 @@ with right:
     if not s["findings"]:
         st.success("No findings.")
 
-st.subheader("Where the accounts are")
+st.subheader("Where the accounts and the market are")
 c1, c2, c3 = st.columns(3)
 res = c1.selectbox("H3 resolution", list(settings.PLAN_RESOLUTIONS),
                    index=list(settings.PLAN_RESOLUTIONS).index(settings.DEFAULT_PLAN_RES), key=state.MAP_RES)
-metric = c2.selectbox("Colour by", list(mapview.METRIC_LABELS), format_func=mapview.METRIC_LABELS.get,
-                      key=state.MAP_METRIC)
+shown = layer.offered(con, list(mapview.METRIC_LABELS))  # the market's measures once there is a market layer
+state.keep_valid(state.MAP_METRIC, shown)
+metric = c2.selectbox("Colour by", shown, format_func=mapview.METRIC_LABELS.get, key=state.MAP_METRIC)
 tiles = c3.selectbox("Background tiles", list(mapview.TILES), key=state.MAP_TILES,
                      help="'none' works offline; tile servers need internet access.")
 layers = _layers(version, res, metric)
@@ -65,6 +68,9 @@ st_folium(mapview.density_map(layers, tiles=tiles), height=520, use_container_wi
 
 with st.expander("Import a CRM file", expanded=s["accounts"] == 0):
     import_panel(con)
+
+with st.expander("Market layer", expanded=bool(st.session_state.get(market_ui.MESSAGE))):
+    market_ui.panel(con)
 
 with st.expander("Backup and restore", expanded=bool(st.session_state.get(state.BACKUP_MESSAGE))):
     backups.panel(con)

@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from territory import grid
+from territory.market import layer
 from territory.ui import designer as ui
 from territory.ui import painting, rebalance, state, territories
 
@@ -26,7 +27,9 @@ with st.sidebar:
 left, right = st.columns([3, 2])
 with left:
     c1, c2 = st.columns([1, 2])
-    metric = c1.selectbox("Shade cells by", list(ui.METRICS), format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
+    shades = layer.offered(state.db(), list(ui.METRICS))  # the market's measures once there is a market layer
+    state.keep_valid(state.DESIGN_METRIC, shades)
+    metric = c1.selectbox("Shade cells by", shades, format_func=ui.METRICS.get, key=state.DESIGN_METRIC)
     with c2:
         st.markdown("Find on the map")
         ui.search_box(view)

@@ -32,7 +32,7 @@ if sc.territories.empty:
 ui.headline(sc)
 top = min(20, len(sc.territories))
 tabs = st.tabs(["Territories", "Pipeline", "Forecast", "Reps", "Hierarchy", "Drill into a territory",
-                "Drill into a rep", "Definitions"])
+                "Drill into a rep", "Market", "Definitions"])
 with tabs[0]:
     ui.territories_view(sc, key)
 with tabs[1]:
@@ -40,7 +40,7 @@ with tabs[1]:
 with tabs[2]:
     ui.forecast_view(sc, key, top)
 with tabs[3]:
-    st.dataframe(ui.as_percent(sc.reps).rename(columns={**ui.TABLE_COLUMNS, "rep_name": "Rep",
+    st.dataframe(ui.as_percent(ui.without_market(sc.reps)).rename(columns={**ui.TABLE_COLUMNS, "rep_name": "Rep",
                                                          "territories": "Territories"}), hide_index=True,
                  column_config=ui.column_config(), key="kpis_reps_table")
 with tabs[4]:
@@ -50,4 +50,6 @@ with tabs[5]:
 with tabs[6]:
     ui.rep_drill(sc)
 with tabs[7]:
+    ui.market_view(sc, top)
+with tabs[8]:
     st.table([{"KPI": k.label, "Definition": k.help} for k in scorecard.REGISTRY.values()])

@@ -288,7 +288,8 @@ def _counts_line(data: dict) -> str:
             f"{data['scenarios']:,} plans")
 
 
-from territory.cli_sizing import quota, segments, sizing  # noqa: E402  (commands in their own module)
+from territory.cli_market import market  # noqa: E402  (commands in their own modules)
+from territory.cli_sizing import quota, segments, sizing  # noqa: E402
 
-for _command in (sizing, quota, segments):
+for _command in (sizing, quota, segments, market):
     main.add_command(_command)

@@ -91,10 +91,28 @@ def load_demo(con: Connection, *, out_dir: str | Path | None = None, n_accounts:
     for i, (dataset, path) in enumerate(steps):
         report(0.1 + 0.2 * i, f"importing {dataset}")
         ingest.import_file(con, path, dataset, snapshot=False)  # the demo's own files: nothing to keep yet
+    report(0.85, "aggregating the market universe")
+    load_market(con, Path(out_dir), n_accounts * MARKET_PER_ACCOUNT, seed=seed)
     report(0.9, "deriving the baseline plan from current ownership")
     plan.create_baseline(con, resolution=settings.DEFAULT_PLAN_RES)
     report(1.0, "demo loaded")
     return files
+
+
+MARKET_PER_ACCOUNT = 4  # the demo's market universe: four establishments for every account in the CRM
+
+
+def load_market(con: Connection, out_dir: Path, n: int, *, seed: int = 7) -> Path:
+    """Write a generated market universe of ``n`` establishments as ``market.parquet`` in
+    ``out_dir``, aggregate it (DuckDB) and import its cell table: the demo's market layer."""
+    from territory.market import engines, layer
+
+    universe = out_dir / "market.parquet"
+    universe_frame(n, seed=seed + 4).to_parquet(universe, index=False)
+    cells = out_dir / "market_cells.parquet"
+    engines.aggregate(universe, cells)
+    layer.import_cells(con, cells, snapshot=False)  # the demo's own file: nothing to keep yet
+    return universe
 
 
 def _reps(n: int) -> pd.DataFrame:
@@ -232,3 +250,36 @@ def _revenue(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
 def _nearest(lat: np.ndarray, lng: np.ndarray, reps: pd.DataFrame) -> np.ndarray:
     d = grid.distance_km(lat[:, None], lng[:, None], reps["lat"].to_numpy()[None, :], reps["lng"].to_numpy()[None, :])
     return d.argmin(axis=1)
+
+
+def universe_frame(n: int, *, seed: int = 11, first_id: int = 100_000_001) -> pd.DataFrame:
+    """A generated market universe of ``n`` establishments (the demo's, and the benchmark's at
+    any size): cities drawn by population like the accounts but scattered wider, mostly small
+    businesses; 5 % located by ZIP only, as bought lists often are. Ids are DUNS-like numbers."""
+    rng = np.random.default_rng(seed)
+    cities = geocode.places()
+    weights = cities["population"].to_numpy(float)
+    pick = rng.choice(len(cities), size=n, p=weights / weights.sum())
+    pop = cities["population"].to_numpy(float)[pick]
+    sigma_km = 3.0 + 6.0 * np.sqrt(pop / 1e6)
+    lat = cities["lat"].to_numpy(float)[pick] + rng.normal(0, 1, n) * sigma_km / 111.0
+    lng = cities["lng"].to_numpy(float)[pick] + rng.normal(0, 1, n) * sigma_km / (111.0 * np.cos(np.radians(lat)))
+    industry = rng.choice(len(INDUSTRIES), size=n, p=_INDUSTRY_WEIGHTS / _INDUSTRY_WEIGHTS.sum())
+    employees = np.maximum(1, np.round(rng.lognormal(3.0, 1.4, n))).astype(np.int64)
+    revenue = np.round(employees * _REVENUE_PER_EMPLOYEE[industry] * rng.lognormal(0, 0.35, n), -3)
+    zip_only = rng.random(n) < 0.05
+    postal = np.full(n, None, dtype=object)
+    if zip_only.any():
+        zips = geocode.zip_table().to_pandas()
+        tree = cKDTree(np.c_[zips["zip_lat"], zips["zip_lng"] * np.cos(np.radians(zips["zip_lat"]))])
+        _, near = tree.query(np.c_[lat[zip_only], lng[zip_only] * np.cos(np.radians(lat[zip_only]))])
+        postal[zip_only] = zips["zip"].to_numpy(object)[near]
+    return pd.DataFrame({
+        "duns": np.arange(first_id, first_id + n, dtype=np.int64),
+        "latitude": np.where(zip_only, np.nan, np.round(lat, 5)),
+        "longitude": np.where(zip_only, np.nan, np.round(lng, 5)),
+        "zip": postal,
+        "industry": np.array(INDUSTRIES, dtype=object)[industry],
+        "employees": employees,
+        "annual_revenue": revenue,
+    })

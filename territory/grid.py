@@ -97,11 +97,23 @@ EARTH_KM = 6371.0088  # mean Earth radius
 
 
 def aggregate_cells(con: Connection, res: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
-    """One row per occupied cell at ``res``: the ``CELL_METRICS`` summed over its accounts (a
-    plan's roll-up without the accounts its rules hold is ``book.movable_cells``)."""
-    sums, visits = metrics.sums_sql(workload=workload)
-    return con.execute(f"SELECT {parent_sql()} AS cell, {sums} FROM accounts GROUP BY 1",
-                       {**visits, **parent_params(res)}).df()
+    """One row per occupied cell at ``res`` (accounts or the market layer's establishments): the
+    ``CELL_METRICS`` summed (a plan's roll-up without the accounts its rules hold is
+    ``book.movable_cells``)."""
+    return con.execute(cells_sql(), {**cells_params(workload), **parent_params(res)}).df()
+
+
+def cells_sql(where: str = "") -> str:
+    """The SQL of :func:`aggregate_cells` (bind :func:`cells_params` and ``parent_params``);
+    ``where`` narrows the accounts (e.g. leaves out those rules hold)."""
+    sums, _ = metrics.sums_sql()
+    market, _ = metrics.sums_sql(source="market")
+    return metrics.per_cell(f"SELECT {parent_sql()} AS cell, {sums} FROM accounts {where} GROUP BY 1",
+                            f"SELECT {parent_sql()} AS cell, {market} FROM market_cells GROUP BY 1")
+
+
+def cells_params(workload: settings.Workload = settings.Workload()) -> dict:
+    return metrics.visit_hours_sql("tier", workload)[1]
 
 
 def distance_km(lat1, lng1, lat2, lng2) -> np.ndarray:

@@ -158,6 +158,18 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE scenarios ADD COLUMN effective_date DATE",  # accounts move (and quota pro rata) on this day
         ),
     ),
+    (
+        7,
+        "the market layer: a market universe summed per cell and industry",
+        (
+            # one row per (cell at settings.MARKET_RES, industry) from `territory market import`
+            # (territory/market/): replaced whole by each import, never edited
+            """CREATE TABLE market_cells (
+                cell UBIGINT NOT NULL, industry VARCHAR, establishments BIGINT NOT NULL,
+                employees BIGINT NOT NULL, market_potential BIGINT NOT NULL, import_id BIGINT
+            )""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

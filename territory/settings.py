@@ -19,6 +19,9 @@ DEFAULT_DB = DATA_DIR / "territory.duckdb"
 
 FINE_RES = 10  # every account is indexed once at this H3 resolution
 PLAN_RESOLUTIONS = range(4, 10)  # plans and maps roll up to one of these
+# a market universe is aggregated to the finest resolution a plan or map uses: nothing finer is
+# ever rolled up to, and at FINE_RES a universe's cell table is as long as the universe itself
+MARKET_RES = max(PLAN_RESOLUTIONS)
 DEFAULT_PLAN_RES = 5
 
 TIERS = ("A", "B", "C")  # size tiers: A >= 1000 employees, B >= 100, C otherwise

@@ -170,6 +170,7 @@ def counts(con: Connection) -> dict[str, int]:
 _TABLES = {
     "accounts", "reps", "opportunities", "revenue_monthly", "import_log",
     "scenarios", "territories", "cell_assignments", "edit_log", "schema_version", "rules", "promotions",
+    "market_cells",
 }
 
 

@@ -240,3 +240,24 @@ def frontier_chart(moved_pct: list[float], worst_pct: list[float], *, chosen: in
     fig.update_yaxes(title="worst deviation from the mean (%)", type="log", range=[math.log10(low), math.log10(high)],
                      tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks])  # whole numbers, not log's "2" and "5"
     return fig
+
+
+def market_bars(table: pd.DataFrame, *, top: int = 30, outside: float = 0.0) -> go.Figure:
+    """Per territory (largest market first): the potential the CRM holds and the market's white
+    space beside it (together the market potential), the share of market as text."""
+    data = table.sort_values("market_potential", ascending=False).head(top).iloc[::-1]
+    names = [esc(n) for n in data["name"]]
+    held = data[["potential", "market_potential"]].min(axis=1)
+    fig = go.Figure([
+        go.Bar(x=held, y=names, orientation="h", name="Potential in the CRM", marker_color="#0072B2",
+               hovertemplate="%{y}: %{x:$,.0f} in the CRM<extra></extra>"),
+        go.Bar(x=data["market_white_space"], y=names, orientation="h", name="Market white space", marker_color="#E69F00",
+               text=[f"{s:.0%} held" if s == s else "" for s in data["market_share"]], textposition="outside",
+               cliponaxis=False, hovertemplate="%{y}: %{x:$,.0f} not in the CRM<extra></extra>")])
+    title = f"Market potential by territory ({'top ' + str(len(data)) if len(table) > len(data) else 'all'})"
+    if outside:
+        title += f"; {_money(outside)} lies outside every territory"
+    fig.update_layout(barmode="stack", title=title, height=max(340, 24 * len(data) + 120), xaxis_title="$",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), **_LAYOUT)
+    fig.update_yaxes(categoryorder="array", categoryarray=names)
+    return fig

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # statsmodels takes 1.4 s to import: loaded when a forecast i
 TRAVEL_SPEED_KMH = 80.0  # average road speed for the travel estimate
 VISITS_PER_TRIP = 3.0  # a trip from home serves this many accounts on average
 ADDITIVE = ("accounts", "potential", "revenue", "white_space", "pipeline", "weighted_pipeline", "won", "lost",
-            "visit_hours", "travel_hours", "distance_km_sum", "quota", "capacity_hours")
+            "visit_hours", "travel_hours", "distance_km_sum", "quota", "capacity_hours", *metrics.MARKET)
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,15 @@ REGISTRY: dict[str, Kpi] = {k.name: k for k in [
     Kpi("utilisation", "Capacity used", "pct",
         lambda s: _ratio(s["visit_hours"] + s["travel_hours"], s["capacity_hours"]), "workload / rep capacity hours",
         "Capacity used"),
+    _summed("establishments", "int"),
+    _summed("market_potential", "money"),
+    Kpi("market_share", "Share of market potential", "pct", lambda s: _ratio(s["potential"], s["market_potential"]),
+        "account potential / market potential: how much of the territory's market the CRM already holds "
+        "(the market layer; industry filters apply to it, tier and segment filters do not)", "Share of market"),
+    Kpi("market_white_space", "Market white space", "money",
+        lambda s: (s["market_potential"] - s["potential"]).clip(lower=0),
+        "market potential the CRM does not hold yet: max(market potential − account potential, 0)",
+        "Market white space $"),
     Kpi("mean_distance_km", "Mean distance (km)", "km", lambda s: _ratio(s["distance_km_sum"], s["located"]),
         "mean distance of the accounts from the rep's home", "Mean km from home"),
 ]}
@@ -105,6 +114,11 @@ class Scorecard:
     stages: pd.DataFrame  # territory, stage, open amount
     trend: pd.DataFrame  # territory_id, month, revenue
     accounts: pd.DataFrame = field(repr=False)  # the filtered book
+    market_outside: dict = field(default_factory=dict)  # the market layer's measures in no territory's cells
+
+    @property
+    def has_market(self) -> bool:
+        return bool(self.territories["market_potential"].sum() + sum(self.market_outside.values()))
 
 
 def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
@@ -124,8 +138,11 @@ def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
         acc = acc[acc["segment"].isin(filters.segments)]
     acc = _with_travel(acc, terr, workload)
     opps = _opportunities(con, acc)
+    market = book.market_by_territory(con, scenario_id, filters.industries)
     per = sums(acc, opps, terr, quotas)
-    table = terr.merge(per, on="territory_id", how="left")
+    outside = market[market["territory_id"].isna()][list(metrics.MARKET)].sum().to_dict()
+    table = terr.merge(per, on="territory_id", how="left").merge(market.dropna(subset=["territory_id"]),
+                                                                 on="territory_id", how="left")
     table = _kpis(table.fillna({c: 0 for c in ADDITIVE}))
     mean = table["potential"].mean()
     table["dev_potential_pct"] = (table["potential"] / mean - 1) * 100 if mean else 0.0
@@ -134,7 +151,7 @@ def build(con: Connection, scenario_id: int, filters: Filters = Filters(), *,
     table["quality"] = quality(table)
     stages = opps[~opps["is_closed"]].groupby(["territory_id", "stage"], as_index=False)["amount"].sum()
     return Scorecard(table, rollup(table, "rep_name"), rollup(table, "district"), rollup(table, "region"), stages,
-                     _trend(con, acc), acc)
+                     _trend(con, acc), acc, outside)
 
 
 def sums(acc: pd.DataFrame, opps: pd.DataFrame, terr: pd.DataFrame, quotas: pd.Series) -> pd.DataFrame:
@@ -255,6 +272,7 @@ COLUMN_LABELS = {"name": "Territory", "rep_name": "Rep", "district": "District",
                  **{k: REGISTRY[k].column for k in ("accounts", "potential", "revenue", "penetration", "white_space",
                                                    "quota", "attainment", "pipeline", "weighted_pipeline", "win_rate",
                                                    "workload_hours", "travel_hours", "mean_distance_km",
-                                                   "utilisation")},
+                                                   "utilisation", "establishments", "market_potential",
+                                                   "market_share", "market_white_space")},
                  "dev_potential_pct": "Potential vs mean", "compactness": "Compactness",
                  "visit_hours": REGISTRY["visit_hours"].column}

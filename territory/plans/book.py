@@ -67,22 +67,22 @@ def movable_cells(con: Connection, scenario_id: int, *, workload: settings.Workl
     """Cell metrics per plan unit (``units.join``) without the accounts its rules hold: what
     moves with a cell (the optimizer must not count ruled accounts in their cell)."""
     sums, visits = metrics.sums_sql("a", workload)
+    market, _ = metrics.sums_sql("m", source="market")
     u = units.join(con, scenario_id)
-    return con.execute(
+    v = units.join(con, scenario_id, "m.cell", side="v")
+    return con.execute(metrics.per_cell(
         f"SELECT {u.cell} AS cell, {sums} FROM accounts a{u.joins}"
         f" WHERE a.account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL})) GROUP BY 1",
-        {**visits, **u.params}).df()
+        f"SELECT {v.cell} AS cell, {market} FROM market_cells m{v.joins} GROUP BY 1"),
+        {**visits, **u.params, **v.params}).df()
 
 
 def movable_at(con: Connection, scenario_id: int, res: int, *,
                workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
     """``grid.aggregate_cells`` at ``res`` without the accounts the plan's rules hold (what
     adaptive units are split by, see ``units.adapt``)."""
-    sums, visits = metrics.sums_sql(workload=workload)
-    return con.execute(
-        f"SELECT {grid.parent_sql()} AS cell, {sums} FROM accounts"
-        f" WHERE account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL})) GROUP BY 1",
-        {**visits, **grid.parent_params(res), "sid": scenario_id}).df()
+    return con.execute(grid.cells_sql(f"WHERE account_id NOT IN (SELECT account_id FROM ({rules.HELD_SQL}))"),
+                       {**grid.cells_params(workload), **grid.parent_params(res), "sid": scenario_id}).df()
 
 
 def held_sums(con: Connection, scenario_id: int, *, workload: settings.Workload = settings.Workload()) -> pd.DataFrame:
@@ -105,3 +105,14 @@ def cell_accounts(con: Connection, scenario_id: int, cell: int) -> pd.DataFrame:
         " LEFT JOIN territories t ON t.scenario_id = $sid AND t.territory_id = h.territory_id"
         f" WHERE {grid.parent_sql('a.cell')} = $cell ORDER BY a.potential DESC",
         {"sid": scenario_id, **grid.parent_params(level), "cell": int(cell)}).df()
+
+
+def market_by_territory(con: Connection, scenario_id: int, industries: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per territory of the plan: the market layer's measures (``metrics.MARKET``) in its cells,
+    only of ``industries`` when given; a row with no territory holds the market outside them all."""
+    market, _ = metrics.sums_sql("m", source="market")
+    v = units.join(con, scenario_id, "m.cell", side="v")
+    where = " WHERE m.industry IN (SELECT unnest($industries))" if industries else ""
+    return con.execute(f"SELECT {v.territory} AS territory_id, {market} FROM market_cells m{v.joins}{where} GROUP BY 1",
+                       {**v.params, **({"industries": list(industries)} if industries else {})}
+                       ).df()[["territory_id", *metrics.MARKET]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territory.plans import plan, rebalance, units
+from territory.plans import homes, plan, units
 from territory.plans.rebalance import DISRUPTION, Preview
 from territory.store import Connection
 
@@ -25,7 +25,7 @@ def anchoring(con: Connection, preview: Preview) -> dict:
         mine = stored.current == code
         if pot[mine].sum() > 0:
             kept.append(float(pot[mine & (result == tid)].sum() / pot[mine].sum()))
-    tids, cells = rebalance.homes(con, stored.territories)
+    tids, cells = homes.cells(con, stored.territories)
     now, after_cells = plan.assignments(con, preview.scenario_id), preview.plan_after
     expected = np.array(tids, dtype=object)
     home_now = int((units.owner(cells, now["cell"], now["territory_id"]) == expected).sum())

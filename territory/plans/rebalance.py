@@ -14,13 +14,12 @@ from functools import lru_cache
 import h3
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from territory import backup, grid, metrics
 from territory.data import geocode
 from territory.errors import ValidationError
 from territory.optimizer import Options, Report, Units, evaluate, solve, suggest_moves
-from territory.plans import book, edits, plan, rules, totals, units
+from territory.plans import book, edits, homes, plan, rules, totals, units
 from territory.plans.graph import units_from_cells
 from territory.store import Connection
 
@@ -72,12 +71,13 @@ class _StoredPlan:
 
 
 def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None,
-                 split_over: dict[str, float] | None = None, k: int | None = None, at=None) -> _StoredPlan:
+                 split_over: dict[str, float] | None = None, k: int | None = None, at=None,
+                 market: bool = False) -> _StoredPlan:
     """``buffer`` None: a ring of empty cells for plans up to ``BUFFER_UP_TO`` occupied cells.
     ``split_over`` (per metric, the most one unit may hold): heavier cells are split into finer
     units first (``units.adapt``); the stored plan is not changed. ``k`` other than the plan's
     number of territories: new territories (``NEW`` ids) or, for fewer, the lightest ones give
-    up their cells."""
+    up their cells. The market layer's cells without accounts are units only with ``market``."""
     assignments = plan.assignments(con, scenario_id)
     refined = 0
     if split_over:
@@ -91,6 +91,8 @@ def _stored_plan(con: Connection, scenario_id: int, *, buffer: int | None = None
         cells = units.compose(units.finer(adapted["cell"], base), at, base)
     else:
         cells = book.movable_cells(con, scenario_id)
+    if not market:  # a run that does not balance the market leaves its cells without accounts as they are
+        cells = cells[(cells["accounts"] > 0) | cells["cell"].astype(np.int64).isin(assignments["cell"].astype(np.int64))]
     terr = plan.territories(con, scenario_id)
     if buffer is None:
         buffer = 1 if len(cells) <= BUFFER_UP_TO else 0  # fine plans: only the gaps between accounts
@@ -138,6 +140,9 @@ def split_limits(con: Connection, scenario_id: int, metrics_: list[str], share: 
     the number of territories); ``at`` is :func:`_movable` when the caller has one."""
     k = max(len(plan.territories(con, scenario_id)), 1)
     total = (at or _movable(con, scenario_id))(plan.resolution(con, scenario_id))
+    if empty := [metrics.LABELS[m] for m in metrics_ if m in total and not total[m].sum()]:
+        raise ValidationError(f"nothing to balance: {' and '.join(empty)} is 0 in this plan (a market measure needs "
+                              "the market layer: territory market import)")
     return {m: share * float(total[m].sum()) / k for m in metrics_ if m in total}
 
 
@@ -176,13 +181,14 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
     options.report_moved = options.report_moved or MOVED
     version = edits.version(con, scenario_id)
     at = _movable(con, scenario_id)
-    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share, at) if split_share else None
-    stored = _stored_plan(con, scenario_id, split_over=limits, k=k, at=at)
+    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share or 0, at)
+    stored = _stored_plan(con, scenario_id, split_over=limits if split_share else None, k=k, at=at,
+                          market=bool(set(options.balance or ()) & set(metrics.MARKET)))
     new = any(t.startswith(NEW) for t in stored.tids)
     if around_rep_homes and new:
         raise ValidationError("new territories have no rep yet: rebalance around rep homes with today's territories")
     if around_rep_homes is None:
-        around_rep_homes = anchor_homes and not new and _every_rep_has_a_home(con, stored.territories)
+        around_rep_homes = anchor_homes and not new and homes.every_rep_has_one(con, stored.territories)
     options.current = stored.current
     options.k = len(stored.tids)
     options.fixed = stored.fixed
@@ -190,11 +196,11 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
         options.locked_units = stored.locked_units
         options.locked_territories = stored.locked_territories
     if anchor_homes:  # each territory keeps the unit of its rep's home (when it holds it today)
-        homes = _home_units(con, stored)
+        held = homes.units_of(con, stored.units, stored.tids, stored.current, stored.territories)
         options.locked_units = (options.locked_units if options.locked_units is not None
-                                else np.zeros(len(stored.units.ids), dtype=bool)) | homes
+                                else np.zeros(len(stored.units.ids), dtype=bool)) | held
     if around_rep_homes:
-        options.centres = _rep_centres(con, stored.territories, stored.units)
+        options.centres = homes.centres(con, stored.territories, stored.units)
     options.describe = options.describe or describe_cell
     result, report = solve(stored.units, options)
     return _preview(con, scenario_id, version, stored, result, report)
@@ -262,42 +268,6 @@ def _writes(con: Connection, preview: Preview, scenario_id: int | None = None,
     after = {c: (rename or {}).get(t, t) for c, t in zip(new["cell"].astype(np.int64), new["territory_id"])}
     cells = [c for c in now if c not in after] + [c for c, t in after.items() if now.get(c) != t]
     return cells, [after.get(c) for c in cells]
-
-
-def _every_rep_has_a_home(con: Connection, terr: pd.DataFrame) -> bool:
-    homes = {r[0] for r in con.execute("SELECT rep_id FROM reps WHERE home_lat IS NOT NULL").fetchall()}
-    return bool(len(terr)) and all(r in homes for r in terr["rep_id"])
-
-
-def homes(con: Connection, territories: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    """(territory id, the fine H3 cell of its rep's home) for each territory whose rep has a home."""
-    reps = con.execute("SELECT rep_id, home_lat, home_lng FROM reps WHERE home_lat IS NOT NULL").df()
-    reps = reps.merge(territories.dropna(subset=["rep_id"])[["rep_id", "territory_id"]], on="rep_id")
-    return reps["territory_id"].tolist(), grid.latlng_to_cells(reps["home_lat"], reps["home_lng"])
-
-
-def _home_units(con: Connection, stored: _StoredPlan) -> np.ndarray:
-    """Per unit: is it the home of the rep of the territory that holds it today?"""
-    code = {t: i for i, t in enumerate(stored.tids)}
-    tids, cells = homes(con, stored.territories)
-    at = units.owner(cells, stored.units.ids, np.arange(len(stored.units.ids)))  # the unit holding each home
-    out = np.zeros(len(stored.units.ids), dtype=bool)
-    for tid, i in zip(tids, at):
-        if i is not None and tid in code and stored.current[i] == code[tid]:
-            out[i] = True
-    return out
-
-
-def _rep_centres(con: Connection, terr: pd.DataFrame, units: Units) -> list[int]:
-    reps = con.execute("SELECT rep_id, home_lat, home_lng FROM reps WHERE home_lat IS NOT NULL").df().set_index("rep_id")
-    latlng = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in units.ids])
-    tree = cKDTree(latlng)
-    out = []
-    for rep in terr["rep_id"]:
-        if rep not in reps.index:
-            raise ValidationError("every territory needs a rep with a home location to rebalance around rep homes")
-        out.append(int(tree.query([reps.loc[rep, "home_lat"], reps.loc[rep, "home_lng"]])[1]))
-    return out
 
 
 def accept(con: Connection, preview: Preview, *, expected_version: int | None = None) -> edits.Edit | None:

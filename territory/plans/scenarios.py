@@ -115,7 +115,7 @@ def compare(con: Connection, scenario_ids: list[int]) -> Comparison:
     ref = books[ids[0]]
     for sid, name in zip(ids, names):
         acc = books[sid]
-        per = per_territory(acc, plan.territories(con, sid))
+        per = per_territory(acc, plan.territories(con, sid), book.market_by_territory(con, sid))
         per.insert(0, "scenario", name)
         rows.append(per)
         scores.append({"scenario": name, **score(con, sid, acc, per, base)})
@@ -129,10 +129,14 @@ def compare(con: Connection, scenario_ids: list[int]) -> Comparison:
                       pd.concat(moved, ignore_index=True))
 
 
-def per_territory(accounts: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
-    """The COMPARED sums per territory of a book (``book.accounts``), every territory listed."""
+def per_territory(accounts: pd.DataFrame, territories: pd.DataFrame, market: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The COMPARED sums per territory of a book (``book.accounts``) and of the market layer
+    (``book.market_by_territory``), every territory listed."""
     acc = accounts.dropna(subset=["territory_id"]).assign(accounts=1)
-    sums = acc.groupby("territory_id")[list(COMPARED)].sum()
+    sums = acc.groupby("territory_id")[[m for m in COMPARED if m not in metrics.MARKET]].sum()
+    if market is not None:
+        sums = sums.join(market.dropna(subset=["territory_id"]).set_index("territory_id"), how="outer")
+    sums = sums.reindex(columns=list(COMPARED), fill_value=0)
     out = territories[["territory_id", "name", "rep_name"]].merge(sums, on="territory_id", how="left").fillna(
         {m: 0 for m in COMPARED})
     return out.rename(columns={"name": "territory"})

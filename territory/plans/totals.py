@@ -36,10 +36,11 @@ def territory_kpis(cells: pd.DataFrame, assignments: pd.DataFrame, territories: 
 
     ``offsets`` (``book.rule_offsets``) moves rule-held accounts to their rule's territory.
     """
-    joined = assignments[["cell", "territory_id"]].merge(cells, on="cell", how="left").fillna(0)
+    joined = assignments[["cell", "territory_id"]].merge(cells, on="cell", how="left").fillna(0).reindex(
+        columns=["cell", "territory_id", *SUMS], fill_value=0)  # a frame without the market layer has none of it
     sums = joined.groupby("territory_id")[list(SUMS)].sum()
     if offsets is not None and len(offsets):
-        sums = sums.add(offsets.set_index("territory_id")[list(SUMS)], fill_value=0)
+        sums = sums.add(offsets.set_index("territory_id").reindex(columns=list(SUMS), fill_value=0), fill_value=0)
     sums["cells"] = joined.groupby("territory_id").size()
     out = territories[["territory_id", "name", "color"]].merge(sums, on="territory_id", how="left").fillna(0)
     for metric in BALANCED:
@@ -56,8 +57,9 @@ def balance(values) -> Balance:
 
 
 def unassigned(cells: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """Occupied cells (with accounts) that no territory holds."""
-    return cells[~cells["cell"].isin(assignments["cell"])]
+    """Cells with accounts that no territory holds (the market layer's cells without accounts
+    are white space on the map, not work left undone)."""
+    return cells[~cells["cell"].isin(assignments["cell"]) & (cells["accounts"] > 0)]
 
 
 GAP = 2  # empty cells a territory may span and still count as one piece

@@ -16,9 +16,11 @@ PCT = st.column_config.NumberColumn(format="%.1f%%")
 HOURS = st.column_config.NumberColumn(format="%.0f h")
 RANKABLE = {k: (scorecard.REGISTRY[k].choice, scorecard.REGISTRY[k].fmt == "pct")
             for k in ("potential", "revenue", "penetration", "white_space", "attainment", "weighted_pipeline", "win_rate",
-                      "workload_hours", "visit_hours", "utilisation", "accounts")}
+                      "workload_hours", "visit_hours", "utilisation", "accounts", "market_potential", "market_share",
+                      "market_white_space")}
 TABLE_COLUMNS = scorecard.COLUMN_LABELS  # one label (with its unit) per column, shared with the Excel report
-PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation")
+PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation", "market_share")
+MARKET_COLUMNS = ("market_potential", "market_share", "market_white_space")  # shown once there is a market layer
 
 
 @st.cache_data(show_spinner="Computing KPIs", max_entries=16)
@@ -54,7 +56,8 @@ def as_percent(frame: pd.DataFrame) -> pd.DataFrame:
 
 def column_config() -> dict:
     cfg = {label: MONEY for c, label in TABLE_COLUMNS.items()
-           if c in ("potential", "revenue", "white_space", "quota", "pipeline", "weighted_pipeline")}
+           if c in ("potential", "revenue", "white_space", "quota", "pipeline", "weighted_pipeline", "market_potential",
+                    "market_white_space")}
     cfg.update({TABLE_COLUMNS[c]: PCT for c in (*PERCENT_COLUMNS, "dev_potential_pct")})
     cfg.update({TABLE_COLUMNS[c]: HOURS for c in ("workload_hours", "travel_hours", "visit_hours")})
     cfg[TABLE_COLUMNS["mean_distance_km"]] = st.column_config.NumberColumn(format="%.0f km")
@@ -63,8 +66,15 @@ def column_config() -> dict:
 
 
 def territory_table(table: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in TABLE_COLUMNS if c in table]
+    cols = [c for c in TABLE_COLUMNS if c in without_market(table)]
     return as_percent(table[cols]).rename(columns=TABLE_COLUMNS)
+
+
+def without_market(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the market's columns when it holds no market (no market layer)."""
+    if "market_potential" in frame and frame["market_potential"].sum():
+        return frame
+    return frame.drop(columns=[c for c in (*MARKET_COLUMNS, "establishments") if c in frame])
 
 
 def headline(sc: scorecard.Scorecard) -> None:
@@ -79,13 +89,36 @@ def headline(sc: scorecard.Scorecard) -> None:
                     ("Win rate", f"{total['win_rate']:.0%}" if total["win_rate"] == total["win_rate"] else "–")]
     for col, (label, value) in zip(cols, figures):
         col.metric(label, value)
+    if sc.has_market and total is not None:
+        outside = sc.market_outside.get("market_potential", 0.0)
+        cols = st.columns(7)
+        for col, (label, value, why) in zip(cols, [
+            ("Market potential", money(t["market_potential"].sum()), "the market layer in the plan's territories"),
+            ("Share of market", _pct(total["market_share"]), scorecard.REGISTRY["market_share"].help),
+            ("Market white space", money(t["market_white_space"].sum()), scorecard.REGISTRY["market_white_space"].help),
+            ("Outside every territory", money(outside), "market potential in cells no territory holds")]):
+            col.metric(label, value, help=why)
+
+
+def market_view(sc: scorecard.Scorecard, top: int) -> None:
+    if not sc.has_market:
+        st.info("No market layer: load a market universe on the Data page (or `territory market import`) to see "
+                "market potential, share of market and white space per territory.")
+        return
+    st.plotly_chart(charts.market_bars(sc.territories, top=max(top, 30),
+                                       outside=sc.market_outside.get("market_potential", 0.0)),
+                    width="stretch", key="kpis_market")
+    st.caption("Market potential: every establishment of the market universe in the territory's cells, by the rule of "
+               "account potential. Industry filters apply to the market; tier and segment filters do not (the market "
+               "has no tiers).")
 
 
 def territories_view(sc: scorecard.Scorecard, key: tuple) -> None:
     t = sc.territories
     c1, c2 = st.columns([2, 1])
-    metric = c1.selectbox("Rank territories by", list(RANKABLE), format_func=lambda m: RANKABLE[m][0],
-                          key=state.KPI_METRIC)
+    offered = [k for k in RANKABLE if sc.has_market or k not in MARKET_COLUMNS]
+    state.keep_valid(state.KPI_METRIC, offered)
+    metric = c1.selectbox("Rank territories by", offered, format_func=lambda m: RANKABLE[m][0], key=state.KPI_METRIC)
     top = len(t)
     if len(t) > 5:  # the slider's range follows the territories shown (filters change it)
         top = c2.slider("Show the top", 5, len(t), min(20, len(t)), key=f"{state.KPI_TOP}_{len(t)}")
@@ -117,7 +150,7 @@ def rollup_view(sc: scorecard.Scorecard) -> None:
     st.plotly_chart(charts.hierarchy_treemap(sc.territories), width="stretch")
     for title, frame, key in (("Regions", sc.regions, "region"), ("Districts", sc.districts, "district")):
         st.markdown(f"**{title}**")
-        st.dataframe(as_percent(frame).rename(columns={**TABLE_COLUMNS, key: key.title(), "territories": "Territories"}),
+        st.dataframe(as_percent(without_market(frame)).rename(columns={**TABLE_COLUMNS, key: key.title(), "territories": "Territories"}),
                      hide_index=True, column_config=column_config(), key=f"kpis_{key}_table")
 
 

@@ -9,6 +9,7 @@ from territory import metrics
 from territory.errors import TerritoryError
 from territory.kpis import charts
 from territory.maps import mapview
+from territory.market import layer
 from territory.optimizer import Options
 from territory.plans import edits, outcome, rebalance, totals
 from territory.plans.planview import View
@@ -27,7 +28,9 @@ def panel(view: View, on_change) -> None:
 
 
 def _options_form(prefix: str) -> Options | None:
-    chosen = st.multiselect("Balance on (up to three)", list(METRICS), default=["potential"], max_selections=3,
+    offered = layer.offered(state.db(), list(METRICS))  # the market's measures once there is a market layer
+    state.keep_valid(f"{prefix}_metrics", offered)
+    chosen = st.multiselect("Balance on (up to three)", offered, default=["potential"], max_selections=3,
                             format_func=METRICS.get, key=f"{prefix}_metrics")
     if not chosen:
         st.info("Choose at least one measure to balance.")

@@ -29,6 +29,7 @@ IMPORT_FILE = "import_file"  # (digest, scratch folder, path) of the upload's co
 IMPORT_ENCODING = "import_encoding"
 IMPORT_DECIMAL = "import_decimal"
 IMPORT_ROUND = "import_round"  # bumped by each successful import: a fresh, empty uploader
+MARKET_UPLOAD = "market_upload"
 DESIGN_MAP = "designer_map"
 DESIGN_TERRITORY = "designer_territory"
 DESIGN_TOOL = "designer_tool"

@@ -207,7 +207,7 @@ def test_a_plan_made_before_quota_rules_keeps_its_quotas_and_can_be_copied(db_pa
     con.close()
     con = store.connect(db_path)
     try:
-        assert store.schema_version(con) == 6
+        assert store.schema_version(con) >= 6
         assert quota.rule(con, base) == quota.Rule()
         copy = plan.clone(con, base, "copy after the upgrade")
         assert con.execute("SELECT count(*) FROM territories WHERE scenario_id = ?", [copy]).fetchone() == before
