@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -22,6 +23,15 @@ from territory.errors import TerritoryError, ValidationError
 from territory.market import engines, universe
 
 BATCH_ROWS = 200_000  # rows per Arrow batch handed to a Python worker
+# Spark's own log: errors only, on stderr (its default prints start-up warnings a user cannot act on)
+_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
 _DDL = {"int64": "BIGINT", "string": "STRING"}
 PARTIAL_DDL = ", ".join(f"{f.name} {_DDL[str(f.type)]}" for f in universe.PARTIAL_SCHEMA)
 
@@ -44,7 +54,8 @@ def session(master: str = "local[*]"):
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")  # the workers' copy of that warning
     builder = (SparkSession.builder.master(master).appName("territory market aggregate")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS)))
+               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log_config()}"))
     if master.startswith("local"):  # a cluster keeps its own shuffle settings
         builder = builder.config("spark.sql.shuffle.partitions", str(max(os.cpu_count() or 2, 2) * 2))
     try:
@@ -54,6 +65,13 @@ def session(master: str = "local[*]"):
     except Exception as exc:  # Java missing or the master unreachable: Py4J's own errors
         raise TerritoryError(f"Spark could not start ({str(exc).splitlines()[0][:200]}): is Java 17 installed "
                              "(java -version) and the --master URL right?") from exc
+
+
+def _log_config() -> Path:
+    path = Path(tempfile.gettempdir()) / "territory-spark-log4j2.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        path.write_text(_LOG4J)
+    return path
 
 
 def aggregate(path: str | Path, out: str | Path, *, master: str = "local[*]") -> universe.Summary:
@@ -79,7 +97,7 @@ def aggregate(path: str | Path, out: str | Path, *, master: str = "local[*]") ->
             F.sum("market_potential").alias("market_potential"), F.sum("unreadable").alias("unreadable"),
             F.min("example").alias("example")).persist()
         cells = sums.filter(F.col("cell") != universe.NOWHERE).select(*universe.CELL_SCHEMA.names)
-        cells.orderBy("cell", "industry").write.mode("overwrite").parquet(str(out))
+        cells.write.mode("overwrite").parquet(str(out))  # unsorted: a sort is a pass over the data; read_cells sorts
         nowhere = F.col("cell") == universe.NOWHERE
         row = sums.agg(F.sum("establishments").alias("rows"),
                        F.sum(F.when(nowhere, F.col("establishments"))).alias("unlocated"),

@@ -256,13 +256,14 @@ def kpi_panel(view: View) -> None:
     if held:
         st.caption(f"{held:,} accounts are placed by rules (named accounts, overlays): they count in their rule's "
                    "territory wherever you paint their cells. Rules are on the Rules & reps page.")
-    shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "visit_hours", "pipeline",
+    market = ["market_potential"] if t["market_potential"].sum() else []  # with a market layer
+    shown = t[["name", "accounts", "potential", "dev_potential", "revenue_12m", "visit_hours", "pipeline", *market,
                "cells", "pieces", "gained_accounts", "lost_accounts"]].rename(columns={
         **metrics.COLUMNS, "name": "Territory", "dev_potential": "Δ potential %", "cells": "Cells",
         "pieces": "Pieces", "gained_accounts": "Gained", "lost_accounts": "Lost"})
     money = st.column_config.NumberColumn(format="compact")  # 27.7M: the header says $
     st.dataframe(shown.round({"Δ potential %": 1}), hide_index=True, column_config={
-        metrics.COLUMNS[m]: money for m in ("potential", "revenue_12m", "pipeline")})
+        metrics.COLUMNS[m]: money for m in ("potential", "revenue_12m", "pipeline", "market_potential")})
 
 
 def inspect_panel(view: View) -> None:

@@ -96,7 +96,7 @@ def headline(sc: scorecard.Scorecard) -> None:
             ("Market potential", money(t["market_potential"].sum()), "the market layer in the plan's territories"),
             ("Share of market", _pct(total["market_share"]), scorecard.REGISTRY["market_share"].help),
             ("Market white space", money(t["market_white_space"].sum()), scorecard.REGISTRY["market_white_space"].help),
-            ("Outside every territory", money(outside), "market potential in cells no territory holds")]):
+            ("Outside territories", money(outside), "market potential in cells no territory holds")]):
             col.metric(label, value, help=why)
 
 
