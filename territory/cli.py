@@ -129,7 +129,7 @@ def summary(db, as_json):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
 def cells(res, db, as_json):
-    """Accounts, potential, revenue, pipeline and workload per H3 cell at --res."""
+    """Accounts, potential, revenue, pipeline, workload and the market layer per H3 cell at --res."""
     from territory import grid
 
     if res not in settings.PLAN_RESOLUTIONS:

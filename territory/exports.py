@@ -218,7 +218,7 @@ def gis_file(con: Connection, scenario_id: int, path: str | Path, *, driver: str
 # (penetration, attainment, win rate, capacity used) are fractions in the cells, as Excel formats them
 EXCEL_HEADERS = {"territory": "Territory", "territories": "Territories", "dev_potential_pct": "Potential vs mean %",
                  "penetration": "Penetration (share)", "attainment": "Attainment (share)", "win_rate": "Win rate (share)",
-                 "utilisation": "Capacity used (share)", "month": "Month", "mean": "Forecast $",
+                 "utilisation": "Capacity used (share)", "market_share": "Share of market (share)", "month": "Month", "mean": "Forecast $",
                  "lower": "Forecast low (90 %) $", "upper": "Forecast high (90 %) $",
                  "backtest_mape_pct": "Backtest error %", "model": "Model", "column": "Column in the data",
                  "definition": "Definition"}
@@ -227,7 +227,7 @@ EXCEL_HEADERS = {"territory": "Territory", "territories": "Territories", "dev_po
 def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters=scorecard.Filters()) -> Export:
     """The KPI views of the plan, one sheet each, plus the KPI definitions."""
     sc = scorecard.build(con, scenario_id, filters)
-    kpi_cols = list(scorecard.REGISTRY)
+    kpi_cols = [k for k in scorecard.REGISTRY if sc.has_market or k not in scorecard.MARKET_KPIS]
     terr = sc.territories[["name", "rep_name", "district", "region", *kpi_cols, "dev_potential_pct", "compactness",
                            "quality"]].rename(columns={"name": "territory"})
     names = sc.territories.set_index("territory_id")["name"]
@@ -237,9 +237,8 @@ def excel_report(con: Connection, scenario_id: int, path: str | Path, *, filters
             fc_rows.append(fc.forecast.assign(territory=names[tid], backtest_mape_pct=fc.mape_pct, model=fc.model))
     sheets = {
         "Territories": terr,
-        "Reps": sc.reps,
-        "Districts": sc.districts,
-        "Regions": sc.regions,
+        **{title: frame if sc.has_market else frame.drop(columns=[c for c in scorecard.MARKET_KPIS if c in frame])
+           for title, frame in (("Reps", sc.reps), ("Districts", sc.districts), ("Regions", sc.regions))},
         "Pipeline by stage": sc.stages.assign(territory=sc.stages["territory_id"].map(names)).pivot_table(
             index="territory", columns="stage", values="amount", aggfunc="sum", fill_value=0).reset_index(),
         "Revenue trend": sc.trend.assign(territory=sc.trend["territory_id"].map(names)).pivot_table(

@@ -97,6 +97,9 @@ REGISTRY: dict[str, Kpi] = {k.name: k for k in [
 ]}
 
 
+MARKET_KPIS = ("establishments", "market_potential", "market_share", "market_white_space")  # with a market layer
+
+
 @dataclass(frozen=True)
 class Filters:
     regions: tuple[str, ...] = ()

@@ -128,9 +128,9 @@ def establishments(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
         if name in ("employees", "annual_revenue", "spend"):
             bad = bad | unread
     lat, lng = nums["lat"], nums["lng"]
-    valid = lat.is_between(-90, 90) & lng.is_between(-180, 180) & ~((lat == 0) & (lng == 0))
-    lat, lng = lat.zip_with(valid.fill_null(False), pl.Series([None] * n, dtype=pl.Float64)), \
-        lng.zip_with(valid.fill_null(False), pl.Series([None] * n, dtype=pl.Float64))
+    valid = (lat.is_between(-90, 90) & lng.is_between(-180, 180) & ~((lat == 0) & (lng == 0))).fill_null(False)
+    nowhere = pl.Series([None] * n, dtype=pl.Float64)
+    lat, lng = lat.zip_with(valid, nowhere), lng.zip_with(valid, nowhere)  # (0, 0) or out of range: no location
     if "postal_code" in frame.columns:
         zlat, zlng = _zips(frame)
         lat, lng = lat.fill_null(zlat), lng.fill_null(zlng)

@@ -20,7 +20,7 @@ RANKABLE = {k: (scorecard.REGISTRY[k].choice, scorecard.REGISTRY[k].fmt == "pct"
                       "market_white_space")}
 TABLE_COLUMNS = scorecard.COLUMN_LABELS  # one label (with its unit) per column, shared with the Excel report
 PERCENT_COLUMNS = ("penetration", "attainment", "win_rate", "utilisation", "market_share")
-MARKET_COLUMNS = ("market_potential", "market_share", "market_white_space")  # shown once there is a market layer
+MARKET_COLUMNS = scorecard.MARKET_KPIS  # shown once there is a market layer
 
 
 @st.cache_data(show_spinner="Computing KPIs", max_entries=16)
@@ -74,7 +74,7 @@ def without_market(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the market's columns when it holds no market (no market layer)."""
     if "market_potential" in frame and frame["market_potential"].sum():
         return frame
-    return frame.drop(columns=[c for c in (*MARKET_COLUMNS, "establishments") if c in frame])
+    return frame.drop(columns=[c for c in MARKET_COLUMNS if c in frame])
 
 
 def headline(sc: scorecard.Scorecard) -> None:

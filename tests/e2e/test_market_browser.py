@@ -30,6 +30,8 @@ def test_the_market_is_shaded_loaded_and_reported_per_territory(server, browser,
     frame = map_frame(page, f"{BASEMAP_DRAWN} && window.__cellsStats && window.__cellsStats.ready"
                             f" && window.__cellsStats.cells === {market_cells}")
     assert "Market potential" in frame.locator(".territory-legend").inner_text()
+    page.locator("[data-testid='stHeading']", has_text="Where the accounts and the market are").scroll_into_view_if_needed()
+    screenshot(page, "market")
 
     # an upload replaces the layer: a universe with a hostile industry, located by ZIP and coordinates
     hostile = HOSTILE[1]  # an <img onerror> that would retitle the window
@@ -55,4 +57,3 @@ def test_the_market_is_shaded_loaded_and_reported_per_territory(server, browser,
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Market potential by territory")
     chart.wait_for(timeout=60_000)
     assert chart.locator("g.trace.bars").count() == 2  # held in the CRM and white space, side by side
-    screenshot(page, "market")

@@ -163,7 +163,7 @@ def test_an_industry_filter_narrows_the_market_too(demo_con):
     assert sc.territories["market_potential"].sum() + sc.market_outside["market_potential"] == pytest.approx(direct)
 
 
-def test_without_a_market_layer_nothing_changes_and_balancing_it_is_refused(con, accounts_file):
+def test_without_a_market_layer_nothing_changes_and_balancing_it_is_refused(con, accounts_file, tmp_path):
     from territory.data import ingest
     from territory.optimizer import Options
     from territory.plans import rebalance
@@ -176,6 +176,23 @@ def test_without_a_market_layer_nothing_changes_and_balancing_it_is_refused(con,
     assert not sc.has_market and (sc.territories["market_potential"] == 0).all()
     with pytest.raises(ValidationError, match="nothing to balance: Market potential.*territory market import"):
         rebalance.rebalance(con, sid, Options(balance={"market_potential": 0.05}, time_limit=5))
+    assert "Market potential $" not in _report_columns(con, sid, tmp_path)  # no empty market columns in the report
+
+
+def _report_columns(con, sid, tmp_path) -> list[str]:
+    from territory import exports
+
+    path = exports.excel_report(con, sid, tmp_path / "report.xlsx").path
+    return list(pd.read_excel(path, sheet_name="Territories").columns)
+
+
+def test_the_excel_report_carries_the_market(demo_con, tmp_path):
+    sid = plan.working_scenario(demo_con)
+    columns = _report_columns(demo_con, sid, tmp_path)
+    assert {"Market potential $", "Share of market (share)", "Market white space $"} <= set(columns)
+    sheet = pd.read_excel(tmp_path / "report.xlsx", sheet_name="Territories")
+    assert sheet["Market potential $"].sum() == pytest.approx(scorecard.build(demo_con, sid).territories[
+        "market_potential"].sum())
 
 
 def test_the_optimizer_balances_the_market(demo_con):
