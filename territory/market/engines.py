@@ -27,24 +27,6 @@ ENGINES = ("duckdb", "spark")
 Progress = Callable[[int], None]  # establishments read so far
 
 
-def source(path: str | Path) -> tuple[str, str]:
-    """(DuckDB table function, the path or glob it reads) for a CSV or Parquet file, or a folder
-    of Parquet files (a data lake's table); an error for anything else."""
-    p = Path(path)
-    if p.is_dir():
-        if not any(p.rglob("*.parquet")):
-            raise ValidationError(f"{p} holds no Parquet files: give a CSV or Parquet file, or a folder of Parquet files")
-        return "read_parquet", str(p / "**" / "*.parquet")
-    if not p.exists():
-        raise ValidationError(f"{p} does not exist: check the path")
-    kind = p.suffix.lower()
-    if kind == ".parquet":
-        return "read_parquet", str(p)
-    if kind in (".csv", ".txt", ".gz"):
-        return "read_csv", str(p)
-    raise ValidationError(f"{p.name}: a market universe is read from CSV or Parquet (not {kind or 'a file without extension'})")
-
-
 def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
@@ -66,7 +48,7 @@ def aggregate(path: str | Path, out: str | Path, *, engine: str = "duckdb", mast
 def aggregate_duckdb(path: str | Path, out: str | Path, *, batch_rows: int = BATCH_ROWS,
                      progress: Progress | None = None) -> universe.Summary:
     started = time.perf_counter()
-    function, target = source(path)
+    function, target = universe.source(path)
     options = ", all_varchar = true, header = true" if function == "read_csv" else ""
     with tempfile.TemporaryDirectory(prefix="market-") as scratch:
         con = duckdb.connect()
@@ -110,7 +92,7 @@ def aggregate_duckdb(path: str | Path, out: str | Path, *, batch_rows: int = BAT
 
 def read_cells(path: str | Path) -> pa.Table:
     """A cell table written by either engine (a file or a Spark folder), sorted by cell and industry."""
-    function, target = source(path)
+    function, target = universe.source(path)
     if function != "read_parquet":
         raise ValidationError(f"{Path(path).name}: a cell table is a Parquet file or folder (`territory market aggregate`"
                               " writes one)")

@@ -40,7 +40,7 @@ def import_cells(con: Connection, path: str | Path, *, snapshot: bool = True) ->
     """Replace the market layer by the cell table at ``path``; nothing changes when it is refused.
     With ``snapshot`` (the default) the database is backed up first (``backup.snapshot``)."""
     started = time.perf_counter()
-    function, target = engines.source(path)
+    function, target = universe.source(path)
     if function != "read_parquet":
         raise ValidationError(f"{Path(path).name} is not a cell table: aggregate the universe first "
                               "(territory market aggregate UNIVERSE --out CELLS.parquet), then import CELLS.parquet")
@@ -120,7 +120,7 @@ def load(con: Connection, path: str | Path, *, progress: engines.Progress | None
     """The app's one step: a cell table is imported as it is; a market universe (CSV or Parquet
     of establishments) is aggregated on DuckDB first. Returns what was loaded and, for a
     universe, what the aggregation read and left out."""
-    function, target = engines.source(path)
+    function, target = universe.source(path)
     if function == "read_parquet":
         columns = [d[0] for d in con.execute("SELECT * FROM read_parquet($path) LIMIT 0", {"path": target}).description]
         if set(REQUIRED) <= set(columns):

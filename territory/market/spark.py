@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from territory.errors import TerritoryError, ValidationError
-from territory.market import engines, universe
+from territory.market import universe
 
 BATCH_ROWS = 200_000  # rows per Arrow batch handed to a Python worker
 # Spark's own log: errors only, on stderr (its default prints start-up warnings a user cannot act on)
@@ -83,7 +83,7 @@ def aggregate(path: str | Path, out: str | Path, *, master: str = "local[*]") ->
     if "://" in text:  # a data lake's path (s3a://, abfss://, gs://, hdfs://): Spark's to open
         function = "read_csv" if text.lower().rstrip("/").endswith((".csv", ".csv.gz")) else "read_parquet"
     else:
-        function, _ = engines.source(path)  # the same checks as DuckDB's: a CSV, a Parquet file or folder
+        function, _ = universe.source(path)  # the same checks as DuckDB's: a CSV, a Parquet file or folder
     spark = session(master)
     try:
         reader = spark.read.option("recursiveFileLookup", "true")

@@ -13,6 +13,7 @@ close: what differs between them is how they read, distribute and add up, never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import polars_h3 as plh3
@@ -42,6 +43,24 @@ CELL_SCHEMA = pa.schema([("cell", pa.int64()), ("industry", pa.string()), ("esta
 # what :func:`partial` returns: the cell table's columns and, per group, its problems
 PARTIAL_SCHEMA = pa.schema([*CELL_SCHEMA, ("unreadable", pa.int64()), ("example", pa.string())])
 NOWHERE = 0  # the cell of an establishment without a location (no valid coordinates, no known ZIP)
+
+
+def source(path: str | Path) -> tuple[str, str]:
+    """(DuckDB table function, the path or glob it reads) for a CSV or Parquet file, or a folder
+    of Parquet files (a data lake's table); an error for anything else."""
+    p = Path(path)
+    if p.is_dir():
+        if not any(p.rglob("*.parquet")):
+            raise ValidationError(f"{p} holds no Parquet files: give a CSV or Parquet file, or a folder of Parquet files")
+        return "read_parquet", str(p / "**" / "*.parquet")
+    if not p.exists():
+        raise ValidationError(f"{p} does not exist: check the path")
+    kind = p.suffix.lower()
+    if kind == ".parquet":
+        return "read_parquet", str(p)
+    if kind in (".csv", ".txt", ".gz"):
+        return "read_csv", str(p)
+    raise ValidationError(f"{p.name}: a market universe is read from CSV or Parquet (not {kind or 'a file without extension'})")
 
 
 def mapping(columns: list[str]) -> dict[str, str]:
