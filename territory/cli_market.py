@@ -36,8 +36,11 @@ def aggregate(universe, out, engine, master, as_json):
     spend) per H3 cell and industry into CELLS.parquet."""
     from territory.market import engines
 
-    def step(rows: int) -> None:
-        if not as_json:
+    shown = [0]
+
+    def step(rows: int) -> None:  # a line every 5 million establishments
+        if not as_json and rows // 5_000_000 > shown[0]:
+            shown[0] = rows // 5_000_000
             click.echo(f"  {rows:,} establishments read", err=True)
 
     summary = engines.aggregate(universe, out, engine=engine, master=master, progress=step)

@@ -111,7 +111,7 @@ def load_market(con: Connection, out_dir: Path, n: int, *, seed: int = 7) -> Pat
     universe_frame(n, seed=seed + 4).to_parquet(universe, index=False)
     cells = out_dir / "market_cells.parquet"
     engines.aggregate(universe, cells)
-    layer.import_cells(con, cells, snapshot=False)  # the demo's own file: nothing to keep yet
+    layer.import_cells(con, cells, snapshot=False, source=universe)  # the demo's own file: nothing to keep yet
     return universe
 
 

@@ -218,7 +218,8 @@ def gis_file(con: Connection, scenario_id: int, path: str | Path, *, driver: str
 # (penetration, attainment, win rate, capacity used) are fractions in the cells, as Excel formats them
 EXCEL_HEADERS = {"territory": "Territory", "territories": "Territories", "dev_potential_pct": "Potential vs mean %",
                  "penetration": "Penetration (share)", "attainment": "Attainment (share)", "win_rate": "Win rate (share)",
-                 "utilisation": "Capacity used (share)", "market_share": "Share of market (share)", "month": "Month", "mean": "Forecast $",
+                 "utilisation": "Capacity used (share)", "market_share": "Share of market (share)", "month": "Month",
+                 "mean": "Forecast $",
                  "lower": "Forecast low (90 %) $", "upper": "Forecast high (90 %) $",
                  "backtest_mape_pct": "Backtest error %", "model": "Model", "column": "Column in the data",
                  "definition": "Definition"}

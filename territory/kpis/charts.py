@@ -257,7 +257,8 @@ def market_bars(table: pd.DataFrame, *, top: int = 30, outside: float = 0.0) -> 
     title = f"Market potential by territory ({'top ' + str(len(data)) if len(table) > len(data) else 'all'})"
     if outside:
         title += f"; {_money(outside)} lies outside every territory"
-    fig.update_layout(barmode="stack", title=title, height=max(340, 24 * len(data) + 120), xaxis_title="$", legend_traceorder="normal",
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), **_LAYOUT)
+    fig.update_layout(barmode="stack", title=title, height=max(340, 24 * len(data) + 120), xaxis_title="$",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right", traceorder="normal"),
+                      **_LAYOUT)
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     return fig

@@ -4,9 +4,10 @@ DuckDB streams the file in batches of ``BATCH_ROWS`` through :func:`universe.par
 the partial sums up in a scratch database (which spills to disk past memory), so a file far
 larger than memory runs on a laptop. Spark (:mod:`territory.market.spark`) runs the same
 partial function in its Python workers and adds up with its own ``groupBy``: the same job on a
-laptop (``local[*]``) or a cluster (``--master``). Both write the cell table sorted by cell and
-industry (:data:`universe.CELL_SCHEMA`); DuckDB one Parquet file, Spark a Parquet folder (the
-way Spark writes to a data lake). :func:`read_cells` reads either.
+laptop (``local[*]``) or a cluster (``--master``). Both write the cell table
+(:data:`universe.CELL_SCHEMA`): DuckDB one Parquet file sorted by cell and industry, Spark a
+Parquet folder in no order (the way Spark writes to a data lake). :func:`read_cells` reads either,
+sorted.
 """
 
 from __future__ import annotations
@@ -81,13 +82,12 @@ def aggregate_duckdb(path: str | Path, out: str | Path, *, batch_rows: int = BAT
         cells.to_parquet(str(out))
         totals = adder.execute(
             "SELECT sum(establishments) AS rows, sum(establishments) FILTER (WHERE cell = $nowhere) AS unlocated,"
-            " sum(unreadable) AS unreadable, min(example) AS example,"
-            " count(DISTINCT (cell, industry)) FILTER (WHERE cell <> $nowhere) AS cells FROM parts",
+            " sum(unreadable) AS unreadable, min(example) AS example FROM parts",
             {"nowhere": universe.NOWHERE})
         totals = dict(zip([d[0] for d in totals.description], totals.fetchone()))
+        written = adder.execute("SELECT sum(num_rows) FROM parquet_file_metadata($out)", {"out": str(out)}).fetchone()[0]
         con.close()
-    return universe.summary(totals, cells=int(totals["cells"] or 0), seconds=time.perf_counter() - started,
-                            engine="duckdb")
+    return universe.summary(totals, cells=int(written or 0), seconds=time.perf_counter() - started, engine="duckdb")
 
 
 def read_cells(path: str | Path) -> pa.Table:

@@ -36,9 +36,10 @@ class Loaded:
     seconds: float
 
 
-def import_cells(con: Connection, path: str | Path, *, snapshot: bool = True) -> Loaded:
+def import_cells(con: Connection, path: str | Path, *, snapshot: bool = True, source: str | Path | None = None) -> Loaded:
     """Replace the market layer by the cell table at ``path``; nothing changes when it is refused.
-    With ``snapshot`` (the default) the database is backed up first (``backup.snapshot``)."""
+    With ``snapshot`` (the default) the database is backed up first (``backup.snapshot``);
+    ``source`` is the file the import log names (default ``path``: e.g. the universe it came from)."""
     started = time.perf_counter()
     function, target = universe.source(path)
     if function != "read_parquet":
@@ -70,7 +71,7 @@ def import_cells(con: Connection, path: str | Path, *, snapshot: bool = True) ->
         cells, est, pot = con.execute("SELECT count(*), coalesce(sum(establishments), 0),"
                                       " coalesce(sum(market_potential), 0) FROM market_cells").fetchone()
         con.execute("INSERT INTO import_log VALUES (?, 'market', ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, 0, NULL, NULL)",
-                    [import_id, str(path), int(est), int(cells)])
+                    [import_id, str(source or path), int(est), int(cells)])
     return Loaded(int(import_id), int(cells), int(est), int(pot), time.perf_counter() - started)
 
 
@@ -122,7 +123,10 @@ def load(con: Connection, path: str | Path, *, progress: engines.Progress | None
     universe, what the aggregation read and left out."""
     function, target = universe.source(path)
     if function == "read_parquet":
-        columns = [d[0] for d in con.execute("SELECT * FROM read_parquet($path) LIMIT 0", {"path": target}).description]
+        try:
+            columns = [d[0] for d in con.execute("SELECT * FROM read_parquet($path) LIMIT 0", {"path": target}).description]
+        except duckdb.Error as exc:
+            raise ValidationError(f"{Path(path).name} could not be read as Parquet: {exc}") from exc
         if set(REQUIRED) <= set(columns):
             return import_cells(con, path), None
     with tempfile.TemporaryDirectory(prefix="market-") as scratch:
@@ -131,7 +135,7 @@ def load(con: Connection, path: str | Path, *, progress: engines.Progress | None
         if not summary.cells:
             raise ValidationError(f"{Path(path).name}: no establishment has a location; nothing to import "
                                   + " ".join(summary.problems()))
-        return import_cells(con, cells), summary
+        return import_cells(con, cells, source=path), summary
 
 
 def has_market(con: Connection) -> bool:

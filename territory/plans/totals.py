@@ -40,7 +40,7 @@ def territory_kpis(cells: pd.DataFrame, assignments: pd.DataFrame, territories: 
         columns=["cell", "territory_id", *SUMS], fill_value=0)  # a frame without the market layer has none of it
     sums = joined.groupby("territory_id")[list(SUMS)].sum()
     if offsets is not None and len(offsets):
-        sums = sums.add(offsets.set_index("territory_id").reindex(columns=list(SUMS), fill_value=0), fill_value=0)
+        sums = sums.add(offsets.set_index("territory_id")[list(SUMS)], fill_value=0)
     sums["cells"] = joined.groupby("territory_id").size()
     out = territories[["territory_id", "name", "color"]].merge(sums, on="territory_id", how="left").fillna(0)
     for metric in BALANCED:
