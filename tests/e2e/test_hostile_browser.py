@@ -131,7 +131,8 @@ def test_a_utf16_salesforce_upload_imports_and_leaves_no_copy_on_the_server(host
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     _open(page, server, "Data")
     page.get_by_text("Import a CRM file").click()
-    page.locator("[data-testid='stFileUploaderDropzoneInput'][accept*='.csv']").set_input_files(str(upload))
+    page.locator("[data-testid='stExpander']").filter(has_text="Import a CRM file").locator(
+        "[data-testid='stFileUploaderDropzoneInput'][accept*='.csv']").set_input_files(str(upload))
     go = page.get_by_role("button", name="Validate and load")
     go.wait_for(timeout=60_000)
     wait_until_idle(page)

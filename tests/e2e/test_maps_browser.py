@@ -95,7 +95,7 @@ def test_every_map_draws_the_basemap_offline_and_neighbours_differ_in_colour(ser
     kept = frame.evaluate("() => { const c = map_div.getCenter(); return [c.lat, c.lng, map_div.getZoom()]; }")
     shade = page.locator("[data-testid='stSelectbox']", has_text="Shade cells by")
     shade.locator("input").click()
-    page.get_by_role("option", name="Potential ($)").click()
+    page.get_by_role("option", name="Potential ($)", exact=True).click()
     wait_until_idle(page)
     page.wait_for_function("() => { const m = (window.__territoryDesigner || {}).map;"  # the new map, drawn
                            " return m && m.base.metric_label === 'Potential ($)' && m.stats.ready; }", timeout=60_000)

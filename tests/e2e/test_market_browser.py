@@ -23,7 +23,8 @@ def test_the_market_is_shaded_loaded_and_reported_per_territory(server, browser,
     page = open_app(server, browser)
     with_accounts = _cells_shown(page)
     page.get_by_label("Colour by").click()
-    page.get_by_role("option", name="Market potential ($)").click()
+    page.get_by_role("option", name="Market potential ($)", exact=True).click()
+    page.get_by_text(f"{with_accounts:,} cells at resolution 5").wait_for(state="detached", timeout=60_000)
     wait_until_idle(page)
     market_cells = _cells_shown(page)
     assert market_cells > with_accounts  # the market reaches cells no account is in: white space on the map
