@@ -54,8 +54,12 @@ def load_view(scenario_id: int) -> View:
 @st.cache_data(show_spinner="Drawing the map", max_entries=4)
 def _base(data_version: int, res: int, layout: bytes, metric: str) -> dict:
     """The map's stable part: the units with accounts and the plan's split cells without any
-    (so a stroke's patch need not carry them)."""
-    return planmap.base(_units(data_version, res, layout), res, metric, also=np.frombuffer(layout, dtype=np.uint64))
+    (so a stroke's patch need not carry them); shaded by a market measure, the market layer's
+    cells without accounts too (white space to paint; otherwise they would only slow strokes)."""
+    cells = _units(data_version, res, layout)
+    if metrics.SUMMED[metric].source != "market":
+        cells = cells[cells["accounts"] > 0]
+    return planmap.base(cells, res, metric, also=np.frombuffer(layout, dtype=np.uint64))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
