@@ -140,9 +140,6 @@ def split_limits(con: Connection, scenario_id: int, metrics_: list[str], share: 
     the number of territories); ``at`` is :func:`_movable` when the caller has one."""
     k = max(len(plan.territories(con, scenario_id)), 1)
     total = (at or _movable(con, scenario_id))(plan.resolution(con, scenario_id))
-    if empty := [metrics.LABELS[m] for m in metrics_ if m in total and not total[m].sum()]:
-        raise ValidationError(f"nothing to balance: {' and '.join(empty)} is 0 in this plan (a market measure needs "
-                              "the market layer: territory market import)")
     return {m: share * float(total[m].sum()) / k for m in metrics_ if m in total}
 
 
@@ -181,8 +178,12 @@ def rebalance(con: Connection, scenario_id: int, options: Options, *, around_rep
     options.report_moved = options.report_moved or MOVED
     version = edits.version(con, scenario_id)
     at = _movable(con, scenario_id)
-    limits = split_limits(con, scenario_id, list(options.balance or ["potential"]), split_share or 0, at)
-    stored = _stored_plan(con, scenario_id, split_over=limits if split_share else None, k=k, at=at,
+    target = split_limits(con, scenario_id, list(options.balance or ["potential"]), 1.0, at)  # per territory
+    if empty := [metrics.LABELS[m] for m, v in target.items() if not v]:
+        raise ValidationError(f"nothing to balance: {' and '.join(empty)} is 0 in this plan (a market measure needs "
+                              "the market layer: territory market import)")
+    stored = _stored_plan(con, scenario_id, split_over={m: v * split_share for m, v in target.items()}
+                          if split_share else None, k=k, at=at,
                           market=bool(set(options.balance or ()) & set(metrics.MARKET)))
     new = any(t.startswith(NEW) for t in stored.tids)
     if around_rep_homes and new:
