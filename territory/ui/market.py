@@ -15,8 +15,13 @@ from territory.ui import feedback, state
 MESSAGE = "market_message"
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _status(data_version: int) -> layer.Status | None:
+    return layer.status(state.db())  # a pass over the whole layer: once per import, not every rerun
+
+
 def describe(con: Connection) -> str:
-    st_ = layer.status(con)
+    st_ = _status(state.data_version(con))
     if st_ is None:
         return ("No market layer yet. Load a market universe (every establishment: id, latitude/longitude or ZIP, "
                 "industry, employees, revenue or spend) or a cell table from `territory market aggregate`; the demo "
