@@ -75,3 +75,21 @@ def test_good_upload_adds_accounts_and_updates_the_numbers(page, tmp_path):
     assert "Imported 5 of 5 rows into accounts." in at.success[0].value
     at.run()
     assert _metrics(at)["Accounts"] == "2,005"
+
+
+def test_the_market_layer_is_described_and_colours_the_map(page):
+    at, db = page
+    con = store.connect(db)
+    try:
+        est, cells = con.execute("SELECT sum(establishments), count(*) FROM market_cells").fetchone()
+    finally:
+        con.close()
+    status = [t.value for t in at.text if "establishments in" in t.value]
+    assert status and status[0].startswith(f"{int(est):,} establishments in {int(cells):,} cells")
+    assert "market.parquet" in status[0]  # the universe the demo's layer came from
+    colour = at.selectbox(key="data_map_metric")
+    assert "Market potential ($)" in colour.options  # offered once there is a market layer
+    accounts_cells = int(at.caption[0].value.split()[0].replace(",", ""))
+    colour.set_value("market_potential").run()
+    assert not at.exception
+    assert int(at.caption[0].value.split()[0].replace(",", "")) > accounts_cells  # white space is drawn
