@@ -50,6 +50,6 @@ with tabs[5]:
 with tabs[6]:
     ui.rep_drill(sc)
 with tabs[7]:
-    ui.market_view(sc, top)
+    ui.market_view(sc)
 with tabs[8]:
     st.table([{"KPI": k.label, "Definition": k.help} for k in scorecard.REGISTRY.values()])

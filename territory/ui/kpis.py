@@ -100,13 +100,12 @@ def headline(sc: scorecard.Scorecard) -> None:
             col.metric(label, value, help=why)
 
 
-def market_view(sc: scorecard.Scorecard, top: int) -> None:
+def market_view(sc: scorecard.Scorecard) -> None:
     if not sc.has_market:
         st.info("No market layer: load a market universe on the Data page (or `territory market import`) to see "
                 "market potential, share of market and white space per territory.")
         return
-    st.plotly_chart(charts.market_bars(sc.territories, top=max(top, 30),
-                                       outside=sc.market_outside.get("market_potential", 0.0)),
+    st.plotly_chart(charts.market_bars(sc.territories, outside=sc.market_outside.get("market_potential", 0.0)),
                     width="stretch", key="kpis_market")
     st.caption("Market potential: every establishment of the market universe in the territory's cells, by the rule of "
                "account potential. Industry filters apply to the market; tier and segment filters do not (the market "
