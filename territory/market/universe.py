@@ -13,6 +13,7 @@ close: what differs between them is how they read, distribute and add up, never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -65,7 +66,7 @@ def source(path: str | Path) -> tuple[str, str]:
 
 def mapping(columns: list[str]) -> dict[str, str]:
     """``{field: file column}`` by the columns' normalised names; an error (naming the columns
-    found) when the file gives no location or names nothing to count."""
+    found) when the file gives no location."""
     by_name = {normalise(c): c for c in columns}
     out = {}
     for f in FIELDS:
@@ -121,14 +122,22 @@ def _number(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Series]:
     return values.alias(name), given & values.is_null()
 
 
+@lru_cache(maxsize=1)
+def _lookups() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(ZIP centroids, spend per employee by industry) as polars frames: built once per process
+    (a Spark worker included), not per batch."""
+    zips = pl.from_arrow(geocode.zip_table().select(["zip", "zip_lat", "zip_lng"]))
+    spend = pl.DataFrame({"industry": list(settings.SPEND_PER_EMPLOYEE), "per": list(settings.SPEND_PER_EMPLOYEE.values())})
+    return zips, spend
+
+
 def _zips(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """Each row's ZIP centroid (null where there is no known ZIP), like ``geocode.repair_zip``."""
     text = frame["postal_code"].cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")
     head = text.str.split("-").list.first()
     ok = head.str.contains(r"^[0-9]{3,5}$") & (text.str.contains(r"^[0-9]{3,5}(-[0-9]{4})?$"))
     key = pl.when(ok).then(head.str.zfill(5)).otherwise(None)
-    zips = pl.from_arrow(geocode.zip_table().select(["zip", "zip_lat", "zip_lng"]))
-    found = pl.DataFrame({"zip": frame.select(key).to_series()}).join(zips, on="zip", how="left",
+    found = pl.DataFrame({"zip": frame.select(key).to_series()}).join(_lookups()[0], on="zip", how="left",
                                                                         maintain_order="left")
     return found["zip_lat"], found["zip_lng"]
 
@@ -156,9 +165,8 @@ def establishments(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
     industry = (frame["industry"].cast(pl.String).str.strip_chars() if "industry" in frame.columns
                 else pl.Series([None] * n, dtype=pl.String))
     industry = industry.replace("", None)
-    spend = pl.DataFrame({"industry": list(settings.SPEND_PER_EMPLOYEE),
-                          "per": list(settings.SPEND_PER_EMPLOYEE.values())})
-    per = pl.DataFrame({"industry": industry}).join(spend, on="industry", how="left", maintain_order="left")["per"]
+    per = pl.DataFrame({"industry": industry}).join(_lookups()[1], on="industry", how="left",
+                                                    maintain_order="left")["per"]
     employees = nums["employees"].clip(lower_bound=0)
     work = pl.DataFrame({"lat": lat, "lng": lng, "industry": industry, "employees": employees,
                          "revenue": nums["annual_revenue"].clip(lower_bound=0),

@@ -52,7 +52,6 @@ def panel(con: Connection) -> None:
         state.data_changed()
         text = (f"Loaded the market layer: {loaded.establishments:,} establishments in {loaded.cells:,} rows, market "
                 f"potential ${loaded.market_potential / 1e6:,.1f}M.")
-        if summary is not None and summary.problems():
-            text += " " + " ".join(summary.problems()) + "."
-        feedback.say(MESSAGE, "warn" if summary is not None and summary.problems() else "ok", text)
+        problems = summary.problems() if summary is not None else []
+        feedback.say(MESSAGE, "warn" if problems else "ok", " ".join([text, *problems]) + ("." if problems else ""))
         st.rerun()
