@@ -54,20 +54,28 @@ def h3_instances(db: Path) -> list[dict]:
     for res, buffer, k, attrs, tol in ((4, 1, 20, ("potential", "accounts", "visit_hours"), 0.03),
                                        (5, 0, 50, ("potential", "accounts", "visit_hours"), 0.05),
                                        (6, 1, 100, ("potential", "accounts"), 0.05)):
-        units = graph.units_from_cells(grid.aggregate_cells(con, res), buffer=buffer)
+        units = graph.units_from_cells(crm_cells(con, res), buffer=buffer)
         out.append({"name": f"H3 res {res}: {len(units.ids):,} units, K={k}", "units": units, "k": k,
                     "balance": dict.fromkeys(attrs, tol), "limit": 5 if k == 20 else 60})
     # the resolution-6 instance on adaptive units: cells over 2 % of a territory's target split, down to res 9
-    cells = grid.aggregate_cells(con, 6)
+    cells = crm_cells(con, 6)
     whole = cells.assign(territory_id="T")[["cell", "territory_id"]]
     limits = {a: units_.SPLIT_SHARE * cells[a].sum() / 100 for a in ("potential", "accounts")}
-    adapted = units_.adapt(whole, lambda r: grid.aggregate_cells(con, r), limits, 9)
-    mixed = units_.compose(units_.finer(adapted["cell"], 6), lambda r: grid.aggregate_cells(con, r), 6)
+    adapted = units_.adapt(whole, lambda r: crm_cells(con, r), limits, 9)
+    mixed = units_.compose(units_.finer(adapted["cell"], 6), lambda r: crm_cells(con, r), 6)
     units = graph.units_from_cells(mixed, extra=adapted["cell"].to_numpy(dtype=np.uint64), buffer=1)
     out.append({"name": f"H3 res 6-9 adaptive: {len(units.ids):,} units, K=100", "units": units, "k": 100,
                 "balance": dict.fromkeys(("potential", "accounts"), 0.05), "limit": 60})
     con.close()
     return out
+
+
+def crm_cells(con, res: int) -> pd.DataFrame:
+    """The cells holding accounts (as the app's rebalance on CRM measures: the demo's market
+    layer adds cells with establishments only, which are units only when a market measure is
+    balanced)."""
+    cells = grid.aggregate_cells(con, res)
+    return cells[cells["accounts"] > 0].reset_index(drop=True)
 
 
 def planar_instance(seed: int) -> dict:
