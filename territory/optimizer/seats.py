@@ -109,14 +109,20 @@ def seats(run: Run, cur: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
 
 def first_plan(run: Run, cur: np.ndarray, seat: np.ndarray, flows, split) -> tuple[np.ndarray, np.ndarray]:
     """``cur`` with the seats and flows of :func:`seats` applied, and each territory's origin
-    (the area whose rep it took over: itself unless relocated). An area losing its seat is
-    grown into by its neighbours, the lightest per seat first; each flow between two areas
-    moves border units (``search.shift``); an area of several seats is then split into as
-    many parts by ``split``, the part nearest its centre keeps it, the others go to relocated
-    territories."""
+    (the area whose rep it took over: itself unless relocated). Each flow moves border units
+    (``search.shift``), an area's outflows after every flow into it (a chain through an area
+    whose rep moves passes on what it received); what is left of an area losing its seat is
+    grown into by its neighbours, the lightest per seat first (by its load at that moment); an
+    area of several seats is then split into as many parts by ``split``, the part nearest its
+    centre keeps it, the others go to relocated territories."""
     xy, k = run.units.xy, run.k
     plan, origin = cur.copy(), np.arange(k)
     w = unit_loads(run)
+    p = run.partition(plan)
+    for a, b, amount in in_order(flows):
+        if p.cnt[a] > 1 and p.cnt[b] > 0:
+            shift(p, a, b, amount, w, run.fixed)
+    plan = p.plan
     gone = np.isin(cur, np.flatnonzero(seat == 0)) & ~run.fixed
     plan[gone] = -1
     load = np.bincount(plan[plan >= 0], weights=w[plan >= 0], minlength=k) / np.maximum(seat, 1)
@@ -126,19 +132,17 @@ def first_plan(run: Run, cur: np.ndarray, seat: np.ndarray, flows, split) -> tup
             if plan[j] >= 0 and open_[plan[j]]]
     heapq.heapify(heap)
     while heap:
-        _, i, t = heapq.heappop(heap)
+        key, i, t = heapq.heappop(heap)
         if plan[i] >= 0:
+            continue
+        if key < load[t]:  # t has grown since: queue it again at its load now
+            heapq.heappush(heap, (load[t], i, t))
             continue
         plan[i] = t
         load[t] += w[i] / max(seat[t], 1)
         for j in adj[i]:
             if plan[j] < 0:
                 heapq.heappush(heap, (load[t], j, t))
-    p = run.partition(plan)
-    for a, b, amount in flows:
-        if seat[a] > 0 and seat[b] > 0 and p.cnt[a] > 1 and p.cnt[b] > 0:
-            shift(p, a, b, amount, w, run.fixed)
-    plan = p.plan
     moving = [int(t) for t in np.flatnonzero((seat == 0) & ~run.locked)]
     for h in np.flatnonzero(seat > 1):
         own = np.flatnonzero((plan == h) & ~run.fixed)
@@ -151,6 +155,21 @@ def first_plan(run: Run, cur: np.ndarray, seat: np.ndarray, flows, split) -> tup
             d = moving.pop()
             plan[groups[g]], origin[d] = d, h
     return plan, origin
+
+
+def in_order(flows: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """The flows, each area's outflows after every flow into it (a chain through a handed-over
+    area passes on what it received), else largest first."""
+    flows = sorted(flows, key=lambda f: -f[2])
+    waiting = {b: sum(1 for f in flows if f[1] == b) for _, b, _ in flows}
+    out, left = [], list(flows)
+    while left:
+        ready = [f for f in left if not waiting.get(f[0], 0)] or left[:1]  # a cycle: the largest first
+        for f in ready:
+            out.append(f)
+            left.remove(f)
+            waiting[f[1]] -= 1
+    return out
 
 
 def unit_loads(run: Run) -> np.ndarray:
