@@ -5,9 +5,10 @@ The objective, lower is better, is the sum of three terms:
 
 - **balance**: per territory that may change and per balanced attribute, the squared relative
   deviation from the target, plus ``PENALTY`` times the squared part of it beyond ``AIM`` of
-  the tolerance (the search aims inside the tolerance, not at its edge), plus ``HARD`` times the
-  squared part beyond the tolerance itself (times the disruption weight when that is over 1: the
-  weight trades disruption against balance within the tolerance, not past it);
+  the tolerance (the search aims inside the tolerance, not at its edge), plus, for the part
+  beyond ``EDGE_AT`` of the tolerance (just inside it), ``HARD`` times that part times itself
+  plus ``EDGE`` (steep and, from the edge on, never flat), times the disruption weight when that
+  is over 1: the weight trades disruption against balance within the tolerance, not past it;
 - **compactness**: ``gamma`` times the moment of inertia of every territory (km²), where gamma
   makes the term about ``compactness_weight`` per territory on the first plan scored;
 - **disruption**: per unit not in its current territory, its share of the disruption attribute
@@ -27,7 +28,10 @@ import numpy as np
 from territory.optimizer.model import Options, Units
 
 PENALTY = 200.0  # weight of squared deviation beyond the aim, against 1 within it
-HARD = 10_000.0  # and beyond the tolerance, times the disruption weight when that is over 1
+HARD = 10_000.0  # and beyond the edge, times the disruption weight when that is over 1
+EDGE_AT = 0.98  # share of the tolerance where that term starts (a plan a high weight holds there is within)
+EDGE = 0.01  # it also rises linearly (HARD x EDGE per unit): a squared term alone is flat at the edge,
+# and a plan could sit just past it rather than move a few accounts
 AIM = 0.8  # share of the tolerance the search aims at, so a plan does not end on the edge
 BFS_LIMIT = 600  # units a quick connectivity check may visit before looking closer
 PIECE_LIMIT = 300  # a part of a territory larger than this counts as its main body
@@ -162,6 +166,7 @@ class Objective:
         self.names = list(opts.balance)
         self.tol = [opts.balance[a] for a in self.names]
         self.aim = [t * AIM for t in self.tol]
+        self.edge = [t * EDGE_AT for t in self.tol]
         # past the tolerance itself the balance rules: no disruption weight buys its way out
         self.hard = HARD * max(1.0, opts.disruption_weight)
         self.active = active  # territories the search may change (the balance counts these)
@@ -186,8 +191,8 @@ class Objective:
             out += d * d
             if off > self.aim[a]:  # the search's hot path: the two tiers only when they apply
                 out += PENALTY * (off - self.aim[a]) ** 2
-                if off > self.tol[a]:
-                    out += self.hard * (off - self.tol[a]) ** 2
+                if off > self.edge[a]:
+                    out += self.hard * (off - self.edge[a]) * (EDGE + off - self.edge[a])
         return out
 
     def load(self, p: Partition, t: int) -> float:
@@ -221,11 +226,11 @@ class Objective:
         v = [sum(p.val_rows[i][x] for i in group) for x in range(len(self.names))]
         return self.delta_group(p, group, a, b) - self._balance_change(p, a, b, v)
 
-    def stays_within(self, p: Partition, group: Sequence[int], a: int, b: int) -> bool:
-        """Are territories a and b within the aim (``AIM`` of the tolerance, so a plan does not
-        end on its edge) on every attribute after the move (or, for one that is not, no further
-        off than before)?"""
-        for x, (target, tol) in enumerate(zip(self.target, self.aim)):
+    def stays_within(self, p: Partition, group: Sequence[int], a: int, b: int, share: float = AIM) -> bool:
+        """Are territories a and b within ``share`` of the tolerance (by default the aim, so a
+        plan does not end on its edge) on every attribute after the move (or, for one that is
+        not, no further off than before)?"""
+        for x, (target, tol) in enumerate(zip(self.target, (t * share for t in self.tol))):
             v = sum(p.val_rows[i][x] for i in group)
             for t, sign in ((a, -1), (b, 1)):
                 if not self.active[t]:
