@@ -49,7 +49,7 @@ from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
-from territory.optimizer.search import compact, improve, within
+from territory.optimizer.search import compact, improve, restore, within
 from territory.optimizer.start import bisect, fill_empty, first_plan, repair, seeds
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
@@ -127,6 +127,9 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         before = result
         run.say(run.clock.progress(), "tolerance met: making territories more compact with the time left")
         cancelled = compact(run, best)
+        if not cancelled and run.current is not None and opts.disruption_weight > 0:
+            run.say(run.clock.progress(), "handing back what the balance does not need")
+            cancelled = restore(run, best)
         result = report(run, best, run.clock.elapsed(), cancelled)
         result.compaction = {"inertia_km2": [before.inertia_km2, result.inertia_km2],
                              "max_span_km": [before.max_span_km, result.max_span_km]}

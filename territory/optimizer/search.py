@@ -16,17 +16,19 @@ from territory.optimizer.start import edge_arrays
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
 ROUND_PASSES = 16  # local-search passes between two rounds of shifting weight
 FLOW_ROUNDS = 30
+RESTORE = 0.95  # share of the tolerance a unit going back to its current territory may use
+RESTORE_ROUNDS = 20
 
 
 def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Partition, bool]:
     """Local search; then, while the tolerance is not met and the ``rounds`` phase lasts, shift
     weight along the territory graph (:func:`flow_balance`) and search again; then polish with
     the time left (``polish_unmet`` False: only a plan within the tolerance, the time is better
-    spent on another start). Returns the best plan by the objective, and whether the run was
-    cancelled."""
+    spent on another start). Returns the best plan (within the tolerance first, then by the
+    objective), and whether the run was cancelled."""
     objective = run.score(p)
     cancelled = local_search(run, p, max_passes=ROUND_PASSES)
-    best_plan, best_value = p.plan.copy(), objective.value(p)
+    best_plan, best_key = p.plan.copy(), (not within(run, p), objective.value(p))
     stale = 0
     for round_ in range(FLOW_ROUNDS):
         if cancelled or run.clock.past(BUDGET.rounds) or within(run, p):
@@ -35,16 +37,16 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
         if not flow_balance(run, p):
             break
         cancelled = local_search(run, p, max_passes=ROUND_PASSES)
-        value = objective.value(p)
-        if value < best_value:
-            best_plan, best_value, stale = p.plan.copy(), value, 0
+        key = (not within(run, p), objective.value(p))
+        if key < best_key:
+            best_plan, best_key, stale = p.plan.copy(), key, 0
         else:
             stale += 1
             if stale == 2:  # two rounds without a better plan: the tolerance is out of reach this way
                 break
     if not cancelled and (polish_unmet or within(run, p)):  # polish to a local optimum with the time left
         cancelled = local_search(run, p)
-        if objective.value(p) < best_value:
+        if (not within(run, p), objective.value(p)) < best_key:
             best_plan = p.plan.copy()
     if not np.array_equal(best_plan, p.plan):
         p = run.partition(best_plan)
@@ -64,6 +66,47 @@ def compact(run: Run, p: Partition) -> bool:
     the tolerance (``Objective.stays_within``), until none is left or the search phase ends.
     Returns True if cancelled."""
     return local_search(run, p, hard_tolerance=True)
+
+
+def restore(run: Run, p: Partition, share: float = RESTORE) -> bool:
+    """With the tolerance met: units that changed territory go back to their current one, most
+    disruption first, wherever it borders them and both territories stay within ``share`` of
+    the tolerance and in one piece. Between such passes, units that change territory anyway
+    move between two other territories where that balances them better (it costs no
+    disruption and makes room for the next pass); until a pass hands nothing back. The search
+    weighs balance inside the tolerance against disruption; a manager asked for the
+    tolerance, and every unit that stays is one account fewer to hand over. Returns True if
+    cancelled."""
+    objective = run.score(p)
+    plan, adj, cur, locked = p.plan, p.adj, run.current, run.locked
+    movable = ~run.fixed & ~locked[plan] & (cur >= 0) & ~locked[np.maximum(cur, 0)]
+    dis = np.asarray(objective.dis)
+    for _ in range(RESTORE_ROUNDS):
+        changed = np.flatnonzero(movable & (plan != cur))
+        restored = 0
+        for n_done, i in enumerate(changed[np.argsort(-dis[changed], kind="stable")].tolist()):
+            if n_done % 2000 == 0 and run.cancelled():
+                return True
+            a, b = int(plan[i]), int(cur[i])
+            if p.cnt[a] <= 1 or not any(plan[j] == b for j in adj[i]):
+                continue
+            if objective.stays_within(p, (i,), a, b, share) and p.stays_connected(i, a):
+                p.move(i, b)
+                restored += 1
+        if not restored or run.clock.past(BUDGET.search):
+            return False
+        for n_done, i in enumerate(np.flatnonzero(movable & (plan != cur)).tolist()):  # free: neither end is its own
+            if n_done % 2000 == 0 and run.cancelled():
+                return True
+            a = int(plan[i])
+            if p.cnt[a] <= 1:
+                continue
+            for b in {int(plan[j]) for j in adj[i]} - {a, int(cur[i])}:
+                if not locked[b] and objective.balance_delta(p, i, a, b) < -1e-12 \
+                        and objective.stays_within(p, (i,), a, b, share) and p.stays_connected(i, a):
+                    p.move(i, b)
+                    break
+    return False
 
 
 def local_search(run: Run, p: Partition, max_passes: int = 10**9, *, hard_tolerance: bool = False) -> bool:
