@@ -35,8 +35,9 @@ shaken. Once the tolerance is met, the time left goes to a
 **compactness phase** (:func:`.search.compact`: moves that lower the moment of inertia and keep
 every territory within the tolerance; ``Report.compaction`` has before and after); without a
 current plan it also buys more starts (shaken, or centres drawn by weight), each made compact,
-until ``STALE_STARTS`` in a row bring nothing better. With a current plan, :mod:`.frontier` then traces plans from
-"move almost nothing" to the best one (``Report.frontier``).
+until ``STALE_STARTS`` in a row bring nothing better. With a current plan and a disruption weight,
+what the balance does not need then goes back to its own territory (:func:`.search.restore`),
+and :mod:`.frontier` traces plans from "move almost nothing" to the best one (``Report.frontier``).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
         else:
             stale += 1
         result = report(run, best, run.clock.elapsed(), cancelled)
-        if cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None or stale == STALE_STARTS:
+        if cancelled or run.clock.past(BUDGET.restarts) or opts.centres is not None or \
+                (stale >= STALE_STARTS and result.feasible):  # unmet: more starts while the phase lasts
             break
         if result.feasible and not fresh:
             break

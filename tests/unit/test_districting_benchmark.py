@@ -21,11 +21,11 @@ def test_the_data_is_the_published_instance():
     assert units.attrs["pop"].sum() == 1_852_994  # West Virginia, 2010 census
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 4])  # seed 4 gave up at 0.64 % after five starts without a better plan
 def test_west_virginia_in_three_districts_within_half_a_percent(seed):
     units = instance()
     plan, report = optimizer.solve(units, optimizer.Options(k=3, balance={"pop": TOLERANCE}, seed=seed, time_limit=20))
     assert report.feasible and report.contiguous, report.explanation
     assert report.balance["pop"]["max_deviation_pct"] <= 0.5
-    # ten seeds gave 27-33 cut edges (1.17-1.43x the optimum); a plan with long, ragged borders has many more
+    # ten seeds gave 27-38 cut edges (1.17-1.65x the optimum); a plan with long, ragged borders has many more
     assert OPTIMUM_CUT_EDGES <= report.cut_edges <= 1.8 * OPTIMUM_CUT_EDGES
