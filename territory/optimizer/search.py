@@ -16,7 +16,7 @@ from territory.optimizer.start import edge_arrays
 PLATEAU = 1e-3  # how much compactness an empty unit may cost when it lets a light territory grow
 ROUND_PASSES = 16  # local-search passes between two rounds of shifting weight
 FLOW_ROUNDS = 30
-RESTORE = 0.95  # share of the tolerance a unit going back to its current territory may use
+RESTORE = 0.98  # share of the tolerance a unit going back to its current territory may use
 RESTORE_ROUNDS = 20
 
 

@@ -11,7 +11,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from territory import optimizer
-from territory.optimizer import seats, start
+from territory.optimizer import search, seats, start
 from territory.optimizer.run import Run
 
 LOADS = [3.0, 1.0, 0.4, 0.3, 0.3]  # five areas in a row, in targets: a metro at one end
@@ -106,7 +106,7 @@ def test_the_first_plan_is_the_one_the_programme_planned():
     assert np.abs(load - 1).max() < 0.2, load.round(2)
 
 
-def _goes_back(units, plan, current, tol, share=0.95) -> list[int]:
+def _goes_back(units, plan, current, tol, share=search.RESTORE) -> list[int]:
     """Units that changed territory and could go back to their current one (it borders them)
     with both territories within ``share`` of the tolerance and the one left in one piece."""
     a_col = units.column("a")
