@@ -5,8 +5,11 @@ From the current plan C to the run's best plan B, the units that change territor
 one at a time, each time the one that most lowers the balance term (the squared relative
 deviations) per unit of disruption moved, walks from C towards B; the plan at every few
 per cent of disruption, made contiguous (``start.repair``) and scored by the run's report,
-is a candidate, and so are C (repaired) and B. The frontier is the candidates no other one
-beats on both disruption and worst deviation: moving more never leaves the plan less balanced.
+is a candidate, and so are C (repaired) and B; and, near B, B with the units that a looser
+tolerance lets go back handed back (``search.restore`` at ``LOOSER`` times the tolerance: plans
+that move a little less for a little balance, the choice a cap such as "move at most 40 %"
+needs). The frontier is the candidates no other one beats on both disruption and worst
+deviation: moving more never leaves the plan less balanced.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from scipy.sparse import csgraph
 
 from territory.optimizer.model import Report
 from territory.optimizer.run import Run
+from territory.optimizer.search import restore
 from territory.optimizer.start import pieces, repair
 
 STEPS = 12  # candidate plans between today's and the best one
+LOOSER = (1.5, 2.0, 3.0, 5.0)  # the tolerance times these: the best plan with what they allow handed back
 UNTIL = 0.95  # share of the time limit after which no further candidate is scored (the preview follows)
 
 
@@ -63,6 +68,12 @@ def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = UN
         if run.clock.past(until):
             break
         points.append(_point(run, repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked)))
+    for factor in LOOSER:  # near the best plan: it with more handed back, within a looser tolerance
+        if run.clock.past(until):
+            break
+        p = run.partition(best_plan.copy())
+        restore(run, p, share=factor, until=until)
+        points.append(_point(run, p.plan))
     return pareto(points, run.opts.disruption_attr)
 
 

@@ -68,15 +68,15 @@ def compact(run: Run, p: Partition) -> bool:
     return local_search(run, p, hard_tolerance=True)
 
 
-def restore(run: Run, p: Partition, share: float = RESTORE) -> bool:
+def restore(run: Run, p: Partition, share: float = RESTORE, until: float = BUDGET.search) -> bool:
     """With the tolerance met: units that changed territory go back to their current one, most
     disruption first, wherever it borders them and both territories stay within ``share`` of
     the tolerance and in one piece. Between such passes, units that change territory anyway
     move between two other territories where that balances them better (it costs no
     disruption and makes room for the next pass); until a pass hands nothing back. The search
     weighs balance inside the tolerance against disruption; a manager asked for the
-    tolerance, and every unit that stays is one account fewer to hand over. Returns True if
-    cancelled."""
+    tolerance, and every unit that stays is one account fewer to hand over. Stops at ``until``
+    of the time limit; returns True if cancelled."""
     objective = run.score(p)
     plan, adj, cur, locked = p.plan, p.adj, run.current, run.locked
     movable = ~run.fixed & ~locked[plan] & (cur >= 0) & ~locked[np.maximum(cur, 0)]
@@ -85,19 +85,19 @@ def restore(run: Run, p: Partition, share: float = RESTORE) -> bool:
         changed = np.flatnonzero(movable & (plan != cur))
         restored = 0
         for n_done, i in enumerate(changed[np.argsort(-dis[changed], kind="stable")].tolist()):
-            if n_done % 2000 == 0 and run.cancelled():
-                return True
+            if n_done % 2000 == 0 and (run.cancelled() or run.clock.past(until)):
+                return run.cancelled()
             a, b = int(plan[i]), int(cur[i])
             if p.cnt[a] <= 1 or not any(plan[j] == b for j in adj[i]):
                 continue
             if objective.stays_within(p, (i,), a, b, share) and p.stays_connected(i, a):
                 p.move(i, b)
                 restored += 1
-        if not restored or run.clock.past(BUDGET.search):
+        if not restored or run.clock.past(until):
             return False
         for n_done, i in enumerate(np.flatnonzero(movable & (plan != cur)).tolist()):  # free: neither end is its own
-            if n_done % 2000 == 0 and run.cancelled():
-                return True
+            if n_done % 2000 == 0 and (run.cancelled() or run.clock.past(until)):
+                return run.cancelled()
             a = int(plan[i])
             if p.cnt[a] <= 1:
                 continue
