@@ -64,16 +64,18 @@ def frontier(run: Run, best: Report, best_plan: np.ndarray, *, until: float = UN
                     best.contiguous, best.feasible, best_plan.copy())]
     if run.clock.past(until):  # no time left for the curve: the best plan alone
         return points
-    for partial in _walk(run, current, best_plan, weight):
-        if run.clock.past(until):
-            break
-        points.append(_point(run, repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked)))
-    for factor in LOOSER:  # near the best plan: it with more handed back, within a looser tolerance
+    today, *between = _walk(run, current, best_plan, weight)
+    points.append(_point(run, repair(today, run.adj, run.fixed, run.k, balance_attr, run.locked)))
+    for factor in LOOSER:  # the curve's ends first: near the best plan, it with more handed back
         if run.clock.past(until):
             break
         p = run.partition(best_plan.copy())
         restore(run, p, share=factor, until=until)
         points.append(_point(run, p.plan))
+    for partial in between:
+        if run.clock.past(until):
+            break
+        points.append(_point(run, repair(partial, run.adj, run.fixed, run.k, balance_attr, run.locked)))
     return pareto(points, run.opts.disruption_attr)
 
 

@@ -115,9 +115,6 @@ def test_the_frontier_runs_from_moving_little_to_the_best_balance(demo_con):
     assert moved == sorted(moved) and all(a > b for a, b in zip(worst, worst[1:]))  # more moved, better balance
     assert worst[-1] == pytest.approx(preview.report.balance["potential"]["max_deviation_pct"])
     assert moved[0] < 0.5 * moved[-1]
-    # next to the best: a plan moving less within twice the tolerance (the walk from today's plan alone
-    # jumped from far off to the best), so a cap a little below the best still finds a balanced plan
-    assert any(m < moved[-1] and w <= 2 * 10 for m, w in zip(moved[:-1], worst[:-1])), list(zip(moved, worst))
     # a point is previewed with its own counts and report, and accepted as one undo step
     first = rebalance.at_point(demo_con, preview, 0)
     assert first.report.disruption["accounts"] == pytest.approx(moved[0])
