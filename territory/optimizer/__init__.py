@@ -50,18 +50,13 @@ from territory.optimizer.frontier import Point, frontier
 from territory.optimizer.model import Move, Options, Report, Units
 from territory.optimizer.report import evaluate, report, suggest_moves
 from territory.optimizer.run import BUDGET, Run
-from territory.optimizer.search import compact, improve, restore, within
+from territory.optimizer.search import compact, improve, rank, restore, within
 from territory.optimizer.start import bisect, fill_empty, first_plan, repair, seeds
 
 __all__ = ["Move", "Options", "Point", "Report", "Units", "evaluate", "solve", "suggest_moves"]
 
 RESTARTS = 6  # starts tried while the tolerance is not met (from a current plan)
 STALE_STARTS = 5  # without a current plan: starts tried after the last better one, while time is left
-
-
-def _key(run: Run, p) -> tuple[bool, float]:
-    """Within the tolerance first (it is what the user asked for), then the objective."""
-    return not within(run, p), run.objective.value(p)
 
 
 def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
@@ -110,7 +105,7 @@ def solve(units: Units, opts: Options) -> tuple[np.ndarray, Report]:
             shaped = report(run, p, run.clock.elapsed(), False)
             run.say(run.clock.progress(), "tolerance met: making territories more compact with the time left")
             cancelled = compact(run, p)
-        if best is None or _key(run, p) < _key(run, best):
+        if best is None or rank(run, p) < rank(run, best):
             best, before, stale = p, shaped, 0
         else:
             stale += 1

@@ -26,9 +26,8 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
     the time left (``polish_unmet`` False: only a plan within the tolerance, the time is better
     spent on another start). Returns the best plan (within the tolerance first, then by the
     objective), and whether the run was cancelled."""
-    objective = run.score(p)
     cancelled = local_search(run, p, max_passes=ROUND_PASSES)
-    best_plan, best_key = p.plan.copy(), (not within(run, p), objective.value(p))
+    best_plan, best_key = p.plan.copy(), rank(run, p)
     stale = 0
     for round_ in range(FLOW_ROUNDS):
         if cancelled or run.clock.past(BUDGET.rounds) or within(run, p):
@@ -37,7 +36,7 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
         if not flow_balance(run, p):
             break
         cancelled = local_search(run, p, max_passes=ROUND_PASSES)
-        key = (not within(run, p), objective.value(p))
+        key = rank(run, p)
         if key < best_key:
             best_plan, best_key, stale = p.plan.copy(), key, 0
         else:
@@ -46,11 +45,17 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
                 break
     if not cancelled and (polish_unmet or within(run, p)):  # polish to a local optimum with the time left
         cancelled = local_search(run, p)
-        if (not within(run, p), objective.value(p)) < best_key:
+        if rank(run, p) < best_key:
             best_plan = p.plan.copy()
     if not np.array_equal(best_plan, p.plan):
         p = run.partition(best_plan)
     return p, cancelled
+
+
+def rank(run: Run, p: Partition) -> tuple[bool, float]:
+    """How plans are compared: within the tolerance first (it is what the user asked for), then
+    the objective (lower is better)."""
+    return not within(run, p), run.score(p).value(p)
 
 
 def within(run: Run, p: Partition) -> bool:
