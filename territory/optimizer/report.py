@@ -118,7 +118,8 @@ def _explain(run: Run, p: Partition, rep: Report) -> list[str]:
     if run.locked.any():
         out.append(f"{int(run.locked.sum())} locked territories were kept as they are and are not counted in the balance.")
     if units.links:
-        out.append(f"{len(units.links)} islands were joined to their nearest unit to keep territories connected.")
+        out.append(f"Where the map has gaps wider than its ring of empty cells (islands, towns far apart), "
+                   f"{len(units.links):,} links join each piece to the pieces beside it, so a territory may span a gap.")
     return out
 
 

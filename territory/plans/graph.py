@@ -1,8 +1,9 @@
 """A plan's cells as the optimizer's graph of units (:class:`territory.optimizer.Units`).
 
 Units are the plan's cells with accounts plus the empty cells between them (an empty cell
-touching two or more occupied ones), so territories connect across small gaps; islands that
-still stand apart are linked to their nearest unit and reported. Cells may mix resolutions.
+touching two or more occupied ones), so territories connect across small gaps; pieces that
+still stand apart (islands, towns beyond the buffer) are linked to their neighbouring pieces
+(:func:`connect_islands`) and reported. Cells may mix resolutions.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import h3
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix, csgraph
-from scipy.spatial import cKDTree
+from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from territory import grid
 from territory.optimizer import Units
@@ -46,19 +47,27 @@ def units_from_cells(cells: pd.DataFrame, *, extra: np.ndarray | None = None, bu
 
 
 def connect_islands(xy: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
-    """Join the graph's pieces with the shortest links between them (Borůvka: each piece to its
-    nearest other piece, repeated until one piece is left), like roads between islands."""
+    """Join the graph's pieces (islands, towns further apart than the buffer) to their
+    neighbouring pieces, like roads between them: one link per pair of pieces that are
+    neighbours in the Gabriel graph of the units (a Delaunay edge whose circle on it as
+    diameter holds no other unit), their shortest. The Gabriel graph holds the minimum
+    spanning tree, so every piece is reached; unlike that tree alone, a piece is joined to each
+    piece beside it, not only to its nearest: with a tree of links, two towns facing each other
+    across empty land could only share a territory through every town on the tree's path
+    between them, and a sparse region's territories could not trade the units that balance
+    them. Positions too degenerate for a triangulation fall back to Borůvka (each piece to its
+    nearest other piece, repeated until one piece is left)."""
     n = len(xy)
     links: list[tuple[int, int, float]] = []
-    if n == 0:
-        return edges, links
-    tree = cKDTree(xy)
     edges = edges.reshape(-1, 2)
-    while True:
-        g = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
-        count, labels = csgraph.connected_components(g, directed=False)
-        if count == 1:
-            return edges, links
+    count, labels = _pieces(n, edges)
+    if count > 1 and n >= 4:
+        links = _gabriel_links(xy, labels)
+        if links:
+            edges = np.vstack([edges, np.array([(a, b) for a, b, _ in links], dtype=np.int64)])
+            count, labels = _pieces(n, edges)
+    tree = cKDTree(xy) if count > 1 else None
+    while count > 1:
         best: dict[int, tuple[float, int, int]] = {}
         dist, idx = tree.query(xy, k=min(16, n))
         for i, (ds, js) in enumerate(zip(dist, idx)):
@@ -75,5 +84,29 @@ def connect_islands(xy: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, list
         new = {tuple(sorted((a, b))): d for d, a, b in best.values()}
         links.extend((a, b, d) for (a, b), d in new.items())
         edges = np.vstack([edges, np.array(list(new), dtype=np.int64)])
+        count, labels = _pieces(n, edges)
+    return edges, links
 
 
+def _pieces(n: int, edges: np.ndarray) -> tuple[int, np.ndarray]:
+    g = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    return csgraph.connected_components(g, directed=False)
+
+
+def _gabriel_links(xy: np.ndarray, labels: np.ndarray) -> list[tuple[int, int, float]]:
+    """The shortest Gabriel edge between each pair of neighbouring pieces (see connect_islands)."""
+    try:
+        simplices = Delaunay(xy).simplices
+    except QhullError:  # all on one line, or too few distinct positions
+        return []
+    pairs = np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    pairs = np.unique(np.sort(pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]], axis=1), axis=0)
+    if not len(pairs):
+        return []
+    half = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1) / 2
+    nearest, _ = cKDTree(xy).query((xy[pairs[:, 0]] + xy[pairs[:, 1]]) / 2)
+    pairs, half = pairs[nearest >= half * (1 - 1e-9)], half[nearest >= half * (1 - 1e-9)]  # the circle is empty
+    key = np.sort(labels[pairs], axis=1)
+    order = np.lexsort((half, key[:, 1], key[:, 0]))
+    first = np.r_[True, (np.diff(key[order], axis=0) != 0).any(axis=1)]  # the shortest per pair of pieces
+    return [(int(a), int(b), float(2 * h)) for (a, b), h in zip(pairs[order][first], half[order][first])]
