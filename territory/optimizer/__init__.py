@@ -24,6 +24,11 @@ Method (deterministic for a seed), module by module:
   while the tolerance is not met, **shifting weight along the territory graph** (each
   territory's excess routed to light territories over as few borders as possible by a linear
   programme on the K territories, then moved as whole units); the best plan is kept.
+- :mod:`.exchange`: once every territory is within twice the tolerance, the rounds close the last
+  gap with an **exact exchange** instead: one small mixed-integer programme chooses, around the
+  territories still off, the border units (up to a few deep, each with the one before it on its
+  path to the border) whose moves together bring every territory within the tolerance, at the
+  least cost in moves, compactness and disruption.
 - :mod:`.report`: balance per attribute (max deviation, coefficient of variation), pieces,
   compactness (moment of inertia, cut edges, largest within-territory distance), disruption,
   run time and, when the tolerance is not met, a plain explanation; :func:`evaluate` reports any

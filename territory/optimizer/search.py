@@ -9,6 +9,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from territory.optimizer.exchange import exchange
 from territory.optimizer.objective import Partition
 from territory.optimizer.run import BUDGET, Run
 from territory.optimizer.start import edge_arrays
@@ -18,11 +19,15 @@ ROUND_PASSES = 16  # local-search passes between two rounds of shifting weight
 FLOW_ROUNDS = 30
 RESTORE = 0.98  # share of the tolerance a unit going back to its current territory may use
 RESTORE_ROUNDS = 20
+CLOSE = 2.0  # every territory within this many tolerances: the exact exchange takes over from the flows
+EXCHANGE_SECONDS = 10.0  # most one exchange's programme may take
 
 
 def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Partition, bool]:
     """Local search; then, while the tolerance is not met and the ``rounds`` phase lasts, shift
-    weight along the territory graph (:func:`flow_balance`) and search again; then polish with
+    weight along the territory graph (:func:`flow_balance`) or, once every territory is within
+    ``CLOSE`` tolerances, exchange units exactly (:func:`.exchange.exchange`, its programme given
+    at most a third of the search time left), and search again; then polish with
     the time left (``polish_unmet`` False: only a plan within the tolerance, the time is better
     spent on another start). Returns the best plan (within the tolerance first, then by the
     objective), and whether the run was cancelled."""
@@ -32,9 +37,15 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
     for round_ in range(FLOW_ROUNDS):
         if cancelled or run.clock.past(BUDGET.rounds) or within(run, p):
             break
-        run.say(run.clock.progress(), f"shifting weight between territories (round {round_ + 1})")
-        if not flow_balance(run, p):
-            break
+        if close(run, p):  # the last steps: the moves that close the gap, chosen together
+            run.say(run.clock.progress(), f"exchanging units across borders (round {round_ + 1})")
+            left = BUDGET.search * run.clock.limit - run.clock.elapsed()
+            if not exchange(run, p, min(EXCHANGE_SECONDS, left / 3)):
+                break
+        else:
+            run.say(run.clock.progress(), f"shifting weight between territories (round {round_ + 1})")
+            if not flow_balance(run, p):
+                break
         cancelled = local_search(run, p, max_passes=ROUND_PASSES)
         key = rank(run, p)
         if key < best_key:
@@ -56,6 +67,13 @@ def rank(run: Run, p: Partition) -> tuple[bool, float]:
     """How plans are compared: within the tolerance first (it is what the user asked for), then
     the objective (lower is better)."""
     return not within(run, p), run.score(p).value(p)
+
+
+def close(run: Run, p: Partition) -> bool:
+    """Is every open territory within ``CLOSE`` times the tolerance?"""
+    objective = run.score(p)
+    sums = np.array(p.sums)[~run.locked] / np.array(objective.target)
+    return bool((np.abs(sums - 1) <= CLOSE * np.array(objective.tol)).all())
 
 
 def within(run: Run, p: Partition) -> bool:
