@@ -61,7 +61,7 @@ def connect_islands(xy: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, list
     links: list[tuple[int, int, float]] = []
     edges = edges.reshape(-1, 2)
     count, labels = _pieces(n, edges)
-    if count > 1 and n >= 4:
+    if count > 1 and n >= 3:
         links = _gabriel_links(xy, labels)
         if links:
             edges = np.vstack([edges, np.array([(a, b) for a, b, _ in links], dtype=np.int64)])

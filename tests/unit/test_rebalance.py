@@ -29,6 +29,27 @@ def test_h3_units_connect_across_gaps_and_islands_are_linked():
     assert units.attrs["accounts"].sum() == 12
 
 
+def test_towns_across_empty_land_are_linked_to_every_town_beside_them_not_only_the_nearest():
+    def units_at(points):
+        cells = pd.DataFrame({"cell": [h3.str_to_int(h3.latlng_to_cell(lat, lng, 6)) for lat, lng in points],
+                              "accounts": [1] * len(points), "potential": [1.0] * len(points)})
+        units = graph.units_from_cells(cells, buffer=0)
+        where = {int(c): i for i, c in enumerate(units.ids)}
+        index = [where[int(c)] for c in cells["cell"]]
+        linked = {tuple(sorted((index.index(a), index.index(b)))) for a, b in units.edges.tolist()}
+        return units, linked
+
+    # three towns about 30 km apart in a triangle: each faces both others across empty land (a
+    # tree of links would join only two pairs, and the third pair would share a territory only
+    # through the town between them)
+    units, linked = units_at([(39.0, -100.0), (39.0, -99.65), (39.23, -99.83)])
+    assert len(units.links) == 3 and linked == {(0, 1), (0, 2), (1, 2)}
+    assert all(20 < km < 40 for _, _, km in units.links)
+    # nearly in a row, the middle town stands between the outer two: they are not linked past it
+    units, linked = units_at([(39.0, -100.0), (39.03, -99.65), (39.0, -99.30)])
+    assert len(units.links) == 2 and linked == {(0, 1), (1, 2)}
+
+
 def test_preview_then_accept_is_one_undo_step(demo_con):
     sid = plan.working_scenario(demo_con)
     before = plan.assignments(demo_con, sid)
