@@ -23,7 +23,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from territory.optimizer.objective import Partition
 from territory.optimizer.run import Run
-from territory.optimizer.start import edge_arrays
+from territory.optimizer.start import edge_arrays, pieces
 
 DEPTH = 4  # how many units deep from a border a move may reach
 HOPS = 1  # the territories in the programme: those off the tolerance and up to this many borders from them
@@ -165,8 +165,12 @@ def _solve(run: Run, p: Partition, region: np.ndarray, sums: np.ndarray, target:
 def _apply(p: Partition, cand: np.ndarray, a: np.ndarray, b: np.ndarray, parent: np.ndarray,
            chosen: np.ndarray) -> int:
     """The chosen moves, leaves first, each while its territory stays in one piece; a move
-    that cannot be made takes back the moves beyond it on its path (they would stand apart)."""
+    that cannot be made takes back the moves beyond it on its path (they would stand apart).
+    Moves made together can still leave a piece apart (a unit joins a neighbour whose unit
+    beside it left in the same exchange): such pieces go back where they were, and if that
+    does not mend every territory, the whole exchange is undone."""
     plan = p.plan
+    before = plan.copy()
     made = np.zeros(len(cand), dtype=bool)
     below: dict[int, list[int]] = {}
     for c in np.flatnonzero(chosen & (parent >= 0)).tolist():
@@ -184,7 +188,33 @@ def _apply(p: Partition, cand: np.ndarray, a: np.ndarray, b: np.ndarray, parent:
                 p.move(int(cand[d]), int(a[d]))
                 made[d] = False
             todo.extend(below.get(d, ()))
-    return int(made.sum())
+    ends = edge_arrays(p.adj)
+    touched = np.unique(np.r_[a[made], b[made]])
+    for _ in range(3):
+        apart = _apart(plan, ends, touched)
+        if not apart.any():
+            return int(made.sum())
+        for i in np.flatnonzero(apart & (plan != before)).tolist():
+            p.move(i, int(before[i]))
+    for i in np.flatnonzero(plan != before).tolist():  # still apart: as it was
+        p.move(i, int(before[i]))
+    return 0
+
+
+def _apart(plan: np.ndarray, ends: tuple[np.ndarray, np.ndarray], touched: np.ndarray) -> np.ndarray:
+    """Units of the ``touched`` territories outside their territory's largest piece."""
+    out = np.zeros(len(plan), dtype=bool)
+    mine = np.isin(plan, touched)
+    if not mine.any():
+        return out
+    labels = pieces(plan, *ends)
+    size = np.bincount(labels[mine], minlength=int(labels.max()) + 1)
+    frame = np.lexsort((-size[labels[mine]], plan[mine]))  # per territory, its largest piece first
+    units = np.flatnonzero(mine)[frame]
+    first = np.r_[True, plan[units][1:] != plan[units][:-1]]
+    main = np.repeat(labels[units][first], np.diff(np.r_[np.flatnonzero(first), len(units)]))
+    out[units] = labels[units] != main
+    return out
 
 
 def articulation(plan: np.ndarray, adj: list[list[int]], inside: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
     """Local search; then, while the tolerance is not met and the ``rounds`` phase lasts, shift
     weight along the territory graph (:func:`flow_balance`) or, once every territory is within
     ``CLOSE`` tolerances, exchange units exactly (:func:`.exchange.exchange`, its programme given
-    at most a third of the search time left), and search again; then polish with
+    at most a third of the search time left; shift weight when it finds nothing to exchange),
+    and search again; then polish with
     the time left (``polish_unmet`` False: only a plan within the tolerance, the time is better
     spent on another start). Returns the best plan (within the tolerance first, then by the
     objective), and whether the run was cancelled."""
@@ -37,12 +38,12 @@ def improve(run: Run, p: Partition, *, polish_unmet: bool = True) -> tuple[Parti
     for round_ in range(FLOW_ROUNDS):
         if cancelled or run.clock.past(BUDGET.rounds) or within(run, p):
             break
+        exchanged = 0
         if close(run, p):  # the last steps: the moves that close the gap, chosen together
             run.say(run.clock.progress(), f"exchanging units across borders (round {round_ + 1})")
             left = BUDGET.search * run.clock.limit - run.clock.elapsed()
-            if not exchange(run, p, min(EXCHANGE_SECONDS, left / 3)):
-                break
-        else:
+            exchanged = exchange(run, p, min(EXCHANGE_SECONDS, left / 3))
+        if not exchanged:  # far off, or no exchange found: route the excess along the territory graph
             run.say(run.clock.progress(), f"shifting weight between territories (round {round_ + 1})")
             if not flow_balance(run, p):
                 break
