@@ -28,7 +28,7 @@ Method (deterministic for a seed), module by module:
   gap with an **exact exchange** instead: one small mixed-integer programme chooses, around the
   territories still off, the border units (up to a few deep, each with the one before it on its
   path to the border) whose moves together bring every territory within the tolerance, at the
-  least cost in moves, compactness and disruption.
+  least cost in moves, compactness and disruption (when it finds nothing, weight is shifted).
 - :mod:`.report`: balance per attribute (max deviation, coefficient of variation), pieces,
   compactness (moment of inertia, cut edges, largest within-territory distance), disruption,
   run time and, when the tolerance is not met, a plain explanation; :func:`evaluate` reports any

@@ -83,3 +83,19 @@ def test_articulation_points_are_the_units_that_hold_a_territory_together():
     plan = np.array([0, 0, 0, 0, 1, 1, 1, 1])
     cut = exchange.articulation(plan, adj, np.ones(8, dtype=bool))
     assert cut.tolist() == [False, True, True, False, False, False, False, False]
+
+
+def test_moves_that_together_leave_a_piece_apart_are_taken_back():
+    # a path 0-1-2-3-4 with unit 5 hanging off 2; territories a = {0, 1}, b = {2, 5}, c = {3, 4}.
+    # Chosen together: 1 from a to b (it touches b only through 2) and 2 from b to c: each is
+    # fine alone, together unit 1 would stand apart from the rest of b
+    edges = np.array([(0, 1), (1, 2), (2, 3), (3, 4), (2, 5)])
+    xy = np.array([(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (2, 1)], dtype=float)
+    units = optimizer.Units(np.arange(6), xy, pd.DataFrame({"a": np.ones(6)}), edges)
+    start = np.array([0, 0, 1, 2, 2, 1])
+    run = Run.prepare(units, optimizer.Options(k=3, balance={"a": 0.05}, seed=0, time_limit=30))
+    p = run.partition(start.copy())
+    exchange._apply(p, np.array([1, 2]), np.array([0, 1]), np.array([1, 2]), np.array([-1, -1]),
+                    np.array([True, True]))
+    assert set(_pieces(units, p.plan).values()) == {1}
+    assert np.array(p.sums)[:, 0].tolist() == np.bincount(p.plan, minlength=3).tolist()  # running sums kept
