@@ -105,7 +105,8 @@ def _gabriel_links(xy: np.ndarray, labels: np.ndarray) -> list[tuple[int, int, f
         return []
     half = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1) / 2
     nearest, _ = cKDTree(xy).query((xy[pairs[:, 0]] + xy[pairs[:, 1]]) / 2)
-    pairs, half = pairs[nearest >= half * (1 - 1e-9)], half[nearest >= half * (1 - 1e-9)]  # the circle is empty
+    empty = nearest >= half * (1 - 1e-9)  # no unit nearer the middle than the ends: the circle is empty
+    pairs, half = pairs[empty], half[empty]
     key = np.sort(labels[pairs], axis=1)
     order = np.lexsort((half, key[:, 1], key[:, 0]))
     first = np.r_[True, (np.diff(key[order], axis=0) != 0).any(axis=1)]  # the shortest per pair of pieces
