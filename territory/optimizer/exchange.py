@@ -30,6 +30,7 @@ HOPS = 1  # the territories in the programme: those off the tolerance and up to 
 SHARE = 0.95  # of the tolerance, the bound every territory is brought within (the local search then aims inside)
 SOLVES = 3  # programmes one exchange may solve, each on the plan the one before left
 SLACK = 1e3  # cost of one target of balance beyond the bound, against about 0.01 per unit moved
+GAP = 0.5  # the solver stops within this share of the least possible cost: meeting the bounds is what counts
 
 
 def exchange(run: Run, p: Partition, seconds: float, share: float = SHARE) -> int:
@@ -156,7 +157,7 @@ def _solve(run: Run, p: Partition, region: np.ndarray, sums: np.ndarray, target:
                bounds=Bounds(0, np.r_[np.ones(n), np.full(2 * r, np.inf)]),
                constraints=[LinearConstraint(balance, 1 - bounds - now, 1 + bounds - now),
                             LinearConstraint(once, 0, 1), LinearConstraint(after, -np.inf, 0)],
-               options={"time_limit": seconds, "mip_rel_gap": 0.5})
+               options={"time_limit": seconds, "mip_rel_gap": GAP})
     if res.x is None:
         return None
     return res.x[:n] > 0.5
