@@ -59,18 +59,19 @@ def _once(run: Run, p: Partition, seconds: float, share: float) -> int:
     off = live & (np.abs(sums - 1) > tol * share).any(axis=1)
     if not off.any():
         return 0
-    region = _around(p, off, live)
+    ends = edge_arrays(p.adj)
+    region = _around(p, ends, off, live)
     cand, a, b, parent = _candidates(run, p, region)
     if not len(cand):
         return 0
     x = _solve(run, p, region, sums, target, tol * share, cand, a, b, parent, seconds)
-    return 0 if x is None else _apply(p, cand, a, b, parent, x)
+    return 0 if x is None else _apply(p, ends, cand, a, b, parent, x)
 
 
-def _around(p: Partition, start: np.ndarray, live: np.ndarray) -> np.ndarray:
+def _around(p: Partition, ends: tuple[np.ndarray, np.ndarray], start: np.ndarray, live: np.ndarray) -> np.ndarray:
     """The territories up to ``HOPS`` borders from ``start`` (bool per territory)."""
     plan = p.plan
-    ea, eb = edge_arrays(p.adj)
+    ea, eb = ends
     cross = (plan[ea] != plan[eb]) & (plan[ea] >= 0) & (plan[eb] >= 0)
     pairs = np.unique(np.column_stack([plan[ea][cross], plan[eb][cross]]), axis=0)
     region = start.copy()
@@ -163,7 +164,7 @@ def _solve(run: Run, p: Partition, region: np.ndarray, sums: np.ndarray, target:
     return res.x[:n] > 0.5
 
 
-def _apply(p: Partition, cand: np.ndarray, a: np.ndarray, b: np.ndarray, parent: np.ndarray,
+def _apply(p: Partition, ends: tuple[np.ndarray, np.ndarray], cand: np.ndarray, a: np.ndarray, b: np.ndarray, parent: np.ndarray,
            chosen: np.ndarray) -> int:
     """The chosen moves, leaves first, each while its territory stays in one piece; a move
     that cannot be made takes back the moves beyond it on its path (they would stand apart).
@@ -189,12 +190,11 @@ def _apply(p: Partition, cand: np.ndarray, a: np.ndarray, b: np.ndarray, parent:
                 p.move(int(cand[d]), int(a[d]))
                 made[d] = False
             todo.extend(below.get(d, ()))
-    ends = edge_arrays(p.adj)
     touched = np.unique(np.r_[a[made], b[made]])
     for _ in range(3):
         apart = _apart(plan, ends, touched)
         if not apart.any():
-            return int(made.sum())
+            return int((plan != before).sum())  # what moved and stayed moved
         for i in np.flatnonzero(apart & (plan != before)).tolist():
             p.move(i, int(before[i]))
     for i in np.flatnonzero(plan != before).tolist():  # still apart: as it was

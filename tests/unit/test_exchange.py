@@ -9,6 +9,7 @@ import pandas as pd
 from territory import optimizer
 from territory.optimizer import exchange, search
 from territory.optimizer.run import Run
+from territory.optimizer.start import edge_arrays
 
 
 def _strip(cols: int, rows: int, a: np.ndarray, b: np.ndarray) -> optimizer.Units:
@@ -95,7 +96,7 @@ def test_moves_that_together_leave_a_piece_apart_are_taken_back():
     start = np.array([0, 0, 1, 2, 2, 1])
     run = Run.prepare(units, optimizer.Options(k=3, balance={"a": 0.05}, seed=0, time_limit=30))
     p = run.partition(start.copy())
-    exchange._apply(p, np.array([1, 2]), np.array([0, 1]), np.array([1, 2]), np.array([-1, -1]),
+    exchange._apply(p, edge_arrays(p.adj), np.array([1, 2]), np.array([0, 1]), np.array([1, 2]), np.array([-1, -1]),
                     np.array([True, True]))
     assert set(_pieces(units, p.plan).values()) == {1}
     assert np.array(p.sums)[:, 0].tolist() == np.bincount(p.plan, minlength=3).tolist()  # running sums kept
